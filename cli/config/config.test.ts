@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatDuration, parseDuration } from "./duration.ts";
+import { envVariables } from "./env.ts";
+import { ConfigError, loadConfig } from "./load.ts";
+
+const file = (text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), "k3sf-config-")), "config.yaml");
+  writeFileSync(path, text);
+  return path;
+};
+const none = file("");
+
+describe("durations", () => {
+  it.each([
+    ["500ms", 500],
+    ["5s", 5000],
+    ["1m30s", 90_000],
+    ["2h", 7_200_000],
+    ["1.5s", 1500],
+    ["250", 250],
+    [30_000, 30_000],
+  ])("%s = %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(["", "fast", "5 s", "-1s", "1d", "s5", "5s5"])("rejects %j", (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it("formats whole units", () => {
+    expect([
+      formatDuration(5000),
+      formatDuration(90_000),
+      formatDuration(120_000),
+      formatDuration(250),
+    ]).toEqual(["5s", "90s", "2m", "250ms"]);
+  });
+});
+
+describe("loadConfig", () => {
+  it("has defaults that run on one machine", () => {
+    const c = loadConfig({ file: none, env: {} });
+    expect(c.topicRoot).toBe("k3s-fleet/v1");
+    expect(c.broker.embedded).toBe("127.0.0.1:1883");
+    expect(c.agent.interval).toBe(5000);
+    expect(c.agent.internetTarget).toBeUndefined();
+    expect(c.k3s.namespace).toBe("default");
+    expect(c.logging.level).toBe("info");
+  });
+
+  it("applies flags > env > file > defaults", () => {
+    const path = file(
+      "agent:\n  interval: 10s\n  nodeName: from-file\nk3s:\n  namespace: file-ns\nlogging:\n  level: warn\n",
+    );
+    const env = { K3S_FLEET_AGENT_INTERVAL: "20s", K3S_NAMESPACE: "env-ns" };
+    const c = loadConfig({ file: path, env, flags: { agent: { interval: "1s", nodeName: undefined } } });
+    expect(c.agent.interval).toBe(1000); // flag
+    expect(c.agent.nodeName).toBe("from-file"); // undefined flag does not override
+    expect(c.k3s.namespace).toBe("env-ns"); // legacy env over file
+    expect(c.logging.level).toBe("warn"); // file over default
+  });
+
+  it("reads the old tool's K3S_LOG_LEVEL, and the prefixed name wins over it", () => {
+    expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "debug" } }).logging.level).toBe("debug");
+    const both = { K3S_LOG_LEVEL: "debug", K3S_FLEET_LOGGING_LEVEL: "error" };
+    expect(loadConfig({ file: none, env: both }).logging.level).toBe("error");
+  });
+
+  it("derives env names from the schema", () => {
+    const names = envVariables().map(([name]) => name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "K3S_FLEET_TOPIC_ROOT",
+        "K3S_FLEET_BROKER_URL",
+        "K3S_FLEET_BROKER_MAX_PAYLOAD_BYTES",
+        "K3S_FLEET_AGENT_INTERVAL",
+        "K3S_FLEET_COORDINATOR_REPORT_INTERVAL",
+        "K3S_NAMESPACE",
+      ]),
+    );
+    const labels = loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: "zone=north,tier=edge" } }).agent
+      .labels;
+    expect(labels).toEqual({ zone: "north", tier: "edge" });
+  });
+
+  it("fails fast listing every problem with its path", () => {
+    const path = file("agent:\n  interval: soon\nbroker:\n  embedded: localhost\n");
+    try {
+      loadConfig({
+        file: path,
+        env: { K3S_FLEET_LOGGING_LEVEL: "loud", K3S_FLEET_COORDINATOR_STALE_AFTER_INTERVALS: "x" },
+      });
+      expect.unreachable("invalid config was accepted");
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join("\n");
+      expect(problems).toMatch(/agent\.interval: "soon" is not a duration/);
+      expect(problems).toMatch(/broker\.embedded: expected host:port/);
+      expect(problems).toMatch(/logging\.level/);
+      expect(problems).toMatch(/coordinator\.staleAfterIntervals/);
+      expect((error as ConfigError).code).toBe("K3SF_ERR_CONFIG");
+    }
+  });
+
+  it("rejects an offline threshold that is not after the stale one", () => {
+    const flags = { coordinator: { staleAfterIntervals: 5, offlineAfterIntervals: 5 } };
+    expect(() => loadConfig({ file: none, env: {}, flags })).toThrow(
+      /offlineAfterIntervals: must be greater/,
+    );
+  });
+
+  it("names a missing or malformed config file", () => {
+    expect(() => loadConfig({ file: "/nonexistent/config.yaml", env: {} })).toThrow(/cannot be read/);
+    expect(() => loadConfig({ file: file("a: [unclosed"), env: {} })).toThrow(/config file/);
+    expect(() => loadConfig({ file: file("- a\n- b\n"), env: {} })).toThrow(/mapping at the top level/);
+  });
+});

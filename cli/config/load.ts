@@ -1,0 +1,81 @@
+// Builds the one Config: flags > environment > config file > defaults. Invalid config fails fast,
+// listing every problem with where it came from.
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { configFromEnv } from "./env.ts";
+import { type Config, configSchema } from "./schema.ts";
+
+export const DEFAULT_CONFIG_FILE = "config/config.yaml";
+
+export class ConfigError extends Error {
+  readonly code = "K3SF_ERR_CONFIG";
+  readonly problems: string[];
+  constructor(problems: string[], options?: { cause?: unknown }) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export interface LoadOptions {
+  /** Explicit --config path: must exist. Otherwise config/config.yaml is read when present. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values already placed at their config paths; undefined leaves are ignored. */
+  flags?: Record<string, unknown>;
+}
+
+export function loadConfig({ file, env = process.env, flags = {} }: LoadOptions = {}): Config {
+  const path =
+    file ?? env.K3S_FLEET_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const fromFile = path ? readConfigFile(path) : {};
+  const merged = deepMerge(deepMerge(fromFile, configFromEnv(env)), flags);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError([`config file ${path}: cannot be read (${(error as Error).message})`], {
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError([`config file ${path}: ${(error as Error).message}`], { cause: error });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError([`config file ${path}: expected a mapping at the top level`]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Later layers win leaf by leaf; undefined never overrides. Label maps merge too. */
+export function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}

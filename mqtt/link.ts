@@ -1,0 +1,195 @@
+// One MQTT connection with the project's session hygiene: a Will chosen afresh before every connect,
+// jittered backoff between attempts, typed publishes from the contract, and isolated message handlers.
+import { EventEmitter } from "node:events";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { Logger } from "pino";
+import { encode, type MessageOf } from "../proto/codec.ts";
+import { CONTRACT, type QoS, type TopicKind } from "../proto/topics.ts";
+import { type Backoff, type BackoffOptions, createBackoff } from "./backoff.ts";
+
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+export interface RawPublish {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+}
+
+export interface LinkOptions {
+  url: string;
+  clientId: string;
+  logger: Logger;
+  keepaliveSeconds?: number;
+  clean?: boolean;
+  username?: string;
+  password?: string;
+  tls?: TlsOptions;
+  backoff?: Partial<BackoffOptions>;
+  connectTimeoutMs?: number;
+  /** Called before every connect attempt: the Will for that attempt (e.g. with a new session number). */
+  will?: () => RawPublish | undefined;
+  random?: () => number;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+interface LinkEvents {
+  /** Connected (again); publish births and statuses here. */
+  connect: [];
+  /** Connection lost or refused; a reconnect is already scheduled. */
+  disconnect: [error: Error | undefined];
+}
+
+/** Builds a typed publish for a contract kind: QoS and retain come from the contract, never the caller. */
+export function contractPublish<K extends TopicKind>(
+  kind: K,
+  topic: string,
+  message: MessageOf<K>,
+): RawPublish {
+  const spec = CONTRACT[kind];
+  return { topic, payload: encode(kind, message), qos: spec.qos, retain: spec.retain };
+}
+
+export class Link extends EventEmitter<LinkEvents> {
+  readonly clientId: string;
+  readonly #client: MqttClient;
+  readonly #options: LinkOptions;
+  readonly #backoff: Backoff;
+  readonly #handlers: MessageHandler[] = [];
+  readonly #log: Logger;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #closing = false;
+  #started = false;
+  #lastError: Error | undefined;
+
+  constructor(options: LinkOptions) {
+    super();
+    this.#options = options;
+    this.clientId = options.clientId;
+    this.#log = options.logger;
+    this.#backoff = createBackoff(options.backoff, options.random);
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      protocolVersion: 4, // MQTT 3.1.1: what the embedded aedes speaks
+      keepalive: options.keepaliveSeconds ?? 30,
+      clean: options.clean ?? true,
+      reconnectPeriod: 0, // reconnects are ours, with jittered backoff
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      manualConnect: true,
+      username: options.username,
+      password: options.password,
+      resubscribe: true,
+      ...options.tls,
+    };
+    this.#client = mqtt.connect(options.url, clientOptions);
+    this.#client.on("connect", () => {
+      this.#backoff.reset();
+      this.#lastError = undefined;
+      this.#log.info({ url: options.url }, "mqtt connected");
+      this.emit("connect");
+    });
+    this.#client.on("error", (error) => {
+      this.#lastError = error;
+    });
+    this.#client.on("close", () => this.#scheduleReconnect());
+    this.#client.on("message", (topic, payload) => {
+      for (const handler of this.#handlers) {
+        try {
+          handler(topic, payload);
+        } catch (error) {
+          // One bad payload or handler must not stop the others or the connection.
+          this.#log.error({ err: error, topic }, "message handler failed");
+        }
+      }
+    });
+  }
+
+  get connected(): boolean {
+    return this.#client.connected;
+  }
+
+  /** Starts connecting; resolves on the first successful connect (later ones emit `connect`). */
+  start(): Promise<void> {
+    const connected = new Promise<void>((resolve) => this.#client.once("connect", () => resolve()));
+    this.#connect();
+    return connected;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.#handlers.push(handler);
+  }
+
+  async subscribe(filters: string[], qos: QoS = 1): Promise<void> {
+    await this.#client.subscribeAsync(filters, { qos });
+  }
+
+  publish<K extends TopicKind>(kind: K, topic: string, message: MessageOf<K>): Promise<void> {
+    return this.publishRaw(contractPublish(kind, topic, message));
+  }
+
+  async publishRaw(p: RawPublish): Promise<void> {
+    await this.#client.publishAsync(
+      p.topic,
+      Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength),
+      {
+        qos: p.qos,
+        retain: p.retain,
+      },
+    );
+  }
+
+  /** Publishes `last` (e.g. a retained offline status) if connected, then disconnects cleanly. */
+  async close(last?: RawPublish): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#reconnectTimer);
+    if (last && this.#client.connected) {
+      try {
+        await this.publishRaw(last);
+      } catch (error) {
+        this.#log.warn({ err: error }, "could not publish final status");
+      }
+    }
+    await this.#client.endAsync(!this.#client.connected);
+  }
+
+  /** Drops the connection without a DISCONNECT packet, as a crash would (the broker sends the Will). */
+  destroy(): void {
+    this.#closing = true;
+    clearTimeout(this.#reconnectTimer);
+    this.#client.stream?.destroy();
+    this.#client.end(true);
+  }
+
+  #connect(): void {
+    const will = this.#options.will?.();
+    this.#client.options.will = will
+      ? { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain }
+      : undefined;
+    if (this.#started) {
+      this.#client.reconnect();
+    } else {
+      this.#started = true;
+      this.#client.connect();
+    }
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closing || this.#reconnectTimer !== undefined) return;
+    const delay = this.#backoff.next();
+    this.#log.warn(
+      { err: this.#lastError, delayMs: delay, attempt: this.#backoff.attempts },
+      "mqtt disconnected",
+    );
+    this.emit("disconnect", this.#lastError);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (!this.#closing) this.#connect();
+    }, delay);
+  }
+}

@@ -1,0 +1,144 @@
+// The MQTT topic contract: one place maps each topic to its message type, QoS and retain flag.
+// Nobody formats a topic string by hand elsewhere: build with `topicsFor(root)`, parse with `parseTopic`.
+import type { DescMessage } from "@bufbuild/protobuf";
+import {
+  CoordinatorStatusSchema,
+  FleetReportSchema,
+  NodeBirthSchema,
+  NodeStatusSchema,
+  NodeTelemetrySchema,
+  ScheduleDecisionSchema,
+  ScheduleRequestSchema,
+} from "./gen/k3sfleet/v1/fleet_pb.js";
+
+export const DEFAULT_TOPIC_ROOT = "k3s-fleet/v1";
+export const MAX_NODE_ID_LENGTH = 253;
+
+export type QoS = 0 | 1 | 2;
+
+export interface TopicSpec<S extends DescMessage = DescMessage> {
+  readonly schema: S;
+  readonly qos: QoS;
+  readonly retain: boolean;
+}
+
+/** Every topic kind of contract v1 with its payload schema, QoS and retain flag. */
+export const CONTRACT = {
+  birth: { schema: NodeBirthSchema, qos: 1, retain: true },
+  telemetry: { schema: NodeTelemetrySchema, qos: 1, retain: false },
+  nodeStatus: { schema: NodeStatusSchema, qos: 1, retain: true },
+  coordinatorStatus: { schema: CoordinatorStatusSchema, qos: 1, retain: true },
+  report: { schema: FleetReportSchema, qos: 1, retain: true },
+  scheduleRequest: { schema: ScheduleRequestSchema, qos: 1, retain: false },
+  scheduleDecision: { schema: ScheduleDecisionSchema, qos: 1, retain: false },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKind = keyof typeof CONTRACT;
+export type NodeTopicKind = "birth" | "telemetry" | "nodeStatus";
+
+const NODE_SUFFIX: Record<NodeTopicKind, string> = {
+  birth: "birth",
+  telemetry: "telemetry",
+  nodeStatus: "status",
+};
+const SUFFIX_TO_KIND = new Map<string, NodeTopicKind>(
+  Object.entries(NODE_SUFFIX).map(([kind, suffix]) => [suffix, kind as NodeTopicKind]),
+);
+
+/**
+ * Why a node id (or client id used in a topic level) is unusable, or undefined when it is fine.
+ * MQTT wildcards and the level separator would change the meaning of a topic; empty ids name nobody.
+ */
+export function nodeIdProblem(id: string): string | undefined {
+  if (id.length === 0) return "node id is empty";
+  if (id.length > MAX_NODE_ID_LENGTH) return `node id is longer than ${MAX_NODE_ID_LENGTH} characters`;
+  if (/[+#/]/.test(id)) return `node id "${id}" contains one of the MQTT characters '+', '#', '/'`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
+  if (/[\u0000-\u001f\u007f]/.test(id)) return `node id contains a control character`;
+  return undefined;
+}
+
+export function assertNodeId(id: string): string {
+  const problem = nodeIdProblem(id);
+  if (problem) throw new TopicError("K3SF_ERR_NODE_ID", problem);
+  return id;
+}
+
+export function topicRootProblem(root: string): string | undefined {
+  if (root.length === 0) return "topic root is empty";
+  if (/[+#]/.test(root)) return `topic root "${root}" contains a wildcard`;
+  if (root.startsWith("/") || root.endsWith("/"))
+    return `topic root "${root}" must not start or end with '/'`;
+  return undefined;
+}
+
+export class TopicError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TopicError";
+    this.code = code;
+  }
+}
+
+/** Topic builders for one root; the only place topic strings are assembled. */
+export function topicsFor(root: string = DEFAULT_TOPIC_ROOT) {
+  const problem = topicRootProblem(root);
+  if (problem) throw new TopicError("K3SF_ERR_TOPIC_ROOT", problem);
+  const node = (id: string, kind: NodeTopicKind) => `${root}/node/${assertNodeId(id)}/${NODE_SUFFIX[kind]}`;
+  return {
+    root,
+    birth: (id: string) => node(id, "birth"),
+    telemetry: (id: string) => node(id, "telemetry"),
+    nodeStatus: (id: string) => node(id, "nodeStatus"),
+    coordinatorStatus: `${root}/coordinator/status`,
+    report: `${root}/coordinator/report`,
+    scheduleRequest: `${root}/schedule/request`,
+    scheduleReply: (clientId: string) => `${root}/schedule/reply/${assertNodeId(clientId)}`,
+    /** Subscription filters: the only wildcard topics, used to subscribe, never to publish. */
+    filters: {
+      allNodes: `${root}/node/+/+`,
+      allTelemetry: `${root}/node/+/telemetry`,
+    },
+  } as const;
+}
+
+export type Topics = ReturnType<typeof topicsFor>;
+
+export type ParsedTopic =
+  | { kind: NodeTopicKind; nodeId: string }
+  | { kind: "coordinatorStatus" | "report" | "scheduleRequest" }
+  | { kind: "scheduleDecision"; clientId: string };
+
+export type ParseResult =
+  | { ok: true; topic: ParsedTopic }
+  | { ok: false; reason: "bad_topic" | "bad_node_id"; detail: string };
+
+/** Classifies a received topic under `root`; anything else is reported, never thrown. */
+export function parseTopic(root: string, topic: string): ParseResult {
+  if (!topic.startsWith(`${root}/`))
+    return { ok: false, reason: "bad_topic", detail: `outside root ${root}` };
+  const levels = topic.slice(root.length + 1).split("/");
+  const [first, second, third] = levels;
+  if (first === "node" && levels.length === 3 && second !== undefined && third !== undefined) {
+    const kind = SUFFIX_TO_KIND.get(third);
+    if (!kind) return { ok: false, reason: "bad_topic", detail: `unknown node topic "${third}"` };
+    const problem = nodeIdProblem(second);
+    if (problem) return { ok: false, reason: "bad_node_id", detail: problem };
+    return { ok: true, topic: { kind, nodeId: second } };
+  }
+  if (first === "coordinator" && levels.length === 2) {
+    if (second === "status") return { ok: true, topic: { kind: "coordinatorStatus" } };
+    if (second === "report") return { ok: true, topic: { kind: "report" } };
+  }
+  if (first === "schedule") {
+    if (levels.length === 2 && second === "request") return { ok: true, topic: { kind: "scheduleRequest" } };
+    if (levels.length === 3 && second === "reply" && third && !nodeIdProblem(third)) {
+      return { ok: true, topic: { kind: "scheduleDecision", clientId: third } };
+    }
+  }
+  if (first === "node" && levels.length !== 3) {
+    return { ok: false, reason: "bad_node_id", detail: "node topic has the wrong number of levels" };
+  }
+  return { ok: false, reason: "bad_topic", detail: `unknown topic "${topic}"` };
+}
