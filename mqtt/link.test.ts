@@ -1,0 +1,126 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:net";
+import { Aedes } from "aedes";
+import mqtt from "mqtt";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createMessage, decode } from "../proto/codec.ts";
+import { PeerState } from "../proto/gen/k3sfleet/v1/fleet_pb.js";
+import { topicsFor } from "../proto/topics.ts";
+import { contractPublish, Link } from "./link.ts";
+
+const logger = pino({ level: "silent" });
+const topics = topicsFor();
+
+let broker: Aedes;
+let server: Server;
+let url: string;
+
+beforeEach(async () => {
+  broker = await Aedes.createBroker();
+  server = createServer(broker.handle);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  url = `mqtt://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+});
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => broker.close(() => resolve()));
+  server.close();
+});
+
+const statusWill = (session: number) =>
+  contractPublish(
+    "nodeStatus",
+    topics.nodeStatus("n1"),
+    createMessage("nodeStatus", { state: PeerState.OFFLINE, session: BigInt(session) }),
+  );
+
+async function watcher(filter: string) {
+  const client = await mqtt.connectAsync(url, { clientId: `watch-${Math.random()}` });
+  const seen: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
+  client.on("message", (topic, payload, packet) => seen.push({ topic, payload, retain: packet.retain }));
+  await client.subscribeAsync(filter, { qos: 1 });
+  return { client, seen };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("Link", () => {
+  it("publishes with the contract's QoS and retain flag", async () => {
+    const link = new Link({ url, clientId: "n1", logger });
+    await link.start();
+    await link.publish(
+      "nodeStatus",
+      topics.nodeStatus("n1"),
+      createMessage("nodeStatus", { state: PeerState.ONLINE }),
+    );
+    const { client, seen } = await watcher(topics.nodeStatus("n1"));
+    await until(() => seen.length > 0);
+    expect(seen[0]?.retain).toBe(true); // arrived as a retained message to a late subscriber
+    const decoded = decode("nodeStatus", seen[0]?.payload ?? new Uint8Array());
+    expect(decoded.ok && decoded.message.state).toBe(PeerState.ONLINE);
+    await link.close();
+    await client.endAsync();
+  });
+
+  it("has the broker deliver its Will when the connection dies without DISCONNECT", async () => {
+    const { client, seen } = await watcher(topics.nodeStatus("n1"));
+    const link = new Link({ url, clientId: "n1", logger, will: () => statusWill(9) });
+    await link.start();
+    link.destroy();
+    await until(() => seen.length > 0);
+    const decoded = decode("nodeStatus", seen[0]?.payload ?? new Uint8Array());
+    expect(decoded.ok && decoded.message).toMatchObject({ state: PeerState.OFFLINE, session: 9n });
+    await client.endAsync();
+  });
+
+  it("reconnects after the broker drops it, with a fresh Will for the new attempt", async () => {
+    let session = 0;
+    const link = new Link({
+      url,
+      clientId: "n1",
+      logger,
+      will: () => statusWill(++session),
+      backoff: { initialMs: 50, maxMs: 100 },
+    });
+    let connects = 0;
+    link.on("connect", () => connects++);
+    await link.start();
+    expect(connects).toBe(1);
+    // The broker side closes the client's socket, as a broker restart or network cut would.
+    const { client, seen } = await watcher(topics.nodeStatus("n1"));
+    for (const c of Object.values(broker.clients)) if (c.id === "n1") c.close();
+    await until(() => connects === 2);
+    expect(session).toBe(2);
+    link.destroy();
+    await until(() => seen.some((m) => decode("nodeStatus", m.payload).ok));
+    const wills = seen.map((m) => decode("nodeStatus", m.payload)).filter((d) => d.ok);
+    expect(wills.at(-1)?.ok && wills.at(-1)).toMatchObject({ message: { session: 2n } });
+    await client.endAsync();
+  });
+
+  it("keeps delivering to other handlers when one throws", async () => {
+    const link = new Link({ url, clientId: "sub", logger });
+    await link.start();
+    await link.subscribe([topics.report]);
+    const got: string[] = [];
+    link.onMessage(() => {
+      throw new Error("bad handler");
+    });
+    link.onMessage((topic) => got.push(topic));
+    const pub = await mqtt.connectAsync(url);
+    await pub.publishAsync(topics.report, "x", { qos: 1 });
+    await pub.publishAsync(topics.report, "y", { qos: 1 });
+    await until(() => got.length === 2);
+    await pub.endAsync();
+    await link.close();
+  });
+});
