@@ -116,3 +116,10 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ file: file("- a\n- b\n"), env: {} })).toThrow(/mapping at the top level/);
   });
 });
+
+describe("the shipped config/config.yaml", () => {
+  it("parses and changes nothing (every line is a commented default)", () => {
+    const shipped = loadConfig({ file: new URL("../../config/config.yaml", import.meta.url).pathname, env: {} });
+    expect(shipped).toEqual(loadConfig({ file: none, env: {} }));
+  });
+});
