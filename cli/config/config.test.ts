@@ -119,7 +119,10 @@ describe("loadConfig", () => {
 
 describe("the shipped config/config.yaml", () => {
   it("parses and changes nothing (every line is a commented default)", () => {
-    const shipped = loadConfig({ file: new URL("../../config/config.yaml", import.meta.url).pathname, env: {} });
+    const shipped = loadConfig({
+      file: new URL("../../config/config.yaml", import.meta.url).pathname,
+      env: {},
+    });
     expect(shipped).toEqual(loadConfig({ file: none, env: {} }));
   });
 });

@@ -1,0 +1,304 @@
+// The per-node agent: samples the machine every interval and publishes the contract's messages over one
+// MQTT link. Session hygiene à la Sparkplug: a new persisted session before every connect, a retained
+// OFFLINE Will for it, and on every connect a retained birth and ONLINE status before any telemetry.
+import type { Logger } from "pino";
+import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
+import {
+  createMessage,
+  DEFAULT_TOPIC_ROOT,
+  type MessageOf,
+  nodeIdProblem,
+  PeerState,
+  timestamp,
+  topicRootProblem,
+  topicsFor,
+} from "../proto/index.ts";
+import { AgentError } from "./errors.ts";
+import { createFailureLog } from "./failure-log.ts";
+import { createInternetProbe, parseHostPort } from "./health.ts";
+import { createPassThroughOutbox, type Outbox, type Sequence, type TelemetryLink } from "./outbox.ts";
+import type { SampleSource, StaticFacts } from "./readings.ts";
+import { createSystemSource } from "./sample-source.ts";
+import { openSessionStore } from "./session-store.ts";
+import { type Counters, shapeBirth, shapeTelemetry } from "./shape.ts";
+import { startTicker, type Timers } from "./ticker.ts";
+import { AGENT_VERSION } from "./version.ts";
+
+export { AGENT_VERSION };
+
+export interface AgentOptions {
+  nodeId: string;
+  brokerUrl: string;
+  topicRoot: string;
+  intervalMs: number;
+  keepaliveSeconds: number;
+  k8sNodeName?: string;
+  labels: Record<string, string>;
+  /** Directory for `<nodeId>.session`; created when missing. */
+  stateDir: string;
+  /** `target` undefined: the internet check is off and reported as false. */
+  internet: { target?: string; timeoutMs: number; everyMs: number };
+  mqtt?: { username?: string; password?: string; tls?: TlsOptions };
+  logger: Logger;
+  /** Wall clock for message timestamps. */
+  now?: () => number;
+  /** Monotonic clock for the sampling loop, rates and rate limits. */
+  monotonic?: () => number;
+  timers?: Timers;
+  source?: SampleSource;
+  /** Where telemetry goes; the default sends while connected and drops otherwise. */
+  outbox?: (link: TelemetryLink, sequence: Sequence) => Outbox;
+}
+
+export const DEFAULT_AGENT_OPTIONS = {
+  brokerUrl: "mqtt://127.0.0.1:1883",
+  topicRoot: DEFAULT_TOPIC_ROOT,
+  intervalMs: 5_000,
+  keepaliveSeconds: 30,
+  labels: {},
+  stateDir: "/var/lib/k3s-fleet",
+  // HTTPS egress is what firewalls most often allow; 1.1.1.1 needs no DNS and answers on 443 worldwide.
+  internet: { target: "1.1.1.1:443", timeoutMs: 3_000, everyMs: 30_000 },
+} as const satisfies Omit<AgentOptions, "nodeId" | "logger">;
+
+export interface RunningAgent {
+  readonly nodeId: string;
+  /** Session of the current (or last) connection. */
+  readonly session: bigint;
+  /** Seq of the last telemetry published in this session (0 right after a connect). */
+  readonly seq: bigint;
+  /** Connected and announced: telemetry is being published. */
+  readonly connected: boolean;
+  /** Publishes a retained OFFLINE status with `reason`, then disconnects. Idempotent. */
+  stop(reason?: string): Promise<void>;
+}
+
+const STOP_TIMEOUT_MS = 5_000;
+const BROKER_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"]);
+
+/** Every problem with the options, empty when they are usable. */
+export function agentOptionProblems(options: AgentOptions): string[] {
+  const problems: string[] = [];
+  const nodeProblem = nodeIdProblem(options.nodeId);
+  if (nodeProblem) problems.push(nodeProblem);
+  const rootProblem = topicRootProblem(options.topicRoot);
+  if (rootProblem) problems.push(rootProblem);
+  if (!URL.canParse(options.brokerUrl) || !BROKER_PROTOCOLS.has(new URL(options.brokerUrl).protocol)) {
+    problems.push(`broker URL "${options.brokerUrl}" is not an mqtt://, mqtts://, ws:// or wss:// URL`);
+  }
+  if (!Number.isInteger(options.intervalMs) || options.intervalMs < 100) {
+    problems.push(`interval ${options.intervalMs} ms is not a whole number of at least 100 ms`);
+  }
+  if (!Number.isInteger(options.keepaliveSeconds) || options.keepaliveSeconds < 0) {
+    problems.push(`keepalive ${options.keepaliveSeconds} s is not a whole number ≥ 0`);
+  }
+  if (options.stateDir === "") problems.push("state directory is empty");
+  const { target, timeoutMs, everyMs } = options.internet;
+  if (target !== undefined && parseHostPort(target) === undefined) {
+    problems.push(`internet target "${target}" is not host:port`);
+  }
+  if (!(timeoutMs > 0)) problems.push(`internet timeout ${timeoutMs} ms is not positive`);
+  if (!(everyMs >= 0)) problems.push(`internet check interval ${everyMs} ms is negative`);
+  return problems;
+}
+
+/**
+ * Starts the agent. Resolves once sampling runs and the first connect is under way; it does not wait for the
+ * broker, since an edge node often boots before its network (see `connected`).
+ */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const problems = agentOptionProblems(options);
+  if (problems.length > 0) {
+    throw new AgentError("K3SF_ERR_AGENT_OPTIONS", `invalid agent options: ${problems.join("; ")}`, {
+      problems,
+    });
+  }
+  const { nodeId } = options;
+  const log = options.logger.child({ module: "agent" });
+  const now = options.now ?? Date.now;
+  const monotonic = options.monotonic ?? (() => performance.now());
+  const topics = topicsFor(options.topicRoot);
+  const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
+  const source = options.source ?? createSystemSource({ monotonic, logger: options.logger });
+  const probe = createInternetProbe({ ...options.internet, monotonic });
+
+  let facts: StaticFacts = await source.facts();
+  // Prime the counters so the first telemetry carries real rates, not zeros or since-boot averages.
+  let counters: Counters = shapeTelemetry(await source.read(), undefined, now(), {
+    linkConnected: false,
+    internet: false,
+  }).counters;
+  probe.latest();
+
+  // Taken now so an unwritable state dir fails the start, not a reconnect deep inside the link.
+  let pendingSession: bigint | undefined = store.next();
+  let session = pendingSession;
+  let seq = 0n;
+  let ready = false;
+  let generation = 0;
+  let stopping: Promise<void> | undefined;
+
+  const takeSession = (): bigint => {
+    if (pendingSession !== undefined) {
+      const first = pendingSession;
+      pendingSession = undefined;
+      return first;
+    }
+    try {
+      const next = store.next();
+      return next > session ? next : session + 1n;
+    } catch (error) {
+      // Keep connecting: a full disk must not take the node off the fleet. The session still increases
+      // within this process; only a restart before the disk recovers could reuse a number.
+      log.error({ err: error }, "session not persisted");
+      return session + 1n;
+    }
+  };
+  const status = (state: PeerState, reason = ""): MessageOf<"nodeStatus"> =>
+    createMessage("nodeStatus", { state, session, time: timestamp(now()), reason });
+
+  const link = new Link({
+    url: options.brokerUrl,
+    clientId: `k3s-fleet-agent-${nodeId}`,
+    logger: options.logger.child({ module: "agent-link" }),
+    keepaliveSeconds: options.keepaliveSeconds,
+    username: options.mqtt?.username,
+    password: options.mqtt?.password,
+    tls: options.mqtt?.tls,
+    will: () => {
+      session = takeSession();
+      return contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE));
+    },
+  });
+
+  const telemetryLink: TelemetryLink = {
+    get ready() {
+      return ready && link.connected;
+    },
+    publish: (message) => link.publish("telemetry", topics.telemetry(nodeId), message),
+  };
+  const sequence: Sequence = {
+    get session() {
+      return session;
+    },
+    next() {
+      seq += 1n;
+      return seq;
+    },
+  };
+  const publishFailures = createFailureLog({ logger: log, message: "telemetry publish failed", monotonic });
+  const outbox =
+    options.outbox?.(telemetryLink, sequence) ??
+    createPassThroughOutbox({
+      link: telemetryLink,
+      sequence,
+      onPublishError: (error) => publishFailures.failed(error),
+    });
+
+  const announce = async (connection: number): Promise<void> => {
+    try {
+      facts = await source.facts(); // addresses and mounts may have changed while we were away
+    } catch (error) {
+      log.warn({ err: error }, "could not refresh node facts; the birth repeats the last ones");
+    }
+    if (connection !== generation || !link.connected || stopping) return;
+    const birth = createMessage(
+      "birth",
+      shapeBirth(facts, {
+        nodeId,
+        session,
+        nowMs: now(),
+        agentVersion: AGENT_VERSION,
+        k8sNodeName: options.k8sNodeName,
+        labels: options.labels,
+        intervalMs: options.intervalMs,
+      }),
+    );
+    const warn = (what: string) => (error: unknown) => log.warn({ err: error, session: `${session}` }, what);
+    // Published in this order on one connection, so subscribers get birth, then status, then telemetry.
+    link.publish("birth", topics.birth(nodeId), birth).catch(warn("birth not acknowledged"));
+    link
+      .publish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.ONLINE))
+      .catch(warn("online status not acknowledged"));
+    ready = true;
+    publishFailures.recovered();
+    outbox.connected();
+    log.info({ session: `${session}` }, "announced");
+  };
+
+  link.on("connect", () => {
+    generation += 1;
+    ready = false;
+    seq = 0n;
+    void announce(generation);
+  });
+  link.on("disconnect", () => {
+    ready = false;
+  });
+
+  const sampleFailures = createFailureLog({ logger: log, message: "sampling failed", monotonic });
+  const overruns = createFailureLog({ logger: log, message: "sampling overran its interval", monotonic });
+  const ticker = startTicker({
+    intervalMs: options.intervalMs,
+    monotonic,
+    timers: options.timers,
+    onSkip: (skipped) => overruns.failed(new Error(`${skipped} sample(s) skipped`)),
+    task: async () => {
+      try {
+        const reading = await source.read();
+        const shaped = shapeTelemetry(reading, counters, now(), {
+          linkConnected: telemetryLink.ready,
+          internet: probe.latest(),
+        });
+        counters = shaped.counters;
+        outbox.offer(shaped.telemetry);
+        sampleFailures.recovered();
+      } catch (error) {
+        sampleFailures.failed(error);
+      }
+    },
+  });
+
+  void link.start();
+  log.info({ nodeId, broker: options.brokerUrl, intervalMs: options.intervalMs }, "agent started");
+
+  const stop = async (reason: string): Promise<void> => {
+    await ticker.stop();
+    ready = false;
+    const offline = contractPublish(
+      "nodeStatus",
+      topics.nodeStatus(nodeId),
+      status(PeerState.OFFLINE, reason),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      link.close(offline).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!closed) {
+      log.warn("broker did not confirm the offline status in time; dropping the connection");
+      link.destroy();
+    }
+    log.info({ reason, session: `${session}`, dropped: outbox.dropped }, "agent stopped");
+  };
+
+  return {
+    nodeId,
+    get session() {
+      return session;
+    },
+    get seq() {
+      return seq;
+    },
+    get connected() {
+      return telemetryLink.ready;
+    },
+    stop(reason = "shutdown") {
+      stopping ??= stop(reason);
+      return stopping;
+    },
+  };
+}

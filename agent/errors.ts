@@ -1,0 +1,19 @@
+// The agent's coded errors: a stable `code` for callers and logs, the underlying error as `cause`.
+export type AgentErrorCode =
+  | "K3SF_ERR_AGENT_OPTIONS"
+  | "K3SF_ERR_SESSION_STORE"
+  | "K3SF_ERR_SAMPLE"
+  | "K3SF_ERR_HEALTH_TARGET";
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  /** Every problem found, when the error reports more than one (invalid options). */
+  readonly problems: readonly string[];
+
+  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown; problems?: string[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AgentError";
+    this.code = code;
+    this.problems = options?.problems ?? [message];
+  }
+}

@@ -1,0 +1,47 @@
+// `k3s-fleet agent`: the per-node agent against any MQTT 3.1.1 broker.
+import type { Command } from "commander";
+import type { Config } from "../config/schema.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, nodeName } from "../options.ts";
+import { commandContext, untilSignal } from "../run.ts";
+import { mqttAuth } from "../tls.ts";
+import { internetOptions } from "./capture.ts";
+
+export function addAgentOptions(cmd: Command): Command {
+  return cmd
+    .option("--node-name <name>", "node id in topics (default: NODE_NAME, else the hostname)")
+    .option("-i, --interval <duration>", "sampling interval, e.g. 1s, 5s (default: 5s)")
+    .option("--state-dir <dir>", "where the agent keeps its session number (default: ./data)")
+    .option("--labels <k=v,...>", "labels published in the node's birth message")
+    .option("--internet-target <host:port>", "TCP target for the internet check (default: not checked)");
+}
+
+export function registerAgent(program: Command): void {
+  addCommonOptions(
+    addAgentOptions(
+      addBrokerOptions(
+        program.command("agent").description("sample this machine and publish telemetry over MQTT"),
+      ),
+    ),
+  ).action(async (opts) => {
+    const { config, logger } = commandContext(opts, "agent");
+    const agent = await startAgentFromConfig(config, logger);
+    await untilSignal();
+    await agent.stop("shutdown");
+  });
+}
+
+export async function startAgentFromConfig(config: Config, logger: import("pino").Logger) {
+  const { startAgent } = await import("../../agent/agent.ts");
+  return startAgent({
+    nodeId: nodeName(config),
+    brokerUrl: brokerUrl(config),
+    topicRoot: config.topicRoot,
+    intervalMs: config.agent.interval,
+    keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
+    labels: config.agent.labels,
+    stateDir: config.agent.stateDir,
+    internet: internetOptions(config.agent),
+    mqtt: await mqttAuth(config),
+    logger: logger.child({ module: "agent" }),
+  });
+}

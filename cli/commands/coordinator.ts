@@ -1,0 +1,102 @@
+// `k3s-fleet coordinator`: the headless coordinator, against an external broker or its own embedded one.
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import type { Logger } from "pino";
+import type { FleetReport } from "../../proto/index.ts";
+import type { Config } from "../config/schema.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, splitHostPort } from "../options.ts";
+import { commandContext, untilSignal } from "../run.ts";
+import { mqttAuth } from "../tls.ts";
+
+export function addCoordinatorOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--report-interval <duration>",
+      "how often the fleet report is built and published (default: 30s)",
+    )
+    .option("-o, --output <file>", "rewrite the latest human-readable report to this file every interval")
+    .option("--quiet", "do not print reports to standard output");
+}
+
+export function registerCoordinator(program: Command): void {
+  addCommonOptions(
+    addCoordinatorOptions(
+      addBrokerOptions(
+        program
+          .command("coordinator")
+          .description("aggregate fleet telemetry, publish reports, answer schedule requests")
+          .option(
+            "--embedded-broker [host:port]",
+            "run the embedded MQTT broker here (default 127.0.0.1:1883)",
+          ),
+      ),
+    ),
+  ).action(async (opts) => {
+    if (opts.embeddedBroker === true) opts.embeddedBroker = undefined; // flag without value: configured default
+    const { config, logger } = commandContext(opts, "coordinator");
+    const embedded = opts.embeddedBroker !== undefined || process.argv.includes("--embedded-broker");
+    const stack = await startCoordinatorStack(config, logger, {
+      embedded,
+      output: opts.output,
+      quiet: opts.quiet,
+    });
+    await untilSignal();
+    await stack.stop();
+  });
+}
+
+export interface StackOptions {
+  embedded: boolean;
+  output?: string;
+  quiet?: boolean;
+  localNodeId?: string;
+}
+
+/** Embedded broker (optional) + coordinator; reports go to stdout and/or a file. */
+export async function startCoordinatorStack(config: Config, logger: Logger, options: StackOptions) {
+  const [{ startEmbeddedBroker }, { startCoordinator }, { renderReport }] = await Promise.all([
+    import("../../coordinator/broker.ts"),
+    import("../../coordinator/coordinator.ts"),
+    import("../../coordinator/render.ts"),
+  ]);
+  const broker = options.embedded
+    ? await startEmbeddedBroker({
+        ...splitHostPort(config.broker.embedded),
+        maxPayloadBytes: config.broker.maxPayloadBytes,
+        logger: logger.child({ module: "broker" }),
+      })
+    : undefined;
+  const output = options.output ?? config.coordinator.output;
+  const onReport = (report: FleetReport) => {
+    const text = renderReport(report);
+    if (!options.quiet) process.stdout.write(`${text}\n`);
+    if (output) {
+      writeFile(output, text).catch((error: unknown) =>
+        logger.error({ err: error, output }, "cannot write report"),
+      );
+    }
+  };
+  const coordinator = await startCoordinator({
+    brokerUrl: broker?.url ?? brokerUrl(config),
+    topicRoot: config.topicRoot,
+    reportIntervalMs: config.coordinator.reportInterval,
+    staleAfterIntervals: config.coordinator.staleAfterIntervals,
+    offlineAfterIntervals: config.coordinator.offlineAfterIntervals,
+    defaultIntervalMs: config.agent.interval,
+    maxPayloadBytes: config.broker.maxPayloadBytes,
+    keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
+    localNodeId: options.localNodeId,
+    mqtt: await mqttAuth(config),
+    logger: logger.child({ module: "coordinator" }),
+    onReport,
+  });
+  return {
+    broker,
+    coordinator,
+    printNow: () => onReport(coordinator.buildReportNow()),
+    async stop() {
+      await coordinator.stop();
+      await broker?.close();
+    },
+  };
+}

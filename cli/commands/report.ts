@@ -1,0 +1,64 @@
+// `k3s-fleet report`: connect to the broker and print the latest retained fleet report.
+import { randomBytes } from "node:crypto";
+import type { Command } from "commander";
+import { parseDuration } from "../config/duration.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
+import { commandContext } from "../run.ts";
+import { mqttAuth } from "../tls.ts";
+
+export function registerReport(program: Command): void {
+  addCommonOptions(
+    addBrokerOptions(
+      program
+        .command("report")
+        .description("print the latest fleet report published by the coordinator")
+        .option("--json", "print canonical proto3 JSON (FleetReport)")
+        .option("--pretty", "print indented JSON (implies --json)")
+        .option("--timeout <duration>", "how long to wait for a retained report", "5s"),
+    ),
+  ).action(async (opts) => {
+    const { config, logger } = commandContext(opts, "report");
+    const [{ Link }, proto, { renderReport }] = await Promise.all([
+      import("../../mqtt/link.ts"),
+      import("../../proto/index.ts"),
+      import("../../coordinator/render.ts"),
+    ]);
+    const timeoutMs = parseDuration(opts.timeout) ?? 5000;
+    const topics = proto.topicsFor(config.topicRoot);
+    const link = new Link({
+      url: brokerUrl(config),
+      clientId: `k3s-fleet-report-${randomBytes(4).toString("hex")}`,
+      logger: logger.child({ module: "report" }),
+      ...(await mqttAuth(config)),
+      backoff: { maxMs: 1000 },
+    });
+    const report = await new Promise<import("../../proto/index.ts").FleetReport | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      link.onMessage((topic, payload) => {
+        if (topic !== topics.report) return;
+        const decoded = proto.decode("report", payload);
+        if (!decoded.ok) return logger.error({ detail: decoded.detail }, "retained report does not decode");
+        clearTimeout(timer);
+        resolve(decoded.message);
+      });
+      link.on("connect", () => {
+        link
+          .subscribe([topics.report])
+          .catch((error: unknown) => logger.error({ err: error }, "subscribe failed"));
+      });
+      link.start().catch(() => undefined);
+    });
+    await link.close();
+    if (!report) {
+      process.stderr.write(
+        `k3s-fleet: no fleet report on ${topics.report} at ${brokerUrl(config)} within ${opts.timeout}\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    const json = Boolean(opts.json || opts.pretty);
+    process.stdout.write(
+      json ? `${proto.toJson("report", report, Boolean(opts.pretty))}\n` : `${renderReport(report)}\n`,
+    );
+  });
+}

@@ -1,0 +1,39 @@
+// `k3s-fleet up` (what `npm start` runs): embedded broker + coordinator + an agent for this machine.
+import type { Command } from "commander";
+import { addCommonOptions, nodeName } from "../options.ts";
+import { commandContext, untilSignal } from "../run.ts";
+import { addAgentOptions, startAgentFromConfig } from "./agent.ts";
+import { addCoordinatorOptions, startCoordinatorStack } from "./coordinator.ts";
+
+export function registerUp(program: Command): void {
+  addCommonOptions(
+    addCoordinatorOptions(
+      addAgentOptions(
+        program
+          .command("up")
+          .description("run everything on this machine: embedded broker, coordinator and a local agent")
+          .option(
+            "--embedded-broker <host:port>",
+            "where the embedded MQTT broker listens (default 127.0.0.1:1883)",
+          ),
+      ),
+    ),
+  ).action(async (opts) => {
+    const { config, logger } = commandContext(opts, "up");
+    // The local agent talks to the embedded broker, whatever broker.url says.
+    const local = { ...config, broker: { ...config.broker, url: `mqtt://${config.broker.embedded}` } };
+    const stack = await startCoordinatorStack(local, logger, {
+      embedded: true,
+      output: opts.output,
+      quiet: opts.quiet,
+      localNodeId: nodeName(config),
+    });
+    const agent = await startAgentFromConfig(local, logger);
+    // Show the fleet as soon as the first sample is in, rather than a full report interval later.
+    const first = setTimeout(() => stack.printNow(), config.agent.interval + 500);
+    await untilSignal();
+    clearTimeout(first);
+    await agent.stop("shutdown");
+    await stack.stop();
+  });
+}

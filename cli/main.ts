@@ -1,0 +1,45 @@
+// k3s-fleet: one CLI, subcommands in the style of `k3s server|agent`. Each subcommand loads its runtime
+// lazily, so `k3s-fleet agent` never loads coordinator or Kubernetes code.
+import { Command } from "commander";
+import { registerAgent } from "./commands/agent.ts";
+import { registerCapture } from "./commands/capture.ts";
+import { registerCoordinator } from "./commands/coordinator.ts";
+import { registerReport } from "./commands/report.ts";
+import { registerUp } from "./commands/up.ts";
+import { VERSION } from "./version.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("k3s-fleet")
+    .description(
+      "Edge fleet telemetry over MQTT, aggregated with K3s cluster state, and a scheduler that uses it",
+    )
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: false });
+  registerUp(program);
+  registerAgent(program);
+  registerCoordinator(program);
+  registerCapture(program);
+  registerReport(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.stderr.write(`k3s-fleet: ${describeFailure(error)}\n`);
+    process.exit(1);
+  }
+}
+
+/** One line a user can act on; the stack only for errors we did not anticipate. */
+function describeFailure(error: unknown): string {
+  const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === "EADDRINUSE") {
+    return `${e.address ?? ""}:${e.port ?? ""} is already in use (another broker?): choose another with --embedded-broker HOST:PORT`;
+  }
+  if (e?.code === "EACCES" && e.port !== undefined) return `no permission to listen on port ${e.port}`;
+  if (typeof e?.code === "string" && e.code.startsWith("K3SF_ERR")) return e.message;
+  return e instanceof Error ? (e.stack ?? e.message) : String(error);
+}

@@ -1,0 +1,229 @@
+// The coordinator's telemetry side: one MQTT link with a retained ONLINE status and an OFFLINE Will,
+// every node topic fed to ingest, and a fleet report built, published (retained) and handed to
+// `onReport` every report interval. Births and statuses are retained, so a restart rebuilds the fleet.
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import type { Logger } from "pino";
+import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
+import {
+  createMessage,
+  DEFAULT_TOPIC_ROOT,
+  type FleetReport,
+  PeerState,
+  timestamp,
+  topicsFor,
+} from "../proto/index.ts";
+import type { FleetState } from "./fleet.ts";
+import { createIngest } from "./ingest.ts";
+import { buildReport, type IngestTotals } from "./report.ts";
+
+export interface Timers {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface CoordinatorOptions {
+  brokerUrl: string;
+  topicRoot: string;
+  clientId: string;
+  reportIntervalMs: number;
+  /** A node is STALE after this many of its sampling intervals without telemetry... */
+  staleAfterIntervals: number;
+  /** ...and OFFLINE after this many if its Will never comes (0: only the Will). */
+  offlineAfterIntervals: number;
+  /** Sampling interval assumed for a node whose birth has not been seen. */
+  defaultIntervalMs: number;
+  /** Larger node payloads are rejected as `oversized` without decoding. */
+  maxPayloadBytes: number;
+  /** Node id or hostname of the agent on this machine: the report's "Local System". */
+  localNodeId?: string;
+  keepaliveSeconds: number;
+  mqtt?: { username?: string; password?: string; tls?: TlsOptions };
+  logger: Logger;
+  now?: () => number;
+  timers?: Timers;
+  onReport?: (report: FleetReport) => void;
+  /** Reported in CoordinatorStatus; defaults to the package version. */
+  version?: string;
+}
+
+/** Everything but the logger has a default; `startCoordinator` fills in what the caller leaves out. */
+export const DEFAULT_COORDINATOR_OPTIONS = {
+  brokerUrl: "mqtt://127.0.0.1:1883",
+  topicRoot: DEFAULT_TOPIC_ROOT,
+  clientId: "k3s-fleet-coordinator",
+  reportIntervalMs: 30_000,
+  staleAfterIntervals: 3,
+  offlineAfterIntervals: 12,
+  defaultIntervalMs: 5_000,
+  maxPayloadBytes: 64 * 1024,
+  keepaliveSeconds: 10,
+} as const satisfies Partial<CoordinatorOptions>;
+
+export type CoordinatorInput = Partial<CoordinatorOptions> & Pick<CoordinatorOptions, "logger">;
+
+export interface CoordinatorCounters extends IngestTotals {
+  reportsPublished: number;
+  reportPublishFailures: number;
+}
+
+export interface RunningCoordinator {
+  readonly fleet: FleetState;
+  /** The report of the last interval, undefined before the first one. */
+  latestReport(): FleetReport | undefined;
+  /** Builds a report from the current state (not published). */
+  buildReportNow(): FleetReport;
+  counters(): CoordinatorCounters;
+  /** Publishes the retained OFFLINE status and disconnects; idempotent. */
+  stop(): Promise<void>;
+}
+
+export class CoordinatorError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CoordinatorError";
+    this.code = code;
+  }
+}
+
+const MODE = "standalone";
+
+export async function startCoordinator(input: CoordinatorInput): Promise<RunningCoordinator> {
+  const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };
+  const { logger, topicRoot, clientId } = options;
+  const now = options.now ?? Date.now;
+  const timers: Timers = options.timers ?? {
+    setInterval: (callback, ms) => setInterval(callback, ms),
+    clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+  };
+  const version = options.version ?? packageVersion();
+  const topics = topicsFor(topicRoot);
+  const instanceId = `${clientId}-${randomBytes(4).toString("hex")}`;
+  const log = logger.child({ module: "coordinator" });
+
+  const ingest = createIngest({
+    root: topicRoot,
+    maxPayloadBytes: options.maxPayloadBytes,
+    logger: logger.child({ module: "ingest" }),
+    now,
+    fleet: {
+      defaultIntervalMs: options.defaultIntervalMs,
+      staleAfterIntervals: options.staleAfterIntervals,
+      offlineAfterIntervals: options.offlineAfterIntervals,
+    },
+  });
+
+  const status = (state: PeerState) =>
+    contractPublish(
+      "coordinatorStatus",
+      topics.coordinatorStatus,
+      createMessage("coordinatorStatus", { state, instanceId, version, mode: MODE, time: timestamp(now()) }),
+    );
+
+  const link = new Link({
+    url: options.brokerUrl,
+    clientId,
+    logger: logger.child({ module: "link" }),
+    keepaliveSeconds: options.keepaliveSeconds,
+    username: options.mqtt?.username,
+    password: options.mqtt?.password,
+    tls: options.mqtt?.tls,
+    will: () => status(PeerState.OFFLINE),
+  });
+  link.onMessage((topic, payload) => ingest.handle(topic, payload));
+
+  // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
+  let announced: Promise<void> = Promise.resolve();
+  link.on("connect", () => {
+    announced = (async () => {
+      await link.publishRaw(status(PeerState.ONLINE));
+      await link.subscribe([topics.filters.allNodes]);
+    })();
+    announced.catch((error: unknown) => log.error({ err: error }, "cannot announce or subscribe"));
+  });
+
+  let latest: FleetReport | undefined;
+  let publishing = false;
+  let reportsPublished = 0;
+  let reportPublishFailures = 0;
+
+  const buildReportNow = () =>
+    buildReport(ingest.fleet, ingest.history, {
+      now: now(),
+      coordinatorId: clientId,
+      mode: MODE,
+      localNodeId: options.localNodeId,
+      ingest: ingest.counters(),
+    });
+
+  const tick = () => {
+    const report = buildReportNow();
+    latest = report;
+    // Publish only while connected, one at a time: a queued stale report is worse than none.
+    if (link.connected && !publishing) {
+      publishing = true;
+      link
+        .publish("report", topics.report, report)
+        .then(
+          () => reportsPublished++,
+          (error: unknown) => {
+            reportPublishFailures++;
+            log.warn({ err: error }, "cannot publish fleet report");
+          },
+        )
+        .finally(() => {
+          publishing = false;
+        });
+    }
+    try {
+      options.onReport?.(report);
+    } catch (error) {
+      log.error({ err: error }, "onReport failed");
+    }
+  };
+
+  try {
+    await link.start();
+    await announced;
+  } catch (error) {
+    await link.close();
+    throw new CoordinatorError(
+      "K3SF_ERR_COORDINATOR_START",
+      `coordinator cannot start on ${options.brokerUrl}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const timer = timers.setInterval(tick, options.reportIntervalMs);
+  log.info({ url: options.brokerUrl, topicRoot, instanceId }, "coordinator started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    fleet: ingest.fleet,
+    latestReport: () => latest,
+    buildReportNow,
+    counters: () => ({ ...ingest.counters(), reportsPublished, reportPublishFailures }),
+    stop() {
+      stopping ??= (async () => {
+        timers.clearInterval(timer);
+        await link.close(status(PeerState.OFFLINE));
+        log.info({ instanceId }, "coordinator stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+function withoutUndefined<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+  } catch {
+    return "";
+  }
+}

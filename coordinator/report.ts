@@ -1,0 +1,165 @@
+// Builds the FleetReport from fleet state and history. Pure: data and `now` in, a message out.
+import { create } from "@bufbuild/protobuf";
+import {
+  createMessage,
+  type FleetReport,
+  NodeHealth,
+  type NodeReport,
+  NodeReportSchema,
+  type NodeTelemetry,
+  timestamp,
+} from "../proto/index.ts";
+import { cpuPercent, type FleetState, memoryPercent, type NodeState, nodeHealth } from "./fleet.ts";
+import type { FleetHistory, Metric, NodeHistory } from "./history.ts";
+
+/** Ingest counters as the ingest keeps them; the report carries them as IngestCounters. */
+export interface IngestTotals {
+  /** Messages handed to ingest. */
+  received: number;
+  /** Messages that decoded (whether or not they were then applied). */
+  decoded: number;
+  duplicates: number;
+  gaps: number;
+  /** Rejected messages by reason (bad_topic, bad_node_id, decode_error, oversized, invalid, ...). */
+  rejected: Readonly<Record<string, number>>;
+}
+
+export interface ReportContext {
+  now: number;
+  coordinatorId: string;
+  /** "cluster" or "standalone". */
+  mode: string;
+  /** Node id or hostname of the agent on the coordinator's own machine. */
+  localNodeId?: string;
+  ingest: IngestTotals;
+}
+
+const FIVE_MINUTES = 5 * 60_000;
+const HOUR = 60 * 60_000;
+
+export function buildReport(fleet: FleetState, history: FleetHistory, context: ReportContext): FleetReport {
+  const { now, localNodeId } = context;
+  const ids = [...fleet.nodes.keys()].sort(compareIds);
+  const nodes: NodeReport[] = [];
+  let online = 0;
+  let stale = 0;
+  let cpuSum = 0;
+  let memorySum = 0;
+  let sampled = 0;
+  let local: NodeReport | undefined;
+  for (const id of ids) {
+    const state = fleet.nodes.get(id) as NodeState;
+    const report = nodeReport(fleet, state, history.get(id), now);
+    nodes.push(report);
+    if (report.health === NodeHealth.ONLINE) {
+      online++;
+      if (state.latest !== undefined) {
+        cpuSum += report.cpuPercent;
+        memorySum += report.memoryPercent;
+        sampled++;
+      }
+    } else if (report.health === NodeHealth.STALE) stale++;
+    if (local === undefined && localNodeId !== undefined && isLocal(state, localNodeId)) local = report;
+  }
+  const total = nodes.length;
+  return createMessage("report", {
+    time: timestamp(now),
+    coordinatorId: context.coordinatorId,
+    mode: context.mode,
+    localSystem: local,
+    fleet: {
+      totalNodes: total,
+      onlineNodes: online,
+      staleNodes: stale,
+      offlineNodes: total - online - stale,
+      healthPercent: total === 0 ? 0 : (online / total) * 100,
+      avgCpuPercent: sampled === 0 ? 0 : cpuSum / sampled,
+      avgMemoryPercent: sampled === 0 ? 0 : memorySum / sampled,
+    },
+    nodes,
+    ingest: {
+      received: BigInt(context.ingest.received),
+      decoded: BigInt(context.ingest.decoded),
+      duplicates: BigInt(context.ingest.duplicates),
+      gaps: BigInt(context.ingest.gaps),
+      rejected: Object.fromEntries(Object.entries(context.ingest.rejected).map(([k, v]) => [k, BigInt(v)])),
+    },
+  });
+}
+
+function isLocal(node: NodeState, localNodeId: string): boolean {
+  return node.nodeId === localNodeId || node.birth?.hostname === localNodeId;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function nodeReport(
+  fleet: FleetState,
+  node: NodeState,
+  history: NodeHistory | undefined,
+  now: number,
+): NodeReport {
+  const birth = node.birth;
+  const t = node.latest;
+  const os = birth?.os;
+  const rates = networkRates(t);
+  return create(NodeReportSchema, {
+    nodeId: node.nodeId,
+    hostname: birth?.hostname ?? "",
+    health: nodeHealth(fleet, node, now),
+    session: node.session,
+    lastSeenMs:
+      node.lastTelemetryAtMs === undefined ? undefined : BigInt(Math.max(0, now - node.lastTelemetryAtMs)),
+    cpuPercent: t === undefined ? 0 : cpuPercent(t),
+    cores: t?.cpu?.cores || birth?.cpu?.cores || 0,
+    load1m: t?.cpu?.load1m ?? 0,
+    memoryTotalBytes: t?.memory?.totalBytes || birth?.memoryTotalBytes || 0n,
+    memoryUsedBytes: t?.memory?.usedBytes ?? 0n,
+    memoryPercent: t === undefined ? 0 : memoryPercent(t),
+    diskMaxUsePercent: maxDiskUse(t),
+    rxBytesPerSec: rates.rx,
+    txBytesPerSec: rates.tx,
+    online: t?.health?.online ?? false,
+    internet: t?.health?.internet ?? false,
+    vpn: t?.health?.vpn ?? false,
+    uptimeSeconds: t?.uptimeSeconds ?? 0n,
+    cpuTemperatureCelsius: t?.cpuTemperatureCelsius,
+    cpu5m: trend(history, "cpu", now, FIVE_MINUTES),
+    cpu60m: trend(history, "cpu", now, HOUR),
+    memory5m: trend(history, "memory", now, FIVE_MINUTES),
+    memory60m: trend(history, "memory", now, HOUR),
+    received: BigInt(node.received),
+    duplicates: BigInt(node.duplicates),
+    gaps: BigInt(node.gaps),
+    historical: BigInt(node.historical),
+    agentVersion: birth?.agentVersion ?? "",
+    os: os === undefined ? "" : [os.distro || os.platform, os.release].filter(Boolean).join(" "),
+  });
+}
+
+function trend(history: NodeHistory | undefined, metric: Metric, now: number, windowMs: number) {
+  return history === undefined ? { samples: 0 } : history.window(metric, now, windowMs);
+}
+
+function maxDiskUse(t: NodeTelemetry | undefined): number {
+  let max = 0;
+  for (const fs of t?.filesystems ?? []) if (fs.usePercent > max) max = fs.usePercent;
+  return max;
+}
+
+/** The default interface's rates when the agent names one, otherwise the sum over all interfaces. */
+function networkRates(t: NodeTelemetry | undefined): { rx: bigint; tx: bigint } {
+  const network = t?.network;
+  if (network === undefined) return { rx: 0n, tx: 0n };
+  const chosen = network.interfaces.find((i) => i.name === network.defaultInterface);
+  if (chosen !== undefined) return { rx: chosen.rxBytesPerSec, tx: chosen.txBytesPerSec };
+  let rx = 0n;
+  let tx = 0n;
+  for (const i of network.interfaces) {
+    rx += i.rxBytesPerSec;
+    tx += i.txBytesPerSec;
+  }
+  return { rx, tx };
+}
