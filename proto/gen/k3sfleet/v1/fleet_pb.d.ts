@@ -667,6 +667,18 @@ export declare type FleetReport = Message<"k3sfleet.v1.FleetReport"> & {
    * @generated from field: k3sfleet.v1.IngestCounters ingest = 7;
    */
   ingest?: IngestCounters | undefined;
+
+  /**
+   * Kubernetes view; absent in standalone mode.
+   *
+   * @generated from field: k3sfleet.v1.ClusterSummary cluster = 8;
+   */
+  cluster?: ClusterSummary | undefined;
+
+  /**
+   * @generated from field: k3sfleet.v1.SchedulingSummary scheduling = 9;
+   */
+  scheduling?: SchedulingSummary | undefined;
 };
 
 /**
@@ -674,6 +686,230 @@ export declare type FleetReport = Message<"k3sfleet.v1.FleetReport"> & {
  * Use `create(FleetReportSchema)` to create a new message.
  */
 export declare const FleetReportSchema: GenMessage<FleetReport>;
+
+/**
+ * The old tool's "Cluster Health" and "Node Metrics" sections, joined with live agent telemetry.
+ *
+ * @generated from message k3sfleet.v1.ClusterSummary
+ */
+export declare type ClusterSummary = Message<"k3sfleet.v1.ClusterSummary"> & {
+  /**
+   * @generated from field: string server = 1;
+   */
+  server: string;
+
+  /**
+   * @generated from field: uint32 total_nodes = 2;
+   */
+  totalNodes: number;
+
+  /**
+   * @generated from field: uint32 ready_nodes = 3;
+   */
+  readyNodes: number;
+
+  /**
+   * @generated from field: uint32 total_pods = 4;
+   */
+  totalPods: number;
+
+  /**
+   * @generated from field: uint32 running_pods = 5;
+   */
+  runningPods: number;
+
+  /**
+   * @generated from field: float node_health_percent = 6;
+   */
+  nodeHealthPercent: number;
+
+  /**
+   * @generated from field: float pod_health_percent = 7;
+   */
+  podHealthPercent: number;
+
+  /**
+   * False when metrics.k8s.io (metrics-server) is not installed.
+   *
+   * @generated from field: bool metrics_available = 8;
+   */
+  metricsAvailable: boolean;
+
+  /**
+   * @generated from field: repeated k3sfleet.v1.ClusterNodeReport nodes = 9;
+   */
+  nodes: ClusterNodeReport[];
+
+  /**
+   * Agents whose node id matches no Kubernetes node.
+   *
+   * @generated from field: repeated string agents_without_node = 10;
+   */
+  agentsWithoutNode: string[];
+};
+
+/**
+ * Describes the message k3sfleet.v1.ClusterSummary.
+ * Use `create(ClusterSummarySchema)` to create a new message.
+ */
+export declare const ClusterSummarySchema: GenMessage<ClusterSummary>;
+
+/**
+ * @generated from message k3sfleet.v1.ClusterNodeReport
+ */
+export declare type ClusterNodeReport = Message<"k3sfleet.v1.ClusterNodeReport"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bool ready = 2;
+   */
+  ready: boolean;
+
+  /**
+   * @generated from field: bool unschedulable = 3;
+   */
+  unschedulable: boolean;
+
+  /**
+   * @generated from field: uint32 pods = 4;
+   */
+  pods: number;
+
+  /**
+   * @generated from field: int64 cpu_capacity_millis = 5;
+   */
+  cpuCapacityMillis: bigint;
+
+  /**
+   * @generated from field: int64 cpu_allocatable_millis = 6;
+   */
+  cpuAllocatableMillis: bigint;
+
+  /**
+   * Sum of requests of non-terminated pods bound to the node.
+   *
+   * @generated from field: int64 cpu_requested_millis = 7;
+   */
+  cpuRequestedMillis: bigint;
+
+  /**
+   * From metrics.k8s.io, when available.
+   *
+   * @generated from field: optional int64 cpu_used_millis = 8;
+   */
+  cpuUsedMillis?: bigint | undefined;
+
+  /**
+   * From the node's agent, when it has one.
+   *
+   * @generated from field: optional float cpu_live_percent = 9;
+   */
+  cpuLivePercent?: number | undefined;
+
+  /**
+   * @generated from field: int64 memory_capacity_bytes = 10;
+   */
+  memoryCapacityBytes: bigint;
+
+  /**
+   * @generated from field: int64 memory_allocatable_bytes = 11;
+   */
+  memoryAllocatableBytes: bigint;
+
+  /**
+   * @generated from field: int64 memory_requested_bytes = 12;
+   */
+  memoryRequestedBytes: bigint;
+
+  /**
+   * @generated from field: optional int64 memory_used_bytes = 13;
+   */
+  memoryUsedBytes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional float memory_live_percent = 14;
+   */
+  memoryLivePercent?: number | undefined;
+
+  /**
+   * @generated from field: bool has_agent = 15;
+   */
+  hasAgent: boolean;
+};
+
+/**
+ * Describes the message k3sfleet.v1.ClusterNodeReport.
+ * Use `create(ClusterNodeReportSchema)` to create a new message.
+ */
+export declare const ClusterNodeReportSchema: GenMessage<ClusterNodeReport>;
+
+/**
+ * Scheduling analytics over the coordinator's lifetime (bounded window of recent decisions).
+ *
+ * @generated from message k3sfleet.v1.SchedulingSummary
+ */
+export declare type SchedulingSummary = Message<"k3sfleet.v1.SchedulingSummary"> & {
+  /**
+   * @generated from field: uint64 decisions = 1;
+   */
+  decisions: bigint;
+
+  /**
+   * @generated from field: uint64 scheduled = 2;
+   */
+  scheduled: bigint;
+
+  /**
+   * @generated from field: uint64 unschedulable = 3;
+   */
+  unschedulable: bigint;
+
+  /**
+   * @generated from field: uint64 rejected = 4;
+   */
+  rejected: bigint;
+
+  /**
+   * @generated from field: uint64 errors = 5;
+   */
+  errors: bigint;
+
+  /**
+   * @generated from field: map<string, uint64> placements_per_node = 6;
+   */
+  placementsPerNode: { [key: string]: bigint };
+
+  /**
+   * @generated from field: map<string, uint64> unschedulable_reasons = 7;
+   */
+  unschedulableReasons: { [key: string]: bigint };
+
+  /**
+   * @generated from field: float latency_p50_ms = 8;
+   */
+  latencyP50Ms: number;
+
+  /**
+   * @generated from field: float latency_p99_ms = 9;
+   */
+  latencyP99Ms: number;
+
+  /**
+   * Placed pods later seen Running on the chosen node.
+   *
+   * @generated from field: uint64 reached_running = 10;
+   */
+  reachedRunning: bigint;
+};
+
+/**
+ * Describes the message k3sfleet.v1.SchedulingSummary.
+ * Use `create(SchedulingSummarySchema)` to create a new message.
+ */
+export declare const SchedulingSummarySchema: GenMessage<SchedulingSummary>;
 
 /**
  * @generated from message k3sfleet.v1.FleetHealth
