@@ -39,6 +39,7 @@ export interface CoordinatorOptions {
   localNodeId?: string;
   keepaliveSeconds: number;
   mqtt?: { username?: string; password?: string; tls?: TlsOptions };
+  /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts get children. */
   logger: Logger;
   now?: () => number;
   timers?: Timers;
@@ -100,7 +101,6 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const version = options.version ?? packageVersion();
   const topics = topicsFor(topicRoot);
   const instanceId = `${clientId}-${randomBytes(4).toString("hex")}`;
-  const log = logger.child({ module: "coordinator" });
 
   const ingest = createIngest({
     root: topicRoot,
@@ -140,7 +140,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       await link.publishRaw(status(PeerState.ONLINE));
       await link.subscribe([topics.filters.allNodes]);
     })();
-    announced.catch((error: unknown) => log.error({ err: error }, "cannot announce or subscribe"));
+    announced.catch((error: unknown) => logger.error({ err: error }, "cannot announce or subscribe"));
   });
 
   let latest: FleetReport | undefined;
@@ -169,7 +169,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
           () => reportsPublished++,
           (error: unknown) => {
             reportPublishFailures++;
-            log.warn({ err: error }, "cannot publish fleet report");
+            logger.warn({ err: error }, "cannot publish fleet report");
           },
         )
         .finally(() => {
@@ -179,7 +179,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     try {
       options.onReport?.(report);
     } catch (error) {
-      log.error({ err: error }, "onReport failed");
+      logger.error({ err: error }, "onReport failed");
     }
   };
 
@@ -197,7 +197,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     );
   }
   const timer = timers.setInterval(tick, options.reportIntervalMs);
-  log.info({ url: options.brokerUrl, topicRoot, instanceId }, "coordinator started");
+  logger.info({ url: options.brokerUrl, topicRoot, instanceId }, "coordinator started");
 
   let stopping: Promise<void> | undefined;
   return {
@@ -209,7 +209,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       stopping ??= (async () => {
         timers.clearInterval(timer);
         await link.close(status(PeerState.OFFLINE));
-        log.info({ instanceId }, "coordinator stopped");
+        logger.info({ instanceId }, "coordinator stopped");
       })();
       return stopping;
     },

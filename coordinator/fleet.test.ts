@@ -8,7 +8,6 @@ import {
   birthProblem,
   createFleet,
   type FleetOptions,
-  healthCounts,
   memoryPercent,
   nodeFor,
   nodeHealth,
@@ -111,14 +110,6 @@ describe("node health over time (interval 1 s, stale after 3, offline after 6)",
     const n = oneNode({ offlineAfterIntervals: 0 });
     n.sample(1, 1, 0);
     expect(n.health(1_000_000)).toBe(STALE);
-  });
-
-  it("healthCounts tallies every node", () => {
-    const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 6, defaultIntervalMs: 1000 });
-    applyTelemetry(fleet, nodeFor(fleet, "fresh", 0), telemetry({ session: 1, seq: 1 }), 9000);
-    applyTelemetry(fleet, nodeFor(fleet, "stale", 0), telemetry({ session: 1, seq: 1 }), 5000);
-    applyStatus(nodeFor(fleet, "gone", 0), status("offline", 1), 9000);
-    expect(healthCounts(fleet, 9000)).toEqual({ total: 3, online: 1, stale: 1, offline: 1 });
   });
 });
 

@@ -279,25 +279,6 @@ export function nodeHealth(fleet: FleetState, node: NodeState, now: number): Nod
   return NodeHealth.ONLINE;
 }
 
-export interface HealthCounts {
-  total: number;
-  online: number;
-  stale: number;
-  offline: number;
-}
-
-export function healthCounts(fleet: FleetState, now: number): HealthCounts {
-  const counts = { total: 0, online: 0, stale: 0, offline: 0 };
-  for (const node of fleet.nodes.values()) {
-    counts.total++;
-    const health = nodeHealth(fleet, node, now);
-    if (health === NodeHealth.ONLINE) counts.online++;
-    else if (health === NodeHealth.STALE) counts.stale++;
-    else counts.offline++;
-  }
-  return counts;
-}
-
 // --- sample figures ---------------------------------------------------------------------------------
 
 /** Memory in use as a percentage of total (the agent's `used_bytes`), 0 when the total is unknown. */

@@ -95,7 +95,7 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function nodeReport(
+function nodeReport(
   fleet: FleetState,
   node: NodeState,
   history: NodeHistory | undefined,

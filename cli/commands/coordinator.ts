@@ -45,6 +45,8 @@ export function registerCoordinator(program: Command): void {
   });
 }
 
+const EMBEDDED_BROKER_MAX_PACKET_BYTES = 16 * 1024 * 1024;
+
 export interface StackOptions {
   embedded: boolean;
   output?: string;
@@ -62,7 +64,9 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
   const broker = options.embedded
     ? await startEmbeddedBroker({
         ...splitHostPort(config.broker.embedded),
-        maxPayloadBytes: config.broker.maxPayloadBytes,
+        // The coordinator enforces the per-node payload limit; the broker's cap only stops abuse, and must
+        // leave room for the retained fleet report (about 200 bytes per node).
+        maxPayloadBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES,
         logger: logger.child({ module: "broker" }),
       })
     : undefined;
