@@ -1,0 +1,52 @@
+// Public surface of the coordinator's Kubernetes edge (cluster view) and its pure report builders.
+
+export { type ClusterView, type ClusterViewOptions, startClusterView } from "./cluster.ts";
+export { formatBytes, renderClusterSection } from "./cluster-render.ts";
+export {
+  type AgentLive,
+  buildClusterSummary,
+  type ClusterReportInput,
+  type LiveByNode,
+} from "./cluster-report.ts";
+export {
+  buildClusterState,
+  type ClusterState,
+  healthPercent,
+  isNodeReady,
+  isTerminated,
+  type NodeLike,
+  type NodeState,
+  type PodLike,
+  type ResourceUsage,
+} from "./cluster-state.ts";
+export { type ClusterConnection, type ConnectOptions, connectCluster, probeVersion } from "./connect.ts";
+export { ClusterError, type ClusterErrorCode, describeError } from "./errors.ts";
+export type { ChangeType, ClusterEmitter, ClusterEvents, ResourceKind } from "./events.ts";
+export {
+  type ClusterInformers,
+  type InformerOptions,
+  type SupervisedInformer,
+  type SupervisorOptions,
+  startInformers,
+  superviseInformer,
+} from "./informers.ts";
+export {
+  describeResolution,
+  K3S_KUBECONFIG,
+  type KubeconfigResolution,
+  type KubeconfigSource,
+  loadKubeConfig,
+  type ResolveInput,
+  resolveKubeconfig,
+} from "./kubeconfig.ts";
+export {
+  createMetricsPoller,
+  EMPTY_METRICS,
+  type MetricsPoller,
+  type MetricsPollerOptions,
+  type MetricsSnapshot,
+  type MetricsSource,
+  nodeUsage,
+  podUsage,
+} from "./metrics.ts";
+export { REAL_TIMERS, type Timers } from "./timers.ts";

@@ -1,0 +1,116 @@
+// Kubernetes-shaped plain types: the subset of core/v1 Pod and Node the scheduler reads, with
+// quantities as strings exactly as they appear in manifests. The Kubernetes adapter can pass
+// client-node objects straight through (they are structurally compatible); the standalone mode fills
+// the same shapes from agent telemetry.
+
+/** core/v1 ResourceList: resource name → quantity string ("500m", "1Gi"). */
+export type ResourceList = Readonly<Record<string, string>>;
+
+export interface ResourceRequirements {
+  readonly requests?: ResourceList;
+  readonly limits?: ResourceList;
+}
+
+export interface Container {
+  readonly name?: string;
+  readonly resources?: ResourceRequirements;
+  /** "Always" on an init container makes it a restartable (sidecar) container. */
+  readonly restartPolicy?: string;
+}
+
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect | string;
+}
+
+export interface Toleration {
+  readonly key?: string;
+  /** "Equal" (default when empty) or "Exists". */
+  readonly operator?: string;
+  readonly value?: string;
+  /** Empty means every effect. */
+  readonly effect?: string;
+  readonly tolerationSeconds?: number;
+}
+
+export interface NodeSelectorRequirement {
+  readonly key: string;
+  /** In, NotIn, Exists, DoesNotExist, Gt, Lt. */
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+export interface NodeSelectorTerm {
+  readonly matchExpressions?: readonly NodeSelectorRequirement[];
+  /** Only metadata.name is a node field. */
+  readonly matchFields?: readonly NodeSelectorRequirement[];
+}
+
+export interface PreferredSchedulingTerm {
+  readonly weight: number;
+  readonly preference: NodeSelectorTerm;
+}
+
+export interface NodeAffinity {
+  readonly requiredDuringSchedulingIgnoredDuringExecution?: {
+    readonly nodeSelectorTerms: readonly NodeSelectorTerm[];
+  };
+  readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly PreferredSchedulingTerm[];
+}
+
+export interface Affinity {
+  readonly nodeAffinity?: NodeAffinity;
+}
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface PodSpec {
+  readonly containers?: readonly Container[];
+  readonly initContainers?: readonly Container[];
+  readonly overhead?: ResourceList;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly affinity?: Affinity;
+  readonly tolerations?: readonly Toleration[];
+  /** Set when the pod already names its node (kube-scheduler's NodeName filter). */
+  readonly nodeName?: string;
+}
+
+export interface Pod {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: PodSpec;
+  /** Succeeded and Failed pods no longer hold resources and are left out of a node's totals. */
+  readonly status?: { readonly phase?: string };
+}
+
+export interface NodeCondition {
+  readonly type: string;
+  /** "True", "False" or "Unknown". */
+  readonly status: string;
+}
+
+export interface Node {
+  readonly metadata: ObjectMeta & { readonly name: string };
+  readonly spec?: {
+    readonly unschedulable?: boolean;
+    readonly taints?: readonly Taint[];
+  };
+  readonly status?: {
+    readonly allocatable?: ResourceList;
+    readonly capacity?: ResourceList;
+    readonly conditions?: readonly NodeCondition[];
+  };
+}
+
+/** Well-known names the scheduler reads. */
+export const LABEL_HOSTNAME = "kubernetes.io/hostname";
+export const TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
+export const TAINT_NOT_READY = "node.kubernetes.io/not-ready";
+export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";

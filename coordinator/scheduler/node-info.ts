@@ -1,0 +1,106 @@
+// Adding and removing a pod on a NodeInfo (framework.NodeInfo AddPod/RemovePod): request sums,
+// non-zero sums, pod count and the spread index move together.
+import { syncNode } from "./columns.ts";
+import { SnapshotError } from "./errors.ts";
+import type { Pod } from "./k8s-types.ts";
+import { type PodResources, podResources } from "./requests.ts";
+import type { NodeInfo, Snapshot } from "./snapshot.ts";
+import { updateSpreadIndex } from "./spread-index.ts";
+
+export interface PodInfo {
+  /** metadata.uid, else namespace/name. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly resources: PodResources;
+  /** Set for pods we assumed onto the node (assume.ts). */
+  readonly assumedAt: number | undefined;
+  readonly expiresAt: number | undefined;
+  /** Trimaran's predicted CPU use in milli-cores, for assumed pods not yet visible in telemetry. */
+  readonly predictedCpu: number;
+}
+
+export interface PodInfoOptions {
+  readonly fallbackKey?: string;
+  readonly assumedAt?: number;
+  readonly expiresAt?: number;
+  readonly predictedCpu?: number;
+}
+
+export function podKey(pod: Pod): string | undefined {
+  const meta = pod.metadata;
+  if (meta?.uid) return meta.uid;
+  if (meta?.name) return `${meta.namespace ?? "default"}/${meta.name}`;
+  return undefined;
+}
+
+export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
+  const key = podKey(pod) ?? options.fallbackKey;
+  if (key === undefined) throw new SnapshotError("pod has neither metadata.uid nor metadata.name");
+  return {
+    key,
+    namespace: pod.metadata?.namespace ?? "default",
+    labels: pod.metadata?.labels ?? {},
+    resources: podResources(pod),
+    assumedAt: options.assumedAt,
+    expiresAt: options.expiresAt,
+    predictedCpu: options.predictedCpu ?? 0,
+  };
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function refreshNumbers(node: NodeInfo): void {
+  const e = node.exact;
+  node.reqCpu = Number(e.reqCpu);
+  node.reqMemory = Number(e.reqMemory);
+  node.reqEphemeral = Number(e.reqEphemeral);
+  node.safe =
+    e.allocCpu <= MAX_SAFE &&
+    e.allocMemory <= MAX_SAFE &&
+    e.allocEphemeral <= MAX_SAFE &&
+    e.reqCpu <= MAX_SAFE &&
+    e.reqMemory <= MAX_SAFE &&
+    e.reqEphemeral <= MAX_SAFE;
+}
+
+function apply(snapshot: Snapshot, node: NodeInfo, pod: PodInfo, sign: 1n | -1n): void {
+  const r = pod.resources;
+  const e = node.exact;
+  e.reqCpu += sign * r.cpu;
+  e.reqMemory += sign * r.memory;
+  e.reqEphemeral += sign * r.ephemeralStorage;
+  for (const [name, v] of r.scalars) {
+    const next = (node.reqScalars.get(name) ?? 0n) + sign * v;
+    if (next === 0n) node.reqScalars.delete(name);
+    else node.reqScalars.set(name, next);
+  }
+  // Non-zero sums only feed scores, which are approximate past 2^53 anyway.
+  node.nonZeroCpu += Number(sign * r.nonZeroCpu);
+  node.nonZeroMemory += Number(sign * r.nonZeroMemory);
+  refreshNumbers(node);
+  syncNode(snapshot.columns, node);
+  updateSpreadIndex(snapshot, node.index, pod, sign === 1n ? 1 : -1);
+}
+
+export function addPodToNode(snapshot: Snapshot, node: NodeInfo, pod: PodInfo): void {
+  if (snapshot.podNode.has(pod.key))
+    throw new SnapshotError(`pod ${pod.key} is already on node ${snapshot.podNode.get(pod.key)?.name}`);
+  node.pods.push(pod);
+  if (pod.assumedAt !== undefined) node.assumed.push(pod);
+  snapshot.podNode.set(pod.key, node);
+  apply(snapshot, node, pod, 1n);
+}
+
+export function removePodFromNode(snapshot: Snapshot, key: string): PodInfo | undefined {
+  const node = snapshot.podNode.get(key);
+  if (node === undefined) return undefined;
+  const i = node.pods.findIndex((p) => p.key === key);
+  const pod = node.pods[i] as PodInfo;
+  node.pods.splice(i, 1);
+  const j = node.assumed.indexOf(pod);
+  if (j >= 0) node.assumed.splice(j, 1);
+  snapshot.podNode.delete(key);
+  apply(snapshot, node, pod, -1n);
+  return pod;
+}
