@@ -57,8 +57,8 @@ export const DEFAULT_AGENT_OPTIONS = {
   keepaliveSeconds: 30,
   labels: {},
   stateDir: "/var/lib/k3s-fleet",
-  // HTTPS egress is what firewalls most often allow; 1.1.1.1 needs no DNS and answers on 443 worldwide.
-  internet: { target: "1.1.1.1:443", timeoutMs: 3_000, everyMs: 30_000 },
+  // No target by default: probing a public address is the operator's choice, not ours.
+  internet: { target: undefined, timeoutMs: 3_000, everyMs: 30_000 },
 } as const satisfies Omit<AgentOptions, "nodeId" | "logger">;
 
 export interface RunningAgent {
@@ -114,7 +114,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
   }
   const { nodeId } = options;
-  const log = options.logger.child({ module: "agent" });
+  // A caller may already have named the module; a second child would repeat the "module" key in every line.
+  const log =
+    options.logger.bindings().module === "agent" ? options.logger : options.logger.child({ module: "agent" });
   const now = options.now ?? Date.now;
   const monotonic = options.monotonic ?? (() => performance.now());
   const topics = topicsFor(options.topicRoot);
@@ -126,7 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Prime the counters so the first telemetry carries real rates, not zeros or since-boot averages.
   let counters: Counters = shapeTelemetry(await source.read(), undefined, now(), {
     linkConnected: false,
-    internet: false,
+    internet: undefined,
   }).counters;
   probe.latest();
 

@@ -88,10 +88,10 @@ describe("createInternetProbe", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("is off, and false, without a target", async () => {
+  it("is off without a target: latest() says 'not checked' (undefined), and nothing is probed", async () => {
     const { calls, connect } = fakeConnect([true]);
     const probe = createInternetProbe({ timeoutMs: 100, everyMs: 0, connect });
-    expect(probe.latest()).toBe(false);
+    expect(probe.latest()).toBeUndefined();
     expect(await probe.check()).toBe(false);
     expect(calls).toHaveLength(0);
   });

@@ -45,8 +45,11 @@ export interface InternetProbeOptions {
 }
 
 export interface InternetProbe {
-  /** The last answer (false before the first); starts a fresh probe in the background when it is stale. */
-  latest(): boolean;
+  /**
+   * The last answer (false before the first; undefined when no target is configured, so "not checked"
+   * stays distinguishable from "unreachable"); starts a fresh probe in the background when it is stale.
+   */
+  latest(): boolean | undefined;
   /** Probes now, or joins the probe in flight. */
   check(): Promise<boolean>;
 }
@@ -77,6 +80,7 @@ export function createInternetProbe(options: InternetProbeOptions): InternetProb
 
   return {
     latest() {
+      if (target === undefined) return undefined;
       if (inFlight === undefined && monotonic() - checkedAt >= options.everyMs) void check();
       return answer;
     },

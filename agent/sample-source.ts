@@ -72,17 +72,24 @@ export function createSystemSource(options: SystemSourceOptions = {}): SampleSou
         filesystems = list;
         filesystemsAt = monotonic();
       })
-      .catch((error: unknown) => log?.warn({ err: error }, "could not read filesystems"))
+      .catch((error: unknown) => {
+        // Retry at the next refresh time, not on every sample.
+        filesystemsAt = monotonic();
+        log?.warn({ err: error }, "could not read filesystems");
+      })
       .finally(() => {
         refreshing = undefined;
       });
     return refreshing;
   };
+  /** A fresh list, but never waiting longer than `filesystemWaitMs` for it (a hung mount must not block). */
+  const freshFilesystems = async (): Promise<FilesystemReading[]> => {
+    await Promise.race([refreshFilesystems(), delay(filesystemWaitMs)]);
+    return filesystems;
+  };
   const currentFilesystems = async (): Promise<FilesystemReading[]> => {
-    if (monotonic() - filesystemsAt >= filesystemEveryMs) {
-      const refresh = refreshFilesystems();
-      if (filesystemsAt === Number.NEGATIVE_INFINITY) await Promise.race([refresh, delay(filesystemWaitMs)]);
-    }
+    if (filesystemsAt === Number.NEGATIVE_INFINITY) return freshFilesystems();
+    if (monotonic() - filesystemsAt >= filesystemEveryMs) void refreshFilesystems();
     return filesystems;
   };
 
@@ -100,7 +107,7 @@ export function createSystemSource(options: SystemSourceOptions = {}): SampleSou
       const [{ os: osFacts, cpu }, meminfo, fsList, interfaces] = await Promise.all([
         staticFacts,
         proc("meminfo"),
-        refreshFilesystems().then(() => filesystems),
+        freshFilesystems(),
         readInterfaceFacts(sysRoot, proc),
       ]);
       const memory = parseMeminfo(meminfo);

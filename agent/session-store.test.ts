@@ -32,6 +32,16 @@ describe("session store", () => {
     expect(await readFile(join(dir, "b.session"), "utf8")).toBe("2\n");
   });
 
+  it("persists a 253-character node id (a long Kubernetes node name) under a distinct, legal file name", () => {
+    const long = (c: string) => `${"n".repeat(252)}${c}`;
+    const a = openSessionStore({ stateDir: dir, nodeId: long("a") });
+    const b = openSessionStore({ stateDir: dir, nodeId: long("b") });
+    expect(a.next()).toBe(1n);
+    expect(b.next()).toBe(1n);
+    expect(a.path).not.toBe(b.path);
+    expect(openSessionStore({ stateDir: dir, nodeId: long("a") }).current).toBe(1n);
+  });
+
   it("creates a missing state directory", () => {
     const store = openSessionStore({ stateDir: join(dir, "deep", "er"), nodeId: "n" });
     expect(store.next()).toBe(1n);

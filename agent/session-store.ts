@@ -1,10 +1,14 @@
 // The agent's session number, persisted in `<stateDir>/<nodeId>.session` so it keeps increasing across
 // restarts: the coordinator tells a new connection from a replayed one by it. Synchronous on purpose: the
 // MQTT Will is built synchronously right before each connect, and this is one small write per connect.
+
+import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { AgentError } from "./errors.ts";
+
+const MAX_PLAIN_NAME_BYTES = 200;
 
 export interface SessionStore {
   readonly path: string;
@@ -24,7 +28,7 @@ export interface SessionStoreOptions {
 
 export function openSessionStore(options: SessionStoreOptions): SessionStore {
   const now = options.now ?? Date.now;
-  const path = join(options.stateDir, `${options.nodeId}.session`);
+  const path = join(options.stateDir, sessionFileName(options.nodeId));
   let current = load(path, now, options.logger);
 
   return {
@@ -46,6 +50,18 @@ export function openSessionStore(options: SessionStoreOptions): SessionStore {
       return session;
     },
   };
+}
+
+/**
+ * `<nodeId>.session`. Node ids may be 253 bytes (a Kubernetes node name) and file names only 255, so a long
+ * id is cut and suffixed with a hash of the whole id to keep names distinct.
+ */
+export function sessionFileName(nodeId: string): string {
+  if (Buffer.byteLength(nodeId) <= MAX_PLAIN_NAME_BYTES) return `${nodeId}.session`;
+  const digest = createHash("sha256").update(nodeId).digest("hex").slice(0, 16);
+  let head = nodeId.slice(0, 200);
+  while (Buffer.byteLength(head) > 200) head = head.slice(0, -1);
+  return `${head}-${digest}.session`;
 }
 
 function load(path: string, now: () => number, logger: Logger | undefined): bigint {

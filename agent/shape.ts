@@ -18,7 +18,8 @@ export interface Counters {
 export interface HealthInput {
   /** The MQTT link is connected and announced. */
   linkConnected: boolean;
-  internet: boolean;
+  /** Undefined when no internet target is configured. */
+  internet: boolean | undefined;
 }
 
 // Kernel and container plumbing: no disk space of their own, or space counted on another mount.

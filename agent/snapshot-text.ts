@@ -60,7 +60,7 @@ export function renderSnapshot(snapshot: NodeSnapshot, options: RenderOptions = 
     lines.push(`  Network: ${interfaces.length > 0 ? interfaces.join("\n           ") : "none"}`);
     const h = t.health;
     const vpn = h?.vpn ? `true (${h.vpnInterface})` : "false";
-    lines.push(`  Online: ${h?.online ?? false}  Internet: ${h?.internet ?? false}  VPN: ${vpn}`);
+    lines.push(`  Online: ${h?.online ?? false}  Internet: ${h?.internet ?? "not checked"}  VPN: ${vpn}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,8 @@
 // Agent footprint: steady RSS and CPU of the agent in its own process (bench/agent-child.ts, real sample
 // source) against an in-process aedes, plus bytes per telemetry message as protobuf and as canonical JSON.
 // Usage: node bench/agent.bench.ts [--duration 300] [--interval 1000 --interval 5000] [--warmup 15]
+//          [--node-flags="--max-semi-space-size=1"]  (flags for the agent process; note the "=")
+//          [--child /tmp/k3sf-js/bench/agent-child.js]  (another agent entry, e.g. compiled to JS)
 // CPU is the child's utime+stime from /proc/<pid>/stat over the measured window, as % of one core.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -17,10 +19,15 @@ const { values } = parseArgs({
     duration: { type: "string", default: "300" },
     interval: { type: "string", multiple: true, default: ["1000", "5000"] },
     warmup: { type: "string", default: "15" },
+    /** V8/Node flags for the agent process, e.g. "--max-semi-space-size=1". */
+    "node-flags": { type: "string", default: "" },
+    /** The agent entry to run; e.g. a precompiled bench/agent-child.js to measure without type stripping. */
+    child: { type: "string", default: join(import.meta.dirname, "agent-child.ts") },
   },
 });
 const durationS = Number(values.duration);
 const warmupS = Number(values.warmup);
+const nodeFlags = values["node-flags"].split(" ").filter(Boolean);
 const ROOT = "bench/v1";
 const topics = topicsFor(ROOT);
 const CLK_TCK = clockTicks();
@@ -30,18 +37,30 @@ interface ProcSample {
   atMs: number;
   cpuTicks: number;
   rssKiB: number;
+  /** Proportional set size: shared pages (the node binary) divided among the processes mapping them. */
+  pssKiB: number;
+  /** Unique set size: pages only this process has (private clean + dirty). */
+  ussKiB: number;
 }
 
 async function procSample(pid: number): Promise<ProcSample> {
-  const [stat, status] = await Promise.all([
+  const [stat, status, smaps] = await Promise.all([
     readFile(`/proc/${pid}/stat`, "utf8"),
     readFile(`/proc/${pid}/status`, "utf8"),
+    readFile(`/proc/${pid}/smaps_rollup`, "utf8"),
   ]);
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(smaps)?.[1] ?? 0);
   // Fields after the command name (which may contain spaces) start at state = field 3; utime, stime = 14, 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
   const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  return { atMs: performance.now(), cpuTicks, rssKiB };
+  return {
+    atMs: performance.now(),
+    cpuTicks,
+    rssKiB,
+    pssKiB: kib("Pss"),
+    ussKiB: kib("Private_Clean") + kib("Private_Dirty"),
+  };
 }
 
 function clockTicks(): number {
@@ -73,12 +92,15 @@ async function startBroker() {
 }
 
 /** RSS of an idle process after `settleMs`, to separate Node's own footprint from the agent's. */
-async function idleRss(args: string[], settleMs = 3_000): Promise<number> {
-  const child = spawn(process.execPath, args, { stdio: "ignore", cwd: join(import.meta.dirname, "..") });
+async function idle(args: string[], settleMs = 3_000): Promise<ProcSample> {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], {
+    stdio: "ignore",
+    cwd: join(import.meta.dirname, ".."),
+  });
   await sleep(settleMs);
   const sample = await procSample(child.pid ?? 0);
   child.kill("SIGKILL");
-  return sample.rssKiB;
+  return sample;
 }
 
 async function runOne(brokerUrl: string, intervalMs: number) {
@@ -113,7 +135,8 @@ async function runOne(brokerUrl: string, intervalMs: number) {
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      join(import.meta.dirname, "agent-child.ts"),
+      ...nodeFlags,
+      values.child,
       ...["--url", brokerUrl, "--node-id", nodeId, "--interval", String(intervalMs)],
       ...["--state-dir", stateDir, "--root", ROOT],
     ],
@@ -125,13 +148,13 @@ async function runOne(brokerUrl: string, intervalMs: number) {
 
   measuring = true;
   const first = await procSample(pid);
-  const rss: number[] = [first.rssKiB];
+  const memory: ProcSample[] = [first];
   let last = first;
   const end = first.atMs + durationS * 1000;
   while (performance.now() < end) {
     await sleep(Math.min(1000, end - performance.now()));
     last = await procSample(pid);
-    rss.push(last.rssKiB);
+    memory.push(last);
   }
   measuring = false;
 
@@ -147,7 +170,9 @@ async function runOne(brokerUrl: string, intervalMs: number) {
     intervalMs,
     seconds,
     cpuPercent: ((last.cpuTicks - first.cpuTicks) / CLK_TCK / seconds) * 100,
-    rssMiB: stats(rss.map((k) => k / 1024)),
+    rssMiB: stats(memory.map((m) => m.rssKiB / 1024)),
+    pssMiB: stats(memory.map((m) => m.pssKiB / 1024)),
+    ussMiB: stats(memory.map((m) => m.ussKiB / 1024)),
     messages: sizes.length,
     protobuf: stats(sizes.map((s) => s.protobuf)),
     json: stats(sizes.map((s) => s.json)),
@@ -157,8 +182,8 @@ async function runOne(brokerUrl: string, intervalMs: number) {
 }
 
 const broker = await startBroker();
-const baselineNode = await idleRss(["-e", "setInterval(() => {}, 1000)"]);
-const baselineModules = await idleRss([
+const baselineNode = await idle(["-e", "setInterval(() => {}, 1000)"]);
+const baselineModules = await idle([
   "-e",
   "import('./agent/agent.ts').then(() => setInterval(() => {}, 1000))",
 ]);
@@ -170,17 +195,19 @@ for (const interval of values.interval.map(Number)) {
 await broker.close();
 
 const f = (n: number, digits = 1) => n.toFixed(digits);
+const mib = (s: ProcSample) =>
+  `${f(s.rssKiB / 1024)} MiB (PSS ${f(s.pssKiB / 1024)}, USS ${f(s.ussKiB / 1024)})`;
 const lines = [
   `date: ${new Date().toISOString()}  node: ${process.version}  nproc: ${cpus().length}  CLK_TCK: ${CLK_TCK}`,
-  `command: node bench/agent.bench.ts --duration ${durationS} ${values.interval.map((i) => `--interval ${i}`).join(" ")} --warmup ${warmupS}`,
+  `command: node bench/agent.bench.ts --duration ${durationS} ${values.interval.map((i) => `--interval ${i}`).join(" ")} --warmup ${warmupS}${nodeFlags.length > 0 ? ` --node-flags="${nodeFlags.join(" ")}"` : ""}${values.child.endsWith("agent-child.ts") ? "" : ` --child ${values.child}`}`,
   "",
-  `idle Node process RSS: ${f(baselineNode / 1024)} MiB; idle Node with the agent's modules loaded (type-stripped .ts): ${f(baselineModules / 1024)} MiB`,
+  `idle Node process: RSS ${mib(baselineNode)}; idle Node with the agent's modules loaded (type-stripped .ts): RSS ${mib(baselineModules)}`,
   "",
-  "| interval | measured | CPU (% of one core) | RSS MiB min / median / max | telemetry msgs | protobuf bytes min / median / max | JSON bytes median | birth bytes |",
-  "|---|---|---|---|---|---|---|---|",
+  "| interval | measured | CPU (% of one core) | RSS MiB min / median / max | PSS MiB median | USS MiB median | telemetry msgs | protobuf bytes min / median / max | JSON bytes median | birth bytes |",
+  "|---|---|---|---|---|---|---|---|---|---|",
   ...results.map(
     (r) =>
-      `| ${r.intervalMs} ms | ${f(r.seconds, 0)} s | ${f(r.cpuPercent, 3)} | ${f(r.rssMiB.min)} / ${f(r.rssMiB.median)} / ${f(r.rssMiB.max)} | ${r.messages} | ${r.protobuf.min} / ${r.protobuf.median} / ${r.protobuf.max} | ${r.json.median} | ${r.birthBytes} |`,
+      `| ${r.intervalMs} ms | ${f(r.seconds, 0)} s | ${f(r.cpuPercent, 3)} | ${f(r.rssMiB.min)} / ${f(r.rssMiB.median)} / ${f(r.rssMiB.max)} | ${f(r.pssMiB.median)} | ${f(r.ussMiB.median)} | ${r.messages} | ${r.protobuf.min} / ${r.protobuf.median} / ${r.protobuf.max} | ${r.json.median} | ${r.birthBytes} |`,
   ),
   "",
   `clean stop left OFFLINE with reason: ${results.map((r) => JSON.stringify(r.offlineReason)).join(", ")}`,

@@ -19,6 +19,8 @@ export const FLAG_PATHS: Record<string, string[]> = {
   internetTarget: ["agent", "internetTarget"],
   reportInterval: ["coordinator", "reportInterval"],
   namespace: ["k3s", "namespace"],
+  kubeconfig: ["k3s", "kubeconfig"],
+  standalone: ["k3s", "standalone"],
   log: ["logging", "file"],
   logLevel: ["logging", "level"],
 };

@@ -44,6 +44,10 @@ export interface CoordinatorOptions {
   now?: () => number;
   timers?: Timers;
   onReport?: (report: FleetReport) => void;
+  /** "cluster" when a Kubernetes cluster view is attached, else "standalone". */
+  mode?: "cluster" | "standalone";
+  /** Adds sections owned by other parts (cluster, scheduling) to each report before it is published. */
+  decorateReport?: (report: FleetReport, now: number) => void;
   /** Reported in CoordinatorStatus; defaults to the package version. */
   version?: string;
 }
@@ -70,6 +74,9 @@ export interface CoordinatorCounters extends IngestTotals {
 
 export interface RunningCoordinator {
   readonly fleet: FleetState;
+  /** The coordinator's MQTT connection, for services that answer on it (schedule requests). */
+  readonly link: Link;
+  readonly now: () => number;
   /** The report of the last interval, undefined before the first one. */
   latestReport(): FleetReport | undefined;
   /** Builds a report from the current state (not published). */
@@ -88,8 +95,6 @@ export class CoordinatorError extends Error {
   }
 }
 
-const MODE = "standalone";
-
 export async function startCoordinator(input: CoordinatorInput): Promise<RunningCoordinator> {
   const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };
   const { logger, topicRoot, clientId } = options;
@@ -99,6 +104,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
   };
   const version = options.version ?? packageVersion();
+  const mode = options.mode ?? "standalone";
   const topics = topicsFor(topicRoot);
   const instanceId = `${clientId}-${randomBytes(4).toString("hex")}`;
 
@@ -118,7 +124,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     contractPublish(
       "coordinatorStatus",
       topics.coordinatorStatus,
-      createMessage("coordinatorStatus", { state, instanceId, version, mode: MODE, time: timestamp(now()) }),
+      createMessage("coordinatorStatus", { state, instanceId, version, mode, time: timestamp(now()) }),
     );
 
   const link = new Link({
@@ -148,14 +154,22 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let reportsPublished = 0;
   let reportPublishFailures = 0;
 
-  const buildReportNow = () =>
-    buildReport(ingest.fleet, ingest.history, {
-      now: now(),
+  const buildReportNow = () => {
+    const at = now();
+    const report = buildReport(ingest.fleet, ingest.history, {
+      now: at,
       coordinatorId: clientId,
-      mode: MODE,
+      mode,
       localNodeId: options.localNodeId,
       ingest: ingest.counters(),
     });
+    try {
+      options.decorateReport?.(report, at);
+    } catch (error) {
+      logger.error({ err: error }, "cannot add report sections");
+    }
+    return report;
+  };
 
   const tick = () => {
     const report = buildReportNow();
@@ -202,6 +216,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let stopping: Promise<void> | undefined;
   return {
     fleet: ingest.fleet,
+    link,
+    now,
     latestReport: () => latest,
     buildReportNow,
     counters: () => ({ ...ingest.counters(), reportsPublished, reportPublishFailures }),

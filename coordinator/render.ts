@@ -1,6 +1,8 @@
 // Human-readable fleet report, in the spirit of the old tool's "Resource Summary". Pure: report in,
 // text out; times are printed in UTC so the same report renders the same everywhere.
+
 import { type FleetReport, NodeHealth, type NodeReport, type Trend, timestampMs } from "../proto/index.ts";
+import { renderClusterSection } from "./cluster/cluster-render.ts";
 
 const HEALTH_LABEL: Record<NodeHealth, string> = {
   [NodeHealth.UNSPECIFIED]: "UNKNOWN",
@@ -17,6 +19,7 @@ export function renderReport(report: FleetReport): string {
     lines.push(`Coordinator: ${report.coordinatorId || "unknown"} (${report.mode || "unknown mode"})`);
   }
   lines.push("", ...localSystem(report.localSystem), "", ...fleetHealth(report), "", ...nodes(report.nodes));
+  if (report.cluster) lines.push("", renderClusterSection(report.cluster).trimEnd());
   lines.push("", ingest(report));
   return lines.join("\n");
 }
@@ -29,7 +32,7 @@ function localSystem(local: NodeReport | undefined): string[] {
     `  CPU Usage: ${local.cpuPercent.toFixed(2)}%`,
     `  Memory Usage: ${local.memoryPercent.toFixed(2)}%`,
     `  Online: ${local.online}`,
-    `  Internet: ${local.internet}`,
+    `  Internet: ${local.internet ?? "not checked"}`,
     `  VPN: ${local.vpn}`,
   ];
 }

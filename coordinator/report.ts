@@ -122,7 +122,7 @@ function nodeReport(
     rxBytesPerSec: rates.rx,
     txBytesPerSec: rates.tx,
     online: t?.health?.online ?? false,
-    internet: t?.health?.internet ?? false,
+    internet: t?.health?.internet,
     vpn: t?.health?.vpn ?? false,
     uptimeSeconds: t?.uptimeSeconds ?? 0n,
     cpuTemperatureCelsius: t?.cpuTemperatureCelsius,

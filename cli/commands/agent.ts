@@ -42,6 +42,8 @@ export async function startAgentFromConfig(config: Config, logger: import("pino"
     stateDir: config.agent.stateDir,
     internet: internetOptions(config.agent),
     mqtt: await mqttAuth(config),
-    logger: logger.child({ module: "agent" }),
+    // The agent's id is the Kubernetes node name unless --node-name says otherwise (DaemonSet: NODE_NAME).
+    k8sNodeName: nodeName(config),
+    logger,
   });
 }

@@ -54,22 +54,12 @@ export interface StackOptions {
   localNodeId?: string;
 }
 
-/** Embedded broker (optional) + coordinator; reports go to stdout and/or a file. */
+/** The coordinator service from config; reports go to stdout and/or a file. */
 export async function startCoordinatorStack(config: Config, logger: Logger, options: StackOptions) {
-  const [{ startEmbeddedBroker }, { startCoordinator }, { renderReport }] = await Promise.all([
-    import("../../coordinator/broker.ts"),
-    import("../../coordinator/coordinator.ts"),
+  const [{ startCoordinatorService }, { renderReport }] = await Promise.all([
+    import("../../coordinator/service.ts"),
     import("../../coordinator/render.ts"),
   ]);
-  const broker = options.embedded
-    ? await startEmbeddedBroker({
-        ...splitHostPort(config.broker.embedded),
-        // The coordinator enforces the per-node payload limit; the broker's cap only stops abuse, and must
-        // leave room for the retained fleet report (about 200 bytes per node).
-        maxPayloadBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES,
-        logger: logger.child({ module: "broker" }),
-      })
-    : undefined;
   const output = options.output ?? config.coordinator.output;
   const onReport = (report: FleetReport) => {
     const text = renderReport(report);
@@ -80,8 +70,13 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
       );
     }
   };
-  const coordinator = await startCoordinator({
-    brokerUrl: broker?.url ?? brokerUrl(config),
+  const service = await startCoordinatorService({
+    // The coordinator enforces the per-node payload limit; the broker's cap only stops abuse, and must
+    // leave room for the retained fleet report (about 200 bytes per node).
+    embeddedBroker: options.embedded
+      ? { ...splitHostPort(config.broker.embedded), maxPacketBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES }
+      : undefined,
+    brokerUrl: brokerUrl(config),
     topicRoot: config.topicRoot,
     reportIntervalMs: config.coordinator.reportInterval,
     staleAfterIntervals: config.coordinator.staleAfterIntervals,
@@ -91,16 +86,20 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
     localNodeId: options.localNodeId,
     mqtt: await mqttAuth(config),
-    logger: logger.child({ module: "coordinator" }),
+    kubernetes: config.k3s.standalone
+      ? undefined
+      : {
+          kubeconfigPath: config.k3s.kubeconfig,
+          // The CLI is the process boundary: the cluster client reads in-cluster/KUBECONFIG settings from here.
+          env: process.env,
+          connectTimeoutMs: config.k3s.connectTimeout,
+          metricsIntervalMs: config.k3s.metricsInterval,
+        },
+    logger,
     onReport,
   });
   return {
-    broker,
-    coordinator,
-    printNow: () => onReport(coordinator.buildReportNow()),
-    async stop() {
-      await coordinator.stop();
-      await broker?.close();
-    },
+    ...service,
+    printNow: () => onReport(service.coordinator.buildReportNow()),
   };
 }

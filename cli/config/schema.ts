@@ -97,7 +97,21 @@ export const configSchema = z
         output: z.string().optional(),
       })
       .prefault({}),
-    k3s: z.object({ namespace: z.string().default("default") }).prefault({}),
+    k3s: z
+      .object({
+        /** Namespace for pods created from schedule requests (the old tool's -namespace). */
+        namespace: z.string().default("default"),
+        /** Explicit kubeconfig; otherwise in-cluster, KUBECONFIG, ~/.kube/config, /etc/rancher/k3s/k3s.yaml. */
+        kubeconfig: z.string().optional(),
+        /** Never contact Kubernetes: nodes are the agents and decisions are advisory. */
+        standalone: z
+          .union([z.boolean(), z.enum(["true", "false"])])
+          .default(false)
+          .transform((v) => v === true || v === "true"),
+        connectTimeout: duration("5s"),
+        metricsInterval: duration("15s", 1000),
+      })
+      .prefault({}),
     logging: z
       .object({
         level: logLevel.default("info"),

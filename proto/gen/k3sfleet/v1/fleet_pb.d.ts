@@ -531,11 +531,11 @@ export declare type HealthSample = Message<"k3sfleet.v1.HealthSample"> & {
   online: boolean;
 
   /**
-   * Reaches the configured internet target within its timeout.
+   * Reaches the configured internet target within its timeout; absent when no target is configured.
    *
-   * @generated from field: bool internet = 2;
+   * @generated from field: optional bool internet = 2;
    */
-  internet: boolean;
+  internet?: boolean | undefined;
 
   /**
    * A tunnel interface (tun, tap, wg, ppp, utun, ipsec) is up.
@@ -1043,9 +1043,11 @@ export declare type NodeReport = Message<"k3sfleet.v1.NodeReport"> & {
   online: boolean;
 
   /**
-   * @generated from field: bool internet = 16;
+   * Absent when the agent has no internet target configured.
+   *
+   * @generated from field: optional bool internet = 16;
    */
-  internet: boolean;
+  internet?: boolean | undefined;
 
   /**
    * @generated from field: bool vpn = 17;
