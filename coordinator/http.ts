@@ -1,0 +1,82 @@
+// The coordinator's HTTP endpoints: /healthz (the process is up), /readyz (broker connected; cluster synced
+// or standalone by choice), /metrics (Prometheus exposition). Loopback by default.
+import { createServer, type Server } from "node:http";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+
+export interface ReadinessCheck {
+  name: string;
+  ok(): boolean;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  readiness: ReadinessCheck[];
+  logger: Logger;
+}
+
+export interface HttpEndpoint {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpEndpoint> {
+  const { registry, readiness, logger } = options;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+    } else if (path === "/readyz") {
+      const failing = readiness.filter((check) => !safeOk(check));
+      const body = readiness.map((c) => `${failing.includes(c) ? "[-]" : "[+]"}${c.name}`).join("\n");
+      res.writeHead(failing.length ? 503 : 200, { "content-type": "text/plain" }).end(`${body}\n`);
+    } else if (path === "/metrics") {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+        (error: unknown) => {
+          logger.error({ err: error }, "cannot collect metrics");
+          res.writeHead(500).end();
+        },
+      );
+    } else {
+      res
+        .writeHead(404, { "content-type": "text/plain" })
+        .end("not found: try /healthz, /readyz or /metrics\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  logger.info({ url: `http://${host}:${port}` }, "http endpoints listening");
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function safeOk(check: ReadinessCheck): boolean {
+  try {
+    return check.ok();
+  } catch {
+    return false;
+  }
+}
