@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { registerAgent } from "./commands/agent.ts";
 import { registerCapture } from "./commands/capture.ts";
 import { registerCoordinator } from "./commands/coordinator.ts";
+import { registerPasswd } from "./commands/passwd.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerUp } from "./commands/up.ts";
 import { VERSION } from "./version.ts";
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerCoordinator(program);
   registerCapture(program);
   registerReport(program);
+  registerPasswd(program);
   return program;
 }
 

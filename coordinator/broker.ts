@@ -1,6 +1,7 @@
 // The embedded MQTT broker: aedes (MQTT 3.1.1) on a plain TCP server, so one command runs the whole
 // fleet on one machine. Auth hooks pass straight through to aedes (the seam for a later issue).
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import type { Logger } from "pino";
 
@@ -14,6 +15,9 @@ export interface EmbeddedBrokerOptions {
    * refuse a publish), so its Will fires. Unset: no cap. Must stay above the largest fleet report.
    */
   maxPayloadBytes?: number;
+  /** Listen with TLS (mqtts://); client certificates are verified when `requestCert` is set. */
+  tls?: TlsOptions;
+  preConnect?: AedesOptions["preConnect"];
   authenticate?: AedesOptions["authenticate"];
   authorizePublish?: AedesOptions["authorizePublish"];
   authorizeSubscribe?: AedesOptions["authorizeSubscribe"];
@@ -44,6 +48,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const { host = "127.0.0.1", port = 1883, logger: log, maxPayloadBytes } = options;
   // aedes takes a key that is present but undefined as "no handler": pass only the hooks that are set.
   const hooks: AedesOptions = {};
+  if (options.preConnect) hooks.preConnect = options.preConnect;
   if (options.authenticate) hooks.authenticate = options.authenticate;
   if (options.authorizeSubscribe) hooks.authorizeSubscribe = options.authorizeSubscribe;
   const authorizePublish = limitPayload(maxPayloadBytes, options.authorizePublish);
@@ -54,11 +59,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   aedes.on("keepaliveTimeout", (client) => log.info({ clientId: client.id }, "client keepalive timed out"));
 
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     aedes.handle(socket);
-  });
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, onSocket) : createServer(onSocket);
   try {
     await listen(server, host, port);
   } catch (error) {
@@ -69,7 +75,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   }
   const address = server.address();
   const actualPort = typeof address === "object" && address !== null ? address.port : port;
-  const url = `mqtt://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
+  const url = `${options.tls ? "mqtts" : "mqtt"}://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
   log.info({ url }, "embedded mqtt broker listening");
 
   let closing: Promise<void> | undefined;

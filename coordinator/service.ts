@@ -3,14 +3,17 @@
 import type { Logger } from "pino";
 import type { TlsOptions } from "../mqtt/link.ts";
 import type { FleetReport } from "../proto/index.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import type { EmbeddedBroker } from "./broker.ts";
 import type { ClusterView } from "./cluster/index.ts";
 import { type RunningCoordinator, startCoordinator } from "./coordinator.ts";
+import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./embedded.ts";
 import { liveByNodeName } from "./live.ts";
 
 export interface ServiceOptions {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
-  embeddedBroker?: { host: string; port: number; maxPacketBytes: number };
+  embeddedBroker?: Omit<SecuredBrokerOptions, "topicRoot" | "logger" | "localClients">;
+  /** With an embedded broker: the node id of an agent this process will run, so it gets an account. */
+  localAgentNodeId?: string;
   brokerUrl: string;
   topicRoot: string;
   clientId?: string;
@@ -35,6 +38,8 @@ export interface ServiceOptions {
 
 export interface CoordinatorService {
   broker: EmbeddedBroker | undefined;
+  /** The local agent's account on the embedded broker, when a users file is in force. */
+  localAgentCredentials: Credentials | undefined;
   coordinator: RunningCoordinator;
   cluster: ClusterView | undefined;
   stop(): Promise<void>;
@@ -45,14 +50,20 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
   const cluster = options.kubernetes ? await startCluster(options.kubernetes, logger) : undefined;
   let broker: EmbeddedBroker | undefined;
   try {
-    broker = options.embeddedBroker
-      ? await startEmbeddedBroker({
-          host: options.embeddedBroker.host,
-          port: options.embeddedBroker.port,
-          maxPayloadBytes: options.embeddedBroker.maxPacketBytes,
+    const secured = options.embeddedBroker
+      ? await startSecuredBroker({
+          ...options.embeddedBroker,
+          topicRoot: options.topicRoot,
+          localClients: [
+            { name: "coordinator", role: "coordinator" },
+            ...(options.localAgentNodeId
+              ? [{ name: "agent", role: "node" as const, nodeId: options.localAgentNodeId }]
+              : []),
+          ],
           logger: logger.child({ module: "broker" }),
         })
       : undefined;
+    broker = secured?.broker;
     const coordinator = await startCoordinator({
       brokerUrl: broker?.url ?? options.brokerUrl,
       topicRoot: options.topicRoot,
@@ -64,7 +75,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       maxPayloadBytes: options.maxPayloadBytes,
       keepaliveSeconds: options.keepaliveSeconds,
       localNodeId: options.localNodeId,
-      mqtt: options.mqtt,
+      mqtt: secured?.credentials.get("coordinator") ?? options.mqtt,
       mode: cluster ? "cluster" : "standalone",
       logger: logger.child({ module: "coordinator" }),
       onReport: options.onReport,
@@ -74,6 +85,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
     });
     return {
       broker,
+      localAgentCredentials: secured?.credentials.get("agent"),
       coordinator,
       cluster,
       async stop() {

@@ -25,7 +25,7 @@ describe("coordinator service with a Kubernetes cluster", () => {
     api.setPodPhase("default", "web", "Running");
     api.setNodeMetrics("k3s-node-1", { cpu: "650m", memory: "3Gi" });
     service = await startCoordinatorService({
-      embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 24 },
+      embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 24, refusedPublish: "drop" },
       brokerUrl: "unused",
       topicRoot: topics.root,
       reportIntervalMs: 60_000,

@@ -15,7 +15,12 @@ export function addCoordinatorOptions(cmd: Command): Command {
       "how often the fleet report is built and published (default: 30s)",
     )
     .option("-o, --output <file>", "rewrite the latest human-readable report to this file every interval")
-    .option("--quiet", "do not print reports to standard output");
+    .option("--quiet", "do not print reports to standard output")
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig to use (default: in-cluster, KUBECONFIG, ~/.kube/config, k3s.yaml)",
+    )
+    .option("--standalone", "do not contact Kubernetes: nodes are the agents, decisions are advisory");
 }
 
 export function registerCoordinator(program: Command): void {
@@ -47,6 +52,25 @@ export function registerCoordinator(program: Command): void {
 
 const EMBEDDED_BROKER_MAX_PACKET_BYTES = 16 * 1024 * 1024;
 
+function embeddedBrokerOptions(config: Config) {
+  const { listenTls, usersFile, refusedPublish, embedded } = config.broker;
+  return {
+    ...splitHostPort(embedded),
+    maxPacketBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES,
+    usersFile,
+    refusedPublish,
+    tls:
+      listenTls.certFile && listenTls.keyFile
+        ? {
+            cert: listenTls.certFile,
+            key: listenTls.keyFile,
+            ca: listenTls.caFile,
+            requireClientCert: listenTls.requireClientCert,
+          }
+        : undefined,
+  };
+}
+
 export interface StackOptions {
   embedded: boolean;
   output?: string;
@@ -73,9 +97,8 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
   const service = await startCoordinatorService({
     // The coordinator enforces the per-node payload limit; the broker's cap only stops abuse, and must
     // leave room for the retained fleet report (about 200 bytes per node).
-    embeddedBroker: options.embedded
-      ? { ...splitHostPort(config.broker.embedded), maxPacketBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES }
-      : undefined,
+    embeddedBroker: options.embedded ? embeddedBrokerOptions(config) : undefined,
+    localAgentNodeId: options.localNodeId,
     brokerUrl: brokerUrl(config),
     topicRoot: config.topicRoot,
     reportIntervalMs: config.coordinator.reportInterval,

@@ -28,7 +28,12 @@ export function registerUp(program: Command): void {
       quiet: opts.quiet,
       localNodeId: nodeName(config),
     });
-    const agent = await startAgentFromConfig(local, logger);
+    // Connect to the broker as it actually listens (mqtts:// with listenTls), with the account made for us.
+    const agentConfig = {
+      ...local,
+      broker: { ...local.broker, url: stack.broker?.url ?? local.broker.url, ...stack.localAgentCredentials },
+    };
+    const agent = await startAgentFromConfig(agentConfig, logger);
     // Show the fleet as soon as the first sample is in, rather than a full report interval later.
     const first = setTimeout(() => stack.printNow(), config.agent.interval + 500);
     await untilSignal();

@@ -70,6 +70,22 @@ export const configSchema = z
         certFile: z.string().optional(),
         keyFile: z.string().optional(),
         keepalive: duration("10s", 1000),
+        /** Embedded broker: users with roles and salted password hashes (`k3s-fleet passwd`). Unset: anonymous, loopback only. */
+        usersFile: z.string().optional(),
+        /** Embedded broker: a refused PUBLISH drops the message (as Mosquitto does) or the connection. */
+        refusedPublish: z.enum(["drop", "disconnect"]).default("drop"),
+        /** Embedded broker listens with TLS when cert and key are set; with a CA, client certificates log in. */
+        listenTls: z
+          .object({
+            certFile: z.string().optional(),
+            keyFile: z.string().optional(),
+            caFile: z.string().optional(),
+            requireClientCert: z
+              .union([z.boolean(), z.enum(["true", "false"])])
+              .default(false)
+              .transform((v) => v === true || v === "true"),
+          })
+          .prefault({}),
         maxPayloadBytes: int(64 * 1024, 256, 16 * 1024 * 1024),
       })
       .prefault({}),
@@ -121,6 +137,21 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
+    const t = c.broker.listenTls;
+    if (Boolean(t.certFile) !== Boolean(t.keyFile)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["broker", "listenTls"],
+        message: "certFile and keyFile go together",
+      });
+    }
+    if (t.requireClientCert && !t.caFile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["broker", "listenTls", "caFile"],
+        message: "requireClientCert needs caFile",
+      });
+    }
     if (c.coordinator.offlineAfterIntervals <= c.coordinator.staleAfterIntervals) {
       ctx.addIssue({
         code: "custom",
