@@ -20,6 +20,7 @@ export const FLAG_PATHS: Record<string, string[]> = {
   reportInterval: ["coordinator", "reportInterval"],
   namespace: ["k3s", "namespace"],
   kubeconfig: ["k3s", "kubeconfig"],
+  httpListen: ["http", "listen"],
   standalone: ["k3s", "standalone"],
   log: ["logging", "file"],
   logLevel: ["logging", "level"],

@@ -7,7 +7,9 @@ import type { EmbeddedBroker } from "./broker.ts";
 import type { ClusterView } from "./cluster/index.ts";
 import { type RunningCoordinator, startCoordinator } from "./coordinator.ts";
 import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./embedded.ts";
+import { type HttpEndpoint, startHttpServer } from "./http.ts";
 import { liveByNodeName } from "./live.ts";
+import { type CoordinatorMetrics, createCoordinatorMetrics } from "./prometheus.ts";
 
 export interface ServiceOptions {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
@@ -32,6 +34,8 @@ export interface ServiceOptions {
     connectTimeoutMs: number;
     metricsIntervalMs: number;
   };
+  /** Serve /healthz, /readyz and /metrics here; undefined: no HTTP. */
+  http?: { host: string; port: number };
   logger: Logger;
   onReport?: (report: FleetReport) => void;
 }
@@ -42,6 +46,8 @@ export interface CoordinatorService {
   localAgentCredentials: Credentials | undefined;
   coordinator: RunningCoordinator;
   cluster: ClusterView | undefined;
+  metrics: CoordinatorMetrics;
+  http: HttpEndpoint | undefined;
   stop(): Promise<void>;
 }
 
@@ -83,12 +89,31 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
         if (cluster) report.cluster = cluster.summary(liveByNodeName(coordinator.fleet, now));
       },
     });
+    const metrics = createCoordinatorMetrics(coordinator);
+    const http = options.http
+      ? await startHttpServer({
+          ...options.http,
+          registry: metrics.registry,
+          readiness: [
+            { name: "broker", ok: () => coordinator.link.connected },
+            // Standalone by choice is ready; a cluster view is ready once its informers have listed.
+            ...(cluster ? [{ name: "cluster", ok: () => cluster.synced() }] : []),
+          ],
+          logger: logger.child({ module: "http" }),
+        }).catch(async (error: unknown) => {
+          await coordinator.stop();
+          throw error;
+        })
+      : undefined;
     return {
       broker,
+      metrics,
+      http,
       localAgentCredentials: secured?.credentials.get("agent"),
       coordinator,
       cluster,
       async stop() {
+        await http?.close();
         await coordinator.stop();
         await cluster?.stop();
         await broker?.close();

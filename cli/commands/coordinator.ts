@@ -17,6 +17,10 @@ export function addCoordinatorOptions(cmd: Command): Command {
     .option("-o, --output <file>", "rewrite the latest human-readable report to this file every interval")
     .option("--quiet", "do not print reports to standard output")
     .option(
+      "--http-listen <host:port|off>",
+      "serve /healthz, /readyz, /metrics here (default 127.0.0.1:9464)",
+    )
+    .option(
       "--kubeconfig <file>",
       "kubeconfig to use (default: in-cluster, KUBECONFIG, ~/.kube/config, k3s.yaml)",
     )
@@ -99,6 +103,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     // leave room for the retained fleet report (about 200 bytes per node).
     embeddedBroker: options.embedded ? embeddedBrokerOptions(config) : undefined,
     localAgentNodeId: options.localNodeId,
+    http: config.http.listen === "off" ? undefined : splitHostPort(config.http.listen),
     brokerUrl: brokerUrl(config),
     topicRoot: config.topicRoot,
     reportIntervalMs: config.coordinator.reportInterval,

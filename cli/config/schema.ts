@@ -113,6 +113,12 @@ export const configSchema = z
         output: z.string().optional(),
       })
       .prefault({}),
+    http: z
+      .object({
+        /** Coordinator's /healthz, /readyz, /metrics; "off" disables them. */
+        listen: z.union([z.literal("off"), hostPort]).default("127.0.0.1:9464"),
+      })
+      .prefault({}),
     k3s: z
       .object({
         /** Namespace for pods created from schedule requests (the old tool's -namespace). */

@@ -18,7 +18,8 @@ export interface CliProcess {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, K3S_FLEET_LOGGING_LEVEL: "warn", ...env },
+    // Port 0 for HTTP endpoints: tests run many coordinators at once.
+    env: { ...process.env, K3S_FLEET_LOGGING_LEVEL: "warn", K3S_FLEET_HTTP_LISTEN: "127.0.0.1:0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
