@@ -121,7 +121,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const monotonic = options.monotonic ?? (() => performance.now());
   const topics = topicsFor(options.topicRoot);
   const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
-  const source = options.source ?? createSystemSource({ monotonic, logger: options.logger });
+  const source = options.source ?? createSystemSource({ monotonic, logger: log });
   const probe = createInternetProbe({ ...options.internet, monotonic });
 
   let facts: StaticFacts = await source.facts();
@@ -162,7 +162,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const link = new Link({
     url: options.brokerUrl,
     clientId: `k3s-fleet-agent-${nodeId}`,
-    logger: options.logger.child({ module: "agent-link" }),
+    logger: log.child({ part: "link" }),
     keepaliveSeconds: options.keepaliveSeconds,
     username: options.mqtt?.username,
     password: options.mqtt?.password,

@@ -54,7 +54,7 @@ const IFF_UP = 0x1;
 export function createSystemSource(options: SystemSourceOptions = {}): SampleSource {
   const { procRoot, sysRoot, filesystemEveryMs, filesystemWaitMs } = { ...DEFAULT_SYSTEM_SOURCE, ...options };
   const monotonic = options.monotonic ?? (() => performance.now());
-  const log = options.logger?.child({ module: "sample-source" });
+  const log = options.logger?.child({ part: "sample-source" });
   const proc = (path: string) => readFile(join(procRoot, path), "utf8");
 
   // Static for the life of the process: found once, lazily.

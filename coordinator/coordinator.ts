@@ -39,7 +39,7 @@ export interface CoordinatorOptions {
   localNodeId?: string;
   keepaliveSeconds: number;
   mqtt?: { username?: string; password?: string; tls?: TlsOptions };
-  /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts get children. */
+  /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts bind `part`. */
   logger: Logger;
   now?: () => number;
   timers?: Timers;
@@ -111,7 +111,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const ingest = createIngest({
     root: topicRoot,
     maxPayloadBytes: options.maxPayloadBytes,
-    logger: logger.child({ module: "ingest" }),
+    logger: logger.child({ part: "ingest" }),
     now,
     fleet: {
       defaultIntervalMs: options.defaultIntervalMs,
@@ -130,7 +130,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const link = new Link({
     url: options.brokerUrl,
     clientId,
-    logger: logger.child({ module: "link" }),
+    logger: logger.child({ part: "link" }),
     keepaliveSeconds: options.keepaliveSeconds,
     username: options.mqtt?.username,
     password: options.mqtt?.password,

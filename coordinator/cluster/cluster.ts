@@ -62,7 +62,7 @@ export interface ClusterView {
 /** Starts informers and metrics polling; resolves once both informers made their first attempt. */
 export async function startClusterView(options: ClusterViewOptions): Promise<ClusterView> {
   const { kc } = options;
-  const log = options.logger.child({ module: "cluster" });
+  const log = options.logger.child({ part: "view" });
   const server = options.server ?? kc.getCurrentCluster()?.server ?? "";
   const events: ClusterEmitter = options.events ?? new EventEmitter();
   const poller =

@@ -48,7 +48,7 @@ export interface ClusterConnection {
 
 /** A reachable cluster, or undefined (standalone) after one log line saying why. */
 export async function connectCluster(options: ConnectOptions): Promise<ClusterConnection | undefined> {
-  const log = options.logger.child({ module: "cluster" });
+  const log = options.logger.child({ part: "connect" });
   const resolution = resolveKubeconfig({
     explicitPath: options.kubeconfigPath,
     env: options.env,

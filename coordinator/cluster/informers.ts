@@ -264,7 +264,7 @@ export const PODS_PATH = "/api/v1/pods";
 export async function startInformers(options: InformerOptions): Promise<ClusterInformers> {
   const { kc } = options;
   const events: ClusterEmitter = options.events ?? new EventEmitter();
-  const log = options.logger.child({ module: "cluster-informers" });
+  const log = options.logger.child({ part: "informers" });
   const core = kc.makeApiClient(CoreV1Api);
   const listWatch =
     <T extends KubernetesObject>(path: string) =>

@@ -111,7 +111,7 @@ export function createMetricsPoller(options: MetricsPollerOptions): MetricsPolle
   const now = options.now ?? Date.now;
   const scrapePods = options.pods ?? true;
   const staleAfterMs = options.staleAfterMs ?? 3 * intervalMs;
-  const log = options.logger.child({ module: "cluster-metrics" });
+  const log = options.logger.child({ part: "metrics" });
   let snapshot: MetricsSnapshot = EMPTY_METRICS;
   let state: State = "unknown";
   let inFlight: Promise<MetricsSnapshot> | undefined;
