@@ -97,7 +97,9 @@ describe("Link", () => {
     expect(connects).toBe(1);
     // The broker side closes the client's socket, as a broker restart or network cut would.
     const { client, seen } = await watcher(topics.nodeStatus("n1"));
-    for (const c of Object.values(broker.clients)) if (c.id === "n1") c.close();
+    // aedes keeps connected clients in `clients`, which its typings do not declare.
+    const clients = (broker as unknown as { clients: Record<string, { id: string; close(): void }> }).clients;
+    for (const c of Object.values(clients)) if (c.id === "n1") c.close();
     await until(() => connects === 2);
     expect(session).toBe(2);
     link.destroy();
