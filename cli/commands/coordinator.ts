@@ -75,27 +75,6 @@ function embeddedBrokerOptions(config: Config) {
   };
 }
 
-/** The `scheduling:` config section as the scheduling service's settings (false when disabled). */
-export function schedulingSettings(config: Config) {
-  const s = config.scheduling;
-  if (!s.enabled) return false as const;
-  return {
-    schedulerName: s.schedulerName,
-    defaultNamespace: config.k3s.namespace,
-    allowedNamespaces: s.allowedNamespaces,
-    allowedRegistries: s.allowedRegistries,
-    maxCpu: s.maxCpu,
-    maxMemory: s.maxMemory,
-    storePath: s.store,
-    requestRetentionMs: s.requestRetention,
-    backoffInitialMs: s.backoffInitial,
-    backoffMaxMs: s.backoffMax,
-    snapshotMaxAgeMs: s.snapshotMaxAge,
-    decisionWindow: s.decisionWindow,
-    engine: { weights: s.weights },
-  };
-}
-
 export interface StackOptions {
   embedded: boolean;
   output?: string;
@@ -144,7 +123,6 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
           connectTimeoutMs: config.k3s.connectTimeout,
           metricsIntervalMs: config.k3s.metricsInterval,
         },
-    scheduling: schedulingSettings(config),
     logger,
     onReport,
   });
