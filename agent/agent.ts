@@ -1,11 +1,14 @@
 // The per-node agent: samples the machine every interval and publishes the contract's messages over one
 // MQTT link. Session hygiene à la Sparkplug: a new persisted session before every connect, a retained
 // OFFLINE Will for it, and on every connect a retained birth and ONLINE status before any telemetry.
+// With `buffer` set, telemetry is stored and forwarded (outbox-buffered.ts): it waits on disk while the
+// broker or the coordinator is away and is replayed afterwards, marked historical.
 import type { Logger } from "pino";
 import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
 import {
   createMessage,
   DEFAULT_TOPIC_ROOT,
+  decode,
   type MessageOf,
   nodeIdProblem,
   PeerState,
@@ -13,10 +16,18 @@ import {
   topicRootProblem,
   topicsFor,
 } from "../proto/index.ts";
+import { type BufferStore, bufferPath, openBufferStore } from "./buffer-store.ts";
 import { AgentError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
 import { createInternetProbe, parseHostPort } from "./health.ts";
-import { createPassThroughOutbox, type Outbox, type Sequence, type TelemetryLink } from "./outbox.ts";
+import {
+  createPassThroughOutbox,
+  type Outbox,
+  type OutboxStats,
+  type Sequence,
+  type TelemetryLink,
+} from "./outbox.ts";
+import { createBufferedOutbox } from "./outbox-buffered.ts";
 import type { SampleSource, StaticFacts } from "./readings.ts";
 import { createSystemSource } from "./sample-source.ts";
 import { openSessionStore } from "./session-store.ts";
@@ -34,7 +45,7 @@ export interface AgentOptions {
   keepaliveSeconds: number;
   k8sNodeName?: string;
   labels: Record<string, string>;
-  /** Directory for `<nodeId>.session`; created when missing. */
+  /** Directory for `<nodeId>.session` (and `<nodeId>.buffer.db` with `buffer`); created when missing. */
   stateDir: string;
   /** `target` undefined: the internet check is off and reported as false. */
   internet: { target?: string; timeoutMs: number; everyMs: number };
@@ -46,9 +57,38 @@ export interface AgentOptions {
   monotonic?: () => number;
   timers?: Timers;
   source?: SampleSource;
-  /** Where telemetry goes; the default sends while connected and drops otherwise. */
+  /**
+   * Store-and-forward in `<stateDir>/<nodeId>.buffer.db` (node:sqlite): samples wait while the broker or
+   * the coordinator is away and are replayed, marked historical, afterwards. Unset: pass-through (send
+   * while connected, drop otherwise).
+   */
+  buffer?: BufferOptions;
+  /** Where telemetry goes, overriding `buffer`. */
   outbox?: (link: TelemetryLink, sequence: Sequence) => Outbox;
 }
+
+export interface BufferOptions {
+  /** Pending samples kept at most; beyond it the oldest are dropped and counted. */
+  maxSamples: number;
+  /** Samples older than this are dropped and counted. */
+  maxAgeMs: number;
+  /** Buffered samples replayed per second at most, sent with the sampling ticks beside the live one. */
+  replayPerSecond: number;
+  /** true: send only while the coordinator's retained status says ONLINE; false: unless it says OFFLINE. */
+  waitForCoordinator: boolean;
+  /** Acknowledged samples sent again after a fault when acknowledged this recently; default 2 × keepalive, ≥ 20 s. */
+  redeliverMs?: number;
+  /** Wait after a new coordinator instance announces itself, so it has subscribed; default 1 s. */
+  settleMs?: number;
+}
+
+export const DEFAULT_BUFFER_OPTIONS = {
+  maxSamples: 10_000,
+  maxAgeMs: 24 * 60 * 60 * 1000,
+  replayPerSecond: 20,
+  waitForCoordinator: true,
+  settleMs: 1_000,
+} as const satisfies BufferOptions;
 
 export const DEFAULT_AGENT_OPTIONS = {
   brokerUrl: "mqtt://127.0.0.1:1883",
@@ -69,6 +109,8 @@ export interface RunningAgent {
   readonly seq: bigint;
   /** Connected and announced: telemetry is being published. */
   readonly connected: boolean;
+  /** What the outbox did so far: sent, replayed, pending in the buffer, dropped. */
+  readonly outbox: OutboxStats;
   /** Publishes a retained OFFLINE status with `reason`, then disconnects. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
@@ -99,6 +141,25 @@ export function agentOptionProblems(options: AgentOptions): string[] {
   }
   if (!(timeoutMs > 0)) problems.push(`internet timeout ${timeoutMs} ms is not positive`);
   if (!(everyMs >= 0)) problems.push(`internet check interval ${everyMs} ms is negative`);
+  if (options.buffer) problems.push(...bufferOptionProblems(options.buffer));
+  return problems;
+}
+
+function bufferOptionProblems(buffer: BufferOptions): string[] {
+  const problems: string[] = [];
+  const { maxSamples, maxAgeMs, replayPerSecond, redeliverMs, settleMs } = buffer;
+  if (!Number.isInteger(maxSamples) || maxSamples < 1) {
+    problems.push(`buffer bound ${maxSamples} samples is not a whole number of at least 1`);
+  }
+  if (!(maxAgeMs >= 1_000)) problems.push(`buffer age bound ${maxAgeMs} ms is shorter than 1 s`);
+  if (!(replayPerSecond > 0 && replayPerSecond <= 10_000)) {
+    problems.push(`buffer replay rate ${replayPerSecond}/s is not above 0 and at most 10000`);
+  }
+  if (redeliverMs !== undefined && !(redeliverMs >= 0)) {
+    problems.push(`buffer redelivery window ${redeliverMs} ms is negative`);
+  }
+  if (settleMs !== undefined && !(settleMs >= 0))
+    problems.push(`coordinator settle time ${settleMs} ms is negative`);
   return problems;
 }
 
@@ -121,15 +182,35 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const monotonic = options.monotonic ?? (() => performance.now());
   const topics = topicsFor(options.topicRoot);
   const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
+  // Opened now so an unusable buffer fails the start, as an unwritable session file does.
+  const buffer: BufferStore | undefined =
+    options.buffer && !options.outbox
+      ? openBufferStore({
+          path: bufferPath(options.stateDir, nodeId),
+          now,
+          onCorrupt: (movedTo, error) =>
+            log.error(
+              { err: error, movedTo },
+              "telemetry buffer was damaged: moved aside, starting a new one",
+            ),
+        })
+      : undefined;
   const source = options.source ?? createSystemSource({ monotonic, logger: log });
   const probe = createInternetProbe({ ...options.internet, monotonic });
 
-  let facts: StaticFacts = await source.facts();
-  // Prime the counters so the first telemetry carries real rates, not zeros or since-boot averages.
-  let counters: Counters = shapeTelemetry(await source.read(), undefined, now(), {
-    linkConnected: false,
-    internet: undefined,
-  }).counters;
+  let facts: StaticFacts;
+  let counters: Counters;
+  try {
+    facts = await source.facts();
+    // Prime the counters so the first telemetry carries real rates, not zeros or since-boot averages.
+    counters = shapeTelemetry(await source.read(), undefined, now(), {
+      linkConnected: false,
+      internet: undefined,
+    }).counters;
+  } catch (error) {
+    buffer?.close();
+    throw error;
+  }
   probe.latest();
 
   // Taken now so an unwritable state dir fails the start, not a reconnect deep inside the link.
@@ -189,13 +270,41 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   };
   const publishFailures = createFailureLog({ logger: log, message: "telemetry publish failed", monotonic });
-  const outbox =
-    options.outbox?.(telemetryLink, sequence) ??
-    createPassThroughOutbox({
+  const createOutbox = (): Outbox => {
+    if (options.outbox) return options.outbox(telemetryLink, sequence);
+    if (buffer && options.buffer) {
+      const { redeliverMs, settleMs, waitForCoordinator, ...bounds } = options.buffer;
+      return createBufferedOutbox({
+        link: telemetryLink,
+        sequence,
+        store: buffer,
+        limits: {
+          ...bounds,
+          redeliverMs: redeliverMs ?? Math.max(20_000, 2 * options.keepaliveSeconds * 1000),
+        },
+        gate: { waitForCoordinator, settleMs: settleMs ?? DEFAULT_BUFFER_OPTIONS.settleMs },
+        logger: log.child({ part: "buffer" }),
+        now,
+        monotonic,
+      });
+    }
+    return createPassThroughOutbox({
       link: telemetryLink,
       sequence,
       onPublishError: (error) => publishFailures.failed(error),
     });
+  };
+  const outbox = createOutbox();
+  if (buffer) {
+    let undecodable = 0;
+    link.onMessage((topic, payload) => {
+      if (topic !== topics.coordinatorStatus) return;
+      const status = decode("coordinatorStatus", payload, 64 * 1024);
+      if (status.ok) outbox.coordinatorStatus(status.message);
+      else if (undecodable++ === 0)
+        log.warn({ detail: status.detail }, "undecodable coordinator status ignored");
+    });
+  }
 
   const announce = async (connection: number): Promise<void> => {
     try {
@@ -222,6 +331,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     link
       .publish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.ONLINE))
       .catch(warn("online status not acknowledged"));
+    // The buffer holds telemetry until the coordinator's retained status says it is listening.
+    if (buffer) link.subscribe([topics.coordinatorStatus]).catch(warn("coordinator status not subscribed"));
     ready = true;
     publishFailures.recovered();
     outbox.connected();
@@ -236,6 +347,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   link.on("disconnect", () => {
     ready = false;
+    outbox.disconnected();
   });
 
   const sampleFailures = createFailureLog({ logger: log, message: "sampling failed", monotonic });
@@ -284,7 +396,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log.warn("broker did not confirm the offline status in time; dropping the connection");
       link.destroy();
     }
-    log.info({ reason, session: `${session}`, dropped: outbox.dropped }, "agent stopped");
+    outbox.close();
+    const { pending, dropped } = { pending: outbox.stats().pending, dropped: outbox.dropped };
+    log.info({ reason, session: `${session}`, dropped, pending }, "agent stopped");
   };
 
   return {
@@ -297,6 +411,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     get connected() {
       return telemetryLink.ready;
+    },
+    get outbox() {
+      return outbox.stats();
     },
     stop(reason = "shutdown") {
       stopping ??= stop(reason);

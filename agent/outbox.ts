@@ -1,7 +1,7 @@
-// Where shaped telemetry goes, and the seam for store-and-forward (a later issue). The outbox stamps
-// `session` and `seq` when a sample actually leaves, so `seq` counts published samples only and the
-// coordinator sees a gap only where one really happened. A buffering outbox (node:sqlite) would keep
-// samples while offline and replay them with `historical: true` from `connected()`.
+// Where shaped telemetry goes. An outbox stamps `session` and `seq` when a sample first leaves, so `seq`
+// counts published samples only and the coordinator sees a gap only where one really happened. Two
+// implementations: the pass-through one here (send while connected, drop otherwise) and the
+// store-and-forward one in outbox-buffered.ts (node:sqlite buffer, replay marked `historical`).
 import { createMessage, type MessageOf } from "../proto/index.ts";
 import type { TelemetryBody } from "./shape.ts";
 
@@ -19,26 +19,75 @@ export interface Sequence {
 }
 
 export interface Outbox {
-  /** Offers one sample; returns the message as sent, or undefined when it did not go out. */
+  /** Offers one sample; returns the message as sent live, or undefined when it did not go out now. */
   offer(body: TelemetryBody): MessageOf<"telemetry"> | undefined;
-  /** The link is (again) ready with a new session; a buffering outbox replays here. */
+  /** The link is (again) ready with a new session (birth and ONLINE sent). */
   connected(): void;
-  /** Samples not sent because the link was down. */
+  /** The link went down: what was in flight, or acknowledged just before, may be lost. */
+  disconnected(): void;
+  /** The coordinator's retained status, as received on `{root}/coordinator/status`. */
+  coordinatorStatus(status: MessageOf<"coordinatorStatus">): void;
+  /** Samples given up: not sent while down (pass-through), or beyond the buffer's bounds. */
   readonly dropped: number;
+  stats(): OutboxStats;
+  /** Releases what the outbox holds open (the buffer file); idempotent. */
+  close(): void;
 }
 
-/** Sends while the link is ready and drops otherwise: no buffering yet. */
+export interface OutboxStats {
+  /** Samples offered by the sampling loop. */
+  offered: number;
+  /** Sent as live samples (historical = false). */
+  live: number;
+  /** Sent from the buffer (historical = true), repeats included. */
+  replayed: number;
+  /** Publishes acknowledged by the broker (PUBACK). */
+  acknowledged: number;
+  /** Publishes that failed after hand-off (connection lost in flight). */
+  failed: number;
+  /** Held, waiting to be (re)sent or acknowledged. */
+  pending: number;
+  /** Publishes awaiting their PUBACK. */
+  inflight: number;
+  /** Dropped because the buffer was full (oldest first) or the sample was older than the age bound. */
+  droppedByCount: number;
+  droppedByAge: number;
+  /** Dropped because the link was down and nothing buffers (pass-through). */
+  droppedOffline: number;
+  /** Acknowledged samples made pending again after a fault (the coordinator may not have had them). */
+  reopened: number;
+  /** Buffer reads or writes that failed (disk full, damaged file); the sample was sent unbuffered if it could be. */
+  storeErrors: number;
+}
+
+export const EMPTY_OUTBOX_STATS: Readonly<OutboxStats> = {
+  offered: 0,
+  live: 0,
+  replayed: 0,
+  acknowledged: 0,
+  failed: 0,
+  pending: 0,
+  inflight: 0,
+  droppedByCount: 0,
+  droppedByAge: 0,
+  droppedOffline: 0,
+  reopened: 0,
+  storeErrors: 0,
+};
+
+/** Sends while the link is ready and drops otherwise: no buffering. */
 export function createPassThroughOutbox(options: {
   link: TelemetryLink;
   sequence: Sequence;
   /** A publish that failed after it was handed to the link (connection lost in flight). */
   onPublishError?: (error: unknown) => void;
 }): Outbox {
-  let dropped = 0;
+  const stats: OutboxStats = { ...EMPTY_OUTBOX_STATS };
   return {
     offer(body) {
+      stats.offered += 1;
       if (!options.link.ready) {
-        dropped += 1;
+        stats.droppedOffline += 1;
         return undefined;
       }
       const message = createMessage("telemetry", {
@@ -46,13 +95,29 @@ export function createPassThroughOutbox(options: {
         session: options.sequence.session,
         seq: options.sequence.next(),
       });
+      stats.live += 1;
+      stats.inflight += 1;
       // Not awaited: a QoS 1 puback that never comes (connection lost) must not stall the sampling loop.
-      options.link.publish(message).catch((error: unknown) => options.onPublishError?.(error));
+      options.link.publish(message).then(
+        () => {
+          stats.inflight -= 1;
+          stats.acknowledged += 1;
+        },
+        (error: unknown) => {
+          stats.inflight -= 1;
+          stats.failed += 1;
+          options.onPublishError?.(error);
+        },
+      );
       return message;
     },
     connected() {},
+    disconnected() {},
+    coordinatorStatus() {},
     get dropped() {
-      return dropped;
+      return stats.droppedOffline;
     },
+    stats: () => ({ ...stats }),
+    close() {},
   };
 }

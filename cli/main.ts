@@ -6,6 +6,7 @@ import { registerCapture } from "./commands/capture.ts";
 import { registerCoordinator } from "./commands/coordinator.ts";
 import { registerPasswd } from "./commands/passwd.ts";
 import { registerReport } from "./commands/report.ts";
+import { registerSchedule } from "./commands/schedule.ts";
 import { registerSimulate } from "./commands/simulate.ts";
 import { registerUp } from "./commands/up.ts";
 import { VERSION } from "./version.ts";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerCoordinator(program);
   registerCapture(program);
+  registerSchedule(program);
   registerReport(program);
   registerPasswd(program);
   registerSimulate(program);

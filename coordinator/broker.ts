@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import type { Logger } from "pino";
+import type { BrokerLimits } from "./limits-hooks.ts";
 
 export interface EmbeddedBrokerOptions {
   host?: string;
@@ -21,6 +22,11 @@ export interface EmbeddedBrokerOptions {
   authenticate?: AedesOptions["authenticate"];
   authorizePublish?: AedesOptions["authorizePublish"];
   authorizeSubscribe?: AedesOptions["authorizeSubscribe"];
+  /**
+   * Topic length, per-topic payload and per-client rate limits (`createBrokerLimits`). They run before
+   * `authorizePublish` / `authorizeSubscribe`, which still run for what the limits let through.
+   */
+  limits?: BrokerLimits;
 }
 
 export interface EmbeddedBroker {
@@ -50,8 +56,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const hooks: AedesOptions = {};
   if (options.preConnect) hooks.preConnect = options.preConnect;
   if (options.authenticate) hooks.authenticate = options.authenticate;
-  if (options.authorizeSubscribe) hooks.authorizeSubscribe = options.authorizeSubscribe;
-  const authorizePublish = limitPayload(maxPayloadBytes, options.authorizePublish);
+  const { limits } = options;
+  const authorizeSubscribe = limits
+    ? limits.wrapSubscribe(options.authorizeSubscribe)
+    : options.authorizeSubscribe;
+  if (authorizeSubscribe) hooks.authorizeSubscribe = authorizeSubscribe;
+  const authorizePublish = limitPayload(
+    maxPayloadBytes,
+    limits ? limits.wrapPublish(options.authorizePublish) : options.authorizePublish,
+  );
   if (authorizePublish) hooks.authorizePublish = authorizePublish;
   const aedes = await Aedes.createBroker(hooks);
   aedes.on("clientError", (client, error) => log.debug({ clientId: client.id, err: error }, "client error"));
@@ -60,6 +73,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
+    // Small MQTT packets (PUBACK, replies) must not wait ~40 ms for Nagle's algorithm.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     aedes.handle(socket);

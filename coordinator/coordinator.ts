@@ -172,7 +172,16 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   };
 
   const tick = () => {
-    const report = buildReportNow();
+    try {
+      publishReport(buildReportNow());
+    } catch (error) {
+      // A timer callback must never throw: one bad report costs that report, not the process.
+      reportPublishFailures++;
+      logger.error({ err: error }, "cannot build or publish fleet report");
+    }
+  };
+
+  const publishReport = (report: FleetReport) => {
     latest = report;
     // Publish only while connected, one at a time: a queued stale report is worse than none.
     if (link.connected && !publishing) {

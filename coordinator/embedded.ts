@@ -2,6 +2,7 @@
 // role, optional TLS. Accounts for this process's own clients (coordinator, local agent) are made up in
 // memory when a users file is in force, so `up` works with auth on without editing the file.
 import { randomBytes } from "node:crypto";
+import type { Client } from "aedes";
 import type { Logger } from "pino";
 import {
   assertListenSafe,
@@ -13,6 +14,9 @@ import {
   withEphemeralUsers,
 } from "./auth/index.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import { DEFAULT_COORDINATOR_OPTIONS } from "./coordinator.ts";
+import type { LimitReason, LimitSettingsInput } from "./limits.ts";
+import { createBrokerLimits } from "./limits-hooks.ts";
 
 export interface SecuredBrokerOptions {
   host: string;
@@ -26,6 +30,19 @@ export interface SecuredBrokerOptions {
   tls?: BrokerTlsConfig;
   /** In-process clients that need accounts when a users file is in force. */
   localClients: Array<{ name: string; role: Role; nodeId?: string }>;
+  /**
+   * Topic length, payload by topic kind and per-client publish rate (config `broker.maxTopicLength`,
+   * `broker.maxPayloadByTopic`, `broker.maxPublishRate`, `broker.publishBurst`); unset values take
+   * DEFAULT_LIMITS. Refusals cost what `refusedPublish` says.
+   */
+  limits?: LimitSettingsInput;
+  /**
+   * Clients the publish rate does not apply to, besides the coordinator (users with the coordinator role;
+   * in anonymous mode the coordinator's client id).
+   */
+  rateExempt?: (client: Client) => boolean;
+  /** The coordinator's client id in anonymous mode; default DEFAULT_COORDINATOR_OPTIONS.clientId. */
+  coordinatorClientId?: string;
   logger: Logger;
 }
 
@@ -39,6 +56,8 @@ export interface SecuredBroker {
   /** Credentials for each local client by name; empty when anonymous access is in force. */
   credentials: ReadonlyMap<string, Credentials>;
   refusals(): Partial<Record<string, number>>;
+  /** PUBLISH and SUBSCRIBE refused by the limits, by reason. */
+  limitRefusals(): Partial<Record<LimitReason, number>>;
 }
 
 export async function startSecuredBroker(options: SecuredBrokerOptions): Promise<SecuredBroker> {
@@ -70,12 +89,25 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     logger: logger.child({ module: "auth" }),
     refusedPublish: options.refusedPublish,
   });
+  const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
+  const isCoordinator = (client: Client) => {
+    const principal = auth.principalOf(client);
+    return principal?.kind === "user" ? principal.role === "coordinator" : client.id === coordinatorClientId;
+  };
+  const limits = createBrokerLimits({
+    topicRoot: options.topicRoot,
+    settings: options.limits,
+    refusedPublish: options.refusedPublish,
+    rateExempt: (client) => isCoordinator(client) || (options.rateExempt?.(client) ?? false),
+    logger: logger.child({ module: "limits" }),
+  });
   const broker = await startEmbeddedBroker({
     host: options.host,
     port: options.port,
     maxPayloadBytes: options.maxPacketBytes,
     tls: options.tls ? await brokerTlsOptions(options.tls) : undefined,
     ...auth.hooks,
+    limits,
     logger,
   });
   logger.info(
@@ -86,5 +118,10 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     },
     "embedded broker secured",
   );
-  return { broker, credentials, refusals: () => auth.refusals() };
+  return {
+    broker,
+    credentials,
+    refusals: () => auth.refusals(),
+    limitRefusals: () => limits.limitRefusals(),
+  };
 }

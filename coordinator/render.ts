@@ -3,6 +3,7 @@
 
 import { type FleetReport, NodeHealth, type NodeReport, type Trend, timestampMs } from "../proto/index.ts";
 import { renderClusterSection } from "./cluster/cluster-render.ts";
+import { renderSchedulingSection } from "./scheduling/render.ts";
 
 const HEALTH_LABEL: Record<NodeHealth, string> = {
   [NodeHealth.UNSPECIFIED]: "UNKNOWN",
@@ -20,6 +21,7 @@ export function renderReport(report: FleetReport): string {
   }
   lines.push("", ...localSystem(report.localSystem), "", ...fleetHealth(report), "", ...nodes(report.nodes));
   if (report.cluster) lines.push("", renderClusterSection(report.cluster).trimEnd());
+  if (report.scheduling) lines.push("", renderSchedulingSection(report.scheduling).trimEnd());
   lines.push("", ingest(report));
   return lines.join("\n");
 }

@@ -161,5 +161,8 @@ function networkRates(t: NodeTelemetry | undefined): { rx: bigint; tx: bigint } 
     rx += i.rxBytesPerSec;
     tx += i.txBytesPerSec;
   }
-  return { rx, tx };
+  // A lying agent can send rates whose sum no uint64 holds; the report must still encode.
+  return { rx: rx > MAX_UINT64 ? MAX_UINT64 : rx, tx: tx > MAX_UINT64 ? MAX_UINT64 : tx };
 }
+
+const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;

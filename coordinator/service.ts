@@ -1,5 +1,7 @@
-// The coordinator as a service: optional embedded broker, the MQTT coordinator, and — when a cluster is
-// reachable — the Kubernetes cluster view joined into every report. Composition only; each part owns its job.
+// The coordinator as a service: optional embedded broker, the MQTT coordinator, — when a cluster is
+// reachable — the Kubernetes cluster view joined into every report, and scheduling (pending pods with our
+// schedulerName, MQTT schedule requests; advisory when standalone). Composition only; each part owns its job.
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { TlsOptions } from "../mqtt/link.ts";
 import type { FleetReport } from "../proto/index.ts";
@@ -10,6 +12,7 @@ import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from 
 import { type HttpEndpoint, startHttpServer } from "./http.ts";
 import { liveByNodeName } from "./live.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./prometheus.ts";
+import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./scheduling/index.ts";
 
 export interface ServiceOptions {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
@@ -38,6 +41,13 @@ export interface ServiceOptions {
   http?: { host: string; port: number };
   logger: Logger;
   onReport?: (report: FleetReport) => void;
+  /**
+   * Scheduling (secondary scheduler + MQTT schedule requests); `false` turns it off. Standalone when no
+   * cluster is reachable: decisions are advisory.
+   */
+  scheduling?: Partial<SchedulingSettings> | false;
+  /** Called for every scheduling decision (e.g. Prometheus `observeDecision`). */
+  onSchedulingDecision?: (record: DecisionRecord) => void;
 }
 
 export interface CoordinatorService {
@@ -46,6 +56,8 @@ export interface CoordinatorService {
   localAgentCredentials: Credentials | undefined;
   coordinator: RunningCoordinator;
   cluster: ClusterView | undefined;
+  /** Undefined when turned off (`scheduling: false`). */
+  scheduling: SchedulingService | undefined;
   metrics: CoordinatorMetrics;
   http: HttpEndpoint | undefined;
   stop(): Promise<void>;
@@ -53,8 +65,11 @@ export interface CoordinatorService {
 
 export async function startCoordinatorService(options: ServiceOptions): Promise<CoordinatorService> {
   const { logger } = options;
-  const cluster = options.kubernetes ? await startCluster(options.kubernetes, logger) : undefined;
+  const connected = options.kubernetes ? await startCluster(options.kubernetes, logger) : undefined;
+  const cluster = connected?.view;
   let broker: EmbeddedBroker | undefined;
+  let coordinator: RunningCoordinator | undefined;
+  let scheduling: SchedulingService | undefined;
   try {
     const secured = options.embeddedBroker
       ? await startSecuredBroker({
@@ -70,7 +85,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
         })
       : undefined;
     broker = secured?.broker;
-    const coordinator = await startCoordinator({
+    coordinator = await startCoordinator({
       brokerUrl: broker?.url ?? options.brokerUrl,
       topicRoot: options.topicRoot,
       clientId: options.clientId,
@@ -86,22 +101,31 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       logger: logger.child({ module: "coordinator" }),
       onReport: options.onReport,
       decorateReport: (report, now) => {
-        if (cluster) report.cluster = cluster.summary(liveByNodeName(coordinator.fleet, now));
+        if (cluster && coordinator) report.cluster = cluster.summary(liveByNodeName(coordinator.fleet, now));
+        if (scheduling) report.scheduling = scheduling.summary();
       },
     });
-    const metrics = createCoordinatorMetrics(coordinator);
+    const running = coordinator;
+    const metrics = createCoordinatorMetrics(running);
+    if (options.scheduling !== false) {
+      scheduling = await startSchedulingPart(options, running, connected, logger, (record) => {
+        metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
+        options.onSchedulingDecision?.(record);
+      });
+    }
     const http = options.http
       ? await startHttpServer({
           ...options.http,
           registry: metrics.registry,
           readiness: [
-            { name: "broker", ok: () => coordinator.link.connected },
+            { name: "broker", ok: () => running.link.connected },
             // Standalone by choice is ready; a cluster view is ready once its informers have listed.
             ...(cluster ? [{ name: "cluster", ok: () => cluster.synced() }] : []),
           ],
           logger: logger.child({ module: "http" }),
         }).catch(async (error: unknown) => {
-          await coordinator.stop();
+          await scheduling?.stop();
+          await running.stop();
           throw error;
         })
       : undefined;
@@ -110,11 +134,14 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       metrics,
       http,
       localAgentCredentials: secured?.credentials.get("agent"),
-      coordinator,
+      coordinator: running,
       cluster,
+      scheduling,
       async stop() {
         await http?.close();
-        await coordinator.stop();
+        // Decisions in flight finish (and are answered) while the MQTT link is still up.
+        await scheduling?.stop();
+        await running.stop();
         await cluster?.stop();
         await broker?.close();
       },
@@ -126,10 +153,46 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
   }
 }
 
+async function startSchedulingPart(
+  options: ServiceOptions,
+  coordinator: RunningCoordinator,
+  connected: { view: ClusterView; kc: KubeConfig } | undefined,
+  logger: Logger,
+  onDecision: (record: DecisionRecord) => void,
+): Promise<SchedulingService> {
+  const { createKubeActions, resolveSettings, startScheduling } = await import("./scheduling/index.ts");
+  const settings = options.scheduling || {};
+  try {
+    return await startScheduling({
+      settings,
+      link: coordinator.link,
+      topicRoot: options.topicRoot,
+      fleet: coordinator.fleet,
+      now: coordinator.now,
+      logger,
+      onDecision,
+      ...(connected
+        ? {
+            cluster: {
+              view: connected.view,
+              kube: createKubeActions({
+                kc: connected.kc,
+                controller: resolveSettings(settings).schedulerName,
+              }),
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    await coordinator.stop();
+    throw error;
+  }
+}
+
 async function startCluster(
   k8s: NonNullable<ServiceOptions["kubernetes"]>,
   logger: Logger,
-): Promise<ClusterView | undefined> {
+): Promise<{ view: ClusterView; kc: KubeConfig } | undefined> {
   // Loaded only when Kubernetes is wanted: standalone runs never load the client.
   const { connectCluster, startClusterView } = await import("./cluster/index.ts");
   const log = logger.child({ module: "cluster" });
@@ -144,10 +207,11 @@ async function startCluster(
     { server: connection.server, version: connection.version, source: connection.source },
     "cluster connected",
   );
-  return startClusterView({
+  const view = await startClusterView({
     kc: connection.kc,
     server: connection.server,
     metricsIntervalMs: k8s.metricsIntervalMs,
     logger: log,
   });
+  return { view, kc: connection.kc };
 }

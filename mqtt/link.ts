@@ -89,6 +89,8 @@ export class Link extends EventEmitter<LinkEvents> {
     };
     this.#client = mqtt.connect(options.url, clientOptions);
     this.#client.on("connect", () => {
+      // Request/reply traffic (schedule requests) must not wait ~40 ms for Nagle's algorithm.
+      (this.#client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.#backoff.reset();
       this.#lastError = undefined;
       this.#log.info({ url: options.url }, "mqtt connected");

@@ -10,7 +10,10 @@ export function addAgentOptions(cmd: Command): Command {
   return cmd
     .option("--node-name <name>", "node id in topics (default: NODE_NAME, else the hostname)")
     .option("-i, --interval <duration>", "sampling interval, e.g. 1s, 5s (default: 5s)")
-    .option("--state-dir <dir>", "where the agent keeps its session number (default: ./data)")
+    .option(
+      "--state-dir <dir>",
+      "where the agent keeps its session number and telemetry buffer (default: ./data)",
+    )
     .option("--labels <k=v,...>", "labels published in the node's birth message")
     .option("--internet-target <host:port>", "TCP target for the internet check (default: not checked)");
 }
@@ -41,9 +44,21 @@ export async function startAgentFromConfig(config: Config, logger: import("pino"
     labels: config.agent.labels,
     stateDir: config.agent.stateDir,
     internet: internetOptions(config.agent),
+    buffer: bufferOptions(config.agent),
     mqtt: await mqttAuth(config),
     // The agent's id is the Kubernetes node name unless --node-name says otherwise (DaemonSet: NODE_NAME).
     k8sNodeName: nodeName(config),
     logger,
   });
+}
+
+/** Store-and-forward settings; `bufferMaxSamples: 0` turns the buffer off (telemetry is dropped while offline). */
+function bufferOptions(agent: Config["agent"]) {
+  if (agent.bufferMaxSamples === 0) return undefined;
+  return {
+    maxSamples: agent.bufferMaxSamples,
+    maxAgeMs: agent.bufferMaxAge,
+    replayPerSecond: agent.bufferReplayRate,
+    waitForCoordinator: agent.waitForCoordinator,
+  };
 }

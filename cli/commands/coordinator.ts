@@ -57,12 +57,22 @@ export function registerCoordinator(program: Command): void {
 const EMBEDDED_BROKER_MAX_PACKET_BYTES = 16 * 1024 * 1024;
 
 function embeddedBrokerOptions(config: Config) {
-  const { listenTls, usersFile, refusedPublish, embedded } = config.broker;
+  const {
+    listenTls,
+    usersFile,
+    refusedPublish,
+    embedded,
+    maxTopicLength,
+    maxPayloadByTopic,
+    maxPublishRate,
+    publishBurst,
+  } = config.broker;
   return {
     ...splitHostPort(embedded),
     maxPacketBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES,
     usersFile,
     refusedPublish,
+    limits: { maxTopicLength, maxPayloadByTopic, maxPublishRate, publishBurst },
     tls:
       listenTls.certFile && listenTls.keyFile
         ? {
@@ -72,6 +82,27 @@ function embeddedBrokerOptions(config: Config) {
             requireClientCert: listenTls.requireClientCert,
           }
         : undefined,
+  };
+}
+
+/** The `scheduling:` config section as the scheduling service's settings (false when disabled). */
+export function schedulingSettings(config: Config) {
+  const s = config.scheduling;
+  if (!s.enabled) return false as const;
+  return {
+    schedulerName: s.schedulerName,
+    defaultNamespace: config.k3s.namespace,
+    allowedNamespaces: s.allowedNamespaces,
+    allowedRegistries: s.allowedRegistries,
+    maxCpu: s.maxCpu,
+    maxMemory: s.maxMemory,
+    storePath: s.store,
+    requestRetentionMs: s.requestRetention,
+    backoffInitialMs: s.backoffInitial,
+    backoffMaxMs: s.backoffMax,
+    snapshotMaxAgeMs: s.snapshotMaxAge,
+    decisionWindow: s.decisionWindow,
+    engine: { weights: s.weights },
   };
 }
 
@@ -123,6 +154,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
           connectTimeoutMs: config.k3s.connectTimeout,
           metricsIntervalMs: config.k3s.metricsInterval,
         },
+    scheduling: schedulingSettings(config),
     logger,
     onReport,
   });

@@ -1,6 +1,7 @@
 // The one configuration schema: types, defaults, validation. Env names are derived from its paths
 // (K3S_FLEET_AGENT_INTERVAL ⇐ agent.interval) in env.ts, so adding a setting here is the whole change.
 import { z } from "zod";
+import { DEFAULT_LIMITS, longestContractTopic } from "../../proto/limits.ts";
 import { topicRootProblem } from "../../proto/topics.ts";
 import { parseDuration } from "./duration.ts";
 
@@ -47,7 +48,43 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:1883 or [::1]:1883");
 
+const payloadLimit = (kind: keyof typeof DEFAULT_LIMITS.maxPayloadByTopic) =>
+  int(DEFAULT_LIMITS.maxPayloadByTopic[kind], 0, 256 * 1024 * 1024);
+
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+
+const boolean = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false"])])
+    .default(fallback)
+    .transform((v) => v === true || v === "true");
+
+/** A YAML list, or `a,b,c` from env or flags. */
+const stringList = (fallback: string[]) =>
+  z
+    .union([z.array(z.string()), z.string()])
+    .default(fallback)
+    .transform((v) =>
+      (typeof v === "string" ? v.split(",") : v).map((s) => s.trim()).filter((s) => s.length > 0),
+    );
+
+/** A positive Kubernetes quantity ("500m", "4", "8Gi"); the scheduler parses it exactly at start. */
+const QUANTITY = /^\+?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
+const quantity = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const text = String(value).trim();
+      if (QUANTITY.test(text) && /[1-9]/.test(text.replace(/[eE][+-]?\d+$/, ""))) return text;
+      ctx.addIssue({
+        code: "custom",
+        message: `"${text}" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)`,
+      });
+      return z.NEVER;
+    });
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const configSchema = z
   .object({
@@ -87,6 +124,25 @@ export const configSchema = z
           })
           .prefault({}),
         maxPayloadBytes: int(64 * 1024, 256, 16 * 1024 * 1024),
+        /** Embedded broker: longest PUBLISH topic / SUBSCRIBE filter in bytes; longer ones are refused. */
+        maxTopicLength: int(DEFAULT_LIMITS.maxTopicLength, 1, 65_535),
+        /** Embedded broker: largest payload per topic kind in bytes, 0 = no limit of its own; larger are refused. */
+        maxPayloadByTopic: z
+          .object({
+            telemetry: payloadLimit("telemetry"),
+            birth: payloadLimit("birth"),
+            status: payloadLimit("status"),
+            scheduleRequest: payloadLimit("scheduleRequest"),
+            scheduleReply: payloadLimit("scheduleReply"),
+            coordinatorStatus: payloadLimit("coordinatorStatus"),
+            report: payloadLimit("report"),
+            other: payloadLimit("other"),
+          })
+          .prefault({}),
+        /** Embedded broker: PUBLISH messages per second per client (token bucket), 0 = off; the coordinator is exempt. */
+        maxPublishRate: z.coerce.number().min(0).max(1_000_000).default(DEFAULT_LIMITS.maxPublishRate),
+        /** Embedded broker: messages a client may send at once before maxPublishRate applies. */
+        publishBurst: int(DEFAULT_LIMITS.publishBurst, 1, 1_000_000),
       })
       .prefault({}),
     agent: z
@@ -100,6 +156,17 @@ export const configSchema = z
         internetTarget: hostPort.optional(),
         internetTimeout: duration("2s"),
         internetEvery: duration("30s"),
+        /** Store-and-forward buffer ({stateDir}/{node}.buffer.db): samples kept at most; 0 = no buffer. */
+        bufferMaxSamples: int(10_000, 0, 10_000_000),
+        /** Buffered samples older than this are dropped (and counted). */
+        bufferMaxAge: duration("24h", 1000),
+        /** Buffered samples replayed per second at most, beside the live ones (mind a broker's rate limit). */
+        bufferReplayRate: z.coerce.number().gt(0).max(10_000).default(20),
+        /** Hold telemetry in the buffer until the coordinator's status says ONLINE; false: only while OFFLINE. */
+        waitForCoordinator: z
+          .union([z.boolean(), z.enum(["true", "false"])])
+          .default(true)
+          .transform((v) => v === true || v === "true"),
       })
       .prefault({}),
     coordinator: z
@@ -134,6 +201,46 @@ export const configSchema = z
         metricsInterval: duration("15s", 1000),
       })
       .prefault({}),
+    scheduling: z
+      .object({
+        /** Act on decisions: bind pending pods with our schedulerName, answer MQTT schedule requests. */
+        enabled: boolean(true),
+        /** spec.schedulerName this coordinator schedules (and sets on pods it creates). */
+        schedulerName: z
+          .string()
+          .default("k3s-fleet")
+          .refine((n) => n.length <= 253 && DNS_SUBDOMAIN.test(n), { message: "must be a DNS subdomain" }),
+        /** Namespaces requests may create pods in; unset: only k3s.namespace. */
+        allowedNamespaces: stringList([]),
+        /** Image prefixes requests may use ("docker.io/library" = Docker Official Images, "*" = any, [] = none). */
+        allowedRegistries: stringList(["docker.io/library"]),
+        /** Largest CPU / memory request or limit a request may ask for (no limit is set unless asked for). */
+        maxCpu: quantity("4"),
+        maxMemory: quantity("8Gi"),
+        /** node:sqlite file: request ids (idempotency across restarts) and decision analytics. */
+        store: z.string().default("./data/scheduling.sqlite"),
+        /** How long a request id is remembered. */
+        requestRetention: duration("24h", 1000),
+        /** Retry backoff of unschedulable pods (kube-scheduler: 1s doubling to 10s). */
+        backoffInitial: duration("1s", 10),
+        backoffMax: duration("10s", 10),
+        /** The scheduling snapshot is rebuilt at least this often, for fresh telemetry values. */
+        snapshotMaxAge: duration("10s", 100),
+        /** Decisions kept for the report's analytics. */
+        decisionWindow: int(10_000, 100, 1_000_000),
+        /** Score plugin weights, 0 disables one (kube-scheduler defaults where it has one). */
+        weights: z
+          .object({
+            resourceAllocation: int(1, 0, 100),
+            balancedAllocation: int(1, 0, 100),
+            taintToleration: int(3, 0, 100),
+            nodeAffinity: int(2, 0, 100),
+            spread: int(2, 0, 100),
+            liveLoad: int(2, 0, 100),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     logging: z
       .object({
         level: logLevel.default("info"),
@@ -156,6 +263,21 @@ export const configSchema = z
         code: "custom",
         path: ["broker", "listenTls", "caFile"],
         message: "requireClientCert needs caFile",
+      });
+    }
+    if (c.scheduling.backoffMax < c.scheduling.backoffInitial) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scheduling", "backoffMax"],
+        message: "must be at least scheduling.backoffInitial",
+      });
+    }
+    const longest = longestContractTopic(c.topicRoot);
+    if (c.broker.maxTopicLength < longest) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["broker", "maxTopicLength"],
+        message: `must be at least ${longest}: the longest contract topic under "${c.topicRoot}"`,
       });
     }
     if (c.coordinator.offlineAfterIntervals <= c.coordinator.staleAfterIntervals) {

@@ -1,0 +1,155 @@
+// The Kubernetes calls the scheduling service acts with, behind a small interface so tests can swap them:
+// create a pod, read it, bind it (Binding subresource, with the pod's uid as precondition), and record an
+// events.k8s.io/v1 Event on it. Failures become KubeRequestError with the HTTP status and Status reason.
+import { hostname } from "node:os";
+import {
+  ApiException,
+  CoreV1Api,
+  EventsV1Api,
+  type KubeConfig,
+  V1MicroTime,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import { KubeRequestError } from "./errors.ts";
+import { pooledKubeConfig } from "./kube-pool.ts";
+import type { PodManifest } from "./manifest.ts";
+
+export interface PodRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface PodEvent {
+  readonly pod: PodRef;
+  readonly type: "Normal" | "Warning";
+  /** "Scheduled", "FailedScheduling". */
+  readonly reason: string;
+  /** "Binding", "Scheduling". */
+  readonly action: string;
+  readonly note: string;
+  readonly now: number;
+}
+
+export interface KubeActions {
+  /** Creates the pod; the server's copy (with uid) comes back. */
+  createPod(pod: PodManifest): Promise<V1Pod>;
+  /** The pod as the API server has it now; undefined when it does not exist. */
+  readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /** POST .../bindings for the pod with uid `pod.uid` to `node`. */
+  bind(pod: PodRef, node: string): Promise<void>;
+  recordEvent(event: PodEvent): Promise<void>;
+}
+
+interface StatusBody {
+  reason?: string;
+  message?: string;
+}
+
+function statusBody(body: unknown): StatusBody | undefined {
+  let parsed: unknown = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body.length > 0 ? { message: body.slice(0, 300) } : undefined;
+    }
+  }
+  return typeof parsed === "object" && parsed !== null ? (parsed as StatusBody) : undefined;
+}
+
+/** Any client-node failure as a KubeRequestError (status and reason from the Status body when there is one). */
+export function kubeError(operation: string, err: unknown): KubeRequestError {
+  if (err instanceof KubeRequestError) return err;
+  if (err instanceof ApiException) {
+    const status = statusBody(err.body);
+    return new KubeRequestError(
+      operation,
+      { status: err.code, reason: status?.reason, message: status?.message ?? `HTTP ${err.code}` },
+      { cause: err },
+    );
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new KubeRequestError(operation, { message }, { cause: err });
+}
+
+export interface KubeActionsOptions {
+  kc: KubeConfig;
+  /** reportingController of our Events (kube-scheduler uses its scheduler name). */
+  controller: string;
+  /** reportingInstance; default `<controller>-<hostname>`. */
+  instance?: string;
+}
+
+export function createKubeActions(options: KubeActionsOptions): KubeActions {
+  const kc = pooledKubeConfig(options.kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  const events = kc.makeApiClient(EventsV1Api);
+  const instance = (options.instance ?? `${options.controller}-${hostname()}`).slice(0, 128);
+  return {
+    async createPod(pod) {
+      try {
+        return await core.createNamespacedPod({
+          namespace: pod.metadata.namespace,
+          body: structuredClone(pod) as V1Pod,
+        });
+      } catch (err) {
+        throw kubeError(`create pod ${pod.metadata.namespace}/${pod.metadata.name}`, err);
+      }
+    },
+    async readPod(namespace, name) {
+      try {
+        return await core.readNamespacedPod({ namespace, name });
+      } catch (err) {
+        const e = kubeError(`read pod ${namespace}/${name}`, err);
+        if (e.status === 404) return undefined;
+        throw e;
+      }
+    },
+    async bind(pod, node) {
+      try {
+        await core.createNamespacedBinding({
+          namespace: pod.namespace,
+          body: {
+            apiVersion: "v1",
+            kind: "Binding",
+            metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+            target: { apiVersion: "v1", kind: "Node", name: node },
+          },
+        });
+      } catch (err) {
+        throw kubeError(`bind pod ${pod.namespace}/${pod.name} to ${node}`, err);
+      }
+    },
+    async recordEvent(e) {
+      // kube-scheduler names events <pod>.<hex nanoseconds>; the name only has to be unique.
+      const suffix = (BigInt(e.now) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16);
+      try {
+        await events.createNamespacedEvent({
+          namespace: e.pod.namespace,
+          body: {
+            apiVersion: "events.k8s.io/v1",
+            kind: "Event",
+            metadata: { name: `${e.pod.name}.${suffix}`.slice(0, 253), namespace: e.pod.namespace },
+            eventTime: new V1MicroTime(e.now),
+            reportingController: options.controller,
+            reportingInstance: instance,
+            action: e.action,
+            reason: e.reason,
+            type: e.type,
+            note: e.note.slice(0, 1024),
+            regarding: {
+              apiVersion: "v1",
+              kind: "Pod",
+              namespace: e.pod.namespace,
+              name: e.pod.name,
+              uid: e.pod.uid,
+            },
+          },
+        });
+      } catch (err) {
+        throw kubeError(`record ${e.reason} event on ${e.pod.namespace}/${e.pod.name}`, err);
+      }
+    },
+  };
+}

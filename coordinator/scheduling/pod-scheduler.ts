@@ -1,0 +1,273 @@
+// The secondary scheduler: pods whose spec.schedulerName is ours and that are not bound yet are decided
+// one at a time on the shared queue and bound through the Binding subresource, with a `Scheduled` or
+// `FailedScheduling` Event on the pod. Unschedulable pods and failed bindings retry with backoff, and
+// sooner when the cluster changes. A 409 on the binding means someone else bound the pod (or it was
+// recreated): the pod is read again from the API server, never bound blindly a second time.
+import type { Timers } from "../cluster/index.ts";
+import type { SchedulingCore } from "./core.ts";
+import { isTerminal, type PodObject } from "./inputs.ts";
+import { type KubeActions, kubeError, type PodRef } from "./kube.ts";
+import { createPendingQueue } from "./pending.ts";
+
+export interface PodSchedulerOptions {
+  core: SchedulingCore;
+  kube: KubeActions;
+  timers: Timers;
+  /** Pods (namespace/name) an MQTT request is creating or binding right now: that path owns them. */
+  inFlight: ReadonlySet<string>;
+  /** The informers have listed nodes and pods; until then pods wait (a half-listed cluster fits nothing). */
+  ready?: () => boolean;
+}
+
+export interface PodScheduler {
+  /** A pod changed in the informer cache. */
+  podChanged(type: "add" | "update" | "delete", pod: PodObject): void;
+  /** The informer relisted pods: every pending pod of ours is looked at again. */
+  resync(pods: readonly PodObject[]): void;
+  /** Nodes changed, a pod freed capacity, or an agent came back: waiting pods are tried again soon. */
+  clusterChanged(): void;
+  /** A pod of ours left unbound by another path (an MQTT request whose binding failed). */
+  handOff(pod: PodObject): void;
+  /** Pods waiting for a decision. */
+  pending(): number;
+  stop(): void;
+}
+
+export const keyOf = (pod: PodObject): string =>
+  `${pod.metadata?.namespace ?? "default"}/${pod.metadata?.name ?? ""}`;
+
+/** Unbound, alive, not gated, and asking for `schedulerName`. */
+export function isPendingFor(pod: PodObject, schedulerName: string): boolean {
+  const spec = pod.spec as (PodObject["spec"] & { schedulingGates?: readonly unknown[] }) | undefined;
+  return (
+    spec?.schedulerName === schedulerName &&
+    !spec.nodeName &&
+    !pod.metadata?.deletionTimestamp &&
+    !isTerminal(pod) &&
+    (spec.schedulingGates?.length ?? 0) === 0 &&
+    Boolean(pod.metadata?.name)
+  );
+}
+
+const distinctReasons = (reasons: readonly string[]): string[] => [
+  ...new Set(reasons.flatMap((r) => r.split(", "))),
+];
+
+export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
+  const { core, kube, inFlight } = options;
+  const { settings, scheduler, cache, queue, log, now } = core;
+  const name = settings.schedulerName;
+  /** Our unbound pods, as last seen. */
+  const ours = new Map<string, PodObject>();
+  /** When each key became due, for the decision latency. */
+  const dueSince = new Map<string, number>();
+  /** Last FailedScheduling message per pod: the Event is recorded again only when it changes. */
+  const lastFailure = new Map<string, string>();
+  let stopped = false;
+
+  const pending = createPendingQueue({
+    initialMs: settings.backoffInitialMs,
+    maxMs: settings.backoffMaxMs,
+    timers: options.timers,
+    now,
+    onDue(key) {
+      dueSince.set(key, now());
+      queue
+        .run(() => attempt(key))
+        .catch((err: unknown) => {
+          log.error({ err, pod: key }, "scheduling attempt failed unexpectedly");
+          pending.failed(key);
+        });
+    },
+  });
+
+  const forgetPod = (key: string): void => {
+    ours.delete(key);
+    pending.done(key);
+    lastFailure.delete(key);
+    dueSince.delete(key);
+  };
+
+  const event = (ref: PodRef, type: "Normal" | "Warning", reason: string, action: string, note: string) => {
+    kube
+      .recordEvent({ pod: ref, type, reason, action, note, now: now() })
+      .catch((err: unknown) =>
+        core.warnLimited(
+          `event:${reason}`,
+          { err, pod: `${ref.namespace}/${ref.name}` },
+          `cannot record ${reason} event`,
+        ),
+      );
+  };
+
+  async function attempt(key: string): Promise<void> {
+    if (stopped) return;
+    const pod = ours.get(key);
+    const uid = pod?.metadata?.uid ?? "";
+    // Gone, owned by an MQTT request right now, or placed and waiting for the informer to confirm it.
+    if (pod === undefined || inFlight.has(key) || core.isAssumed(uid)) {
+      pending.done(key);
+      return;
+    }
+    if (options.ready !== undefined && !options.ready()) {
+      pending.failed(key);
+      return;
+    }
+    const ref: PodRef = {
+      namespace: pod.metadata?.namespace ?? "default",
+      name: pod.metadata?.name ?? "",
+      uid,
+    };
+    const started = now();
+    const since = dueSince.get(key) ?? started;
+    const base = { source: "pod" as const, pod: key, requestId: "", advisory: false, dryRun: false };
+    let decision: ReturnType<typeof scheduler.decide>;
+    try {
+      decision = scheduler.decide(cache.get(started), pod, started);
+    } catch (err) {
+      const message = `cannot schedule: ${(err as Error).message}`;
+      core.record({
+        ...base,
+        at: started,
+        status: "error",
+        node: "",
+        score: 0,
+        scores: [],
+        reasons: [message],
+        latencyMs: now() - since,
+      });
+      core.warnLimited(`decide:${key}`, { err, pod: key }, "cannot schedule pod");
+      pending.failed(key);
+      return;
+    }
+    if (decision.status === "unschedulable" || decision.node === undefined) {
+      const reasons = distinctReasons(decision.rejections.map((r) => r.reason));
+      core.record({
+        ...base,
+        at: started,
+        status: "unschedulable",
+        node: "",
+        score: 0,
+        scores: [],
+        reasons,
+        latencyMs: now() - since,
+      });
+      if (lastFailure.get(key) !== decision.message) {
+        lastFailure.set(key, decision.message);
+        event(ref, "Warning", "FailedScheduling", "Scheduling", decision.message);
+      }
+      const delay = pending.failed(key);
+      log.debug({ pod: key, message: decision.message, retryInMs: delay }, "pod unschedulable");
+      return;
+    }
+    const node = decision.node;
+    const scored = { node, score: decision.score ?? 0, scores: decision.scores ?? [] };
+    try {
+      await kube.bind(ref, node);
+    } catch (err) {
+      const e = kubeError(`bind ${key}`, err);
+      const snapshot = cache.current();
+      if (snapshot !== undefined) scheduler.assumed.forget(snapshot, uid);
+      const failed = (reason: string) =>
+        core.record({
+          ...base,
+          ...scored,
+          at: started,
+          status: "error",
+          reasons: [reason],
+          latencyMs: now() - since,
+        });
+      if (e.status === 409 || e.status === 404) {
+        // Someone else bound it, or it was deleted or recreated: believe the API server, not the cache.
+        let fresh: PodObject | undefined;
+        try {
+          fresh = await kube.readPod(ref.namespace, ref.name);
+        } catch (readErr) {
+          failed(`binding conflict, and the pod cannot be read: ${(readErr as Error).message}`);
+          pending.failed(key);
+          return;
+        }
+        const boundTo = fresh?.spec?.nodeName;
+        if (boundTo && fresh?.metadata?.uid === uid) {
+          if (boundTo === node) {
+            core.record({
+              ...base,
+              ...scored,
+              at: started,
+              status: "scheduled",
+              reasons: [],
+              latencyMs: now() - since,
+            });
+          } else failed(`pod was bound to ${boundTo} by someone else`);
+          log.info({ pod: key, node: boundTo, chosen: node }, "pod already bound; not binding again");
+          forgetPod(key);
+          return;
+        }
+        forgetPod(key);
+        if (fresh !== undefined && isPendingFor(fresh, name)) {
+          ours.set(key, fresh); // recreated under the same name: a new pod, decided afresh
+          pending.add(key);
+        }
+        if (fresh === undefined) failed("pod was deleted before it could be bound");
+        return;
+      }
+      failed(e.message);
+      const delay = pending.failed(key);
+      core.warnLimited(
+        `bind:${e.status ?? "net"}`,
+        { err: e, pod: key, node, retryInMs: delay },
+        "binding failed; will retry",
+      );
+      return;
+    }
+    core.record({
+      ...base,
+      ...scored,
+      at: started,
+      status: "scheduled",
+      reasons: [],
+      latencyMs: now() - since,
+    });
+    forgetPod(key);
+    event(ref, "Normal", "Scheduled", "Binding", `Successfully assigned ${key} to ${node}`);
+  }
+
+  return {
+    podChanged(type, pod) {
+      const key = keyOf(pod);
+      if (type !== "delete" && isPendingFor(pod, name)) {
+        ours.set(key, pod);
+        pending.add(key);
+        return;
+      }
+      if (ours.has(key)) forgetPod(key);
+      // A bound pod leaving or finishing frees capacity.
+      if (pod.spec?.nodeName && (type === "delete" || isTerminal(pod))) pending.clusterChanged();
+    },
+    resync(pods) {
+      const seen = new Set<string>();
+      for (const pod of pods) {
+        if (!isPendingFor(pod, name)) continue;
+        const key = keyOf(pod);
+        seen.add(key);
+        ours.set(key, pod);
+        pending.add(key);
+      }
+      for (const key of [...ours.keys()]) if (!seen.has(key)) forgetPod(key);
+      pending.clusterChanged();
+    },
+    clusterChanged: () => pending.clusterChanged(),
+    handOff(pod) {
+      if (stopped || !isPendingFor(pod, name)) return;
+      const key = keyOf(pod);
+      ours.set(key, pod);
+      pending.done(key);
+      pending.failed(key); // after a failed binding: try again after the backoff, not at once
+    },
+    pending: () => pending.size,
+    stop() {
+      stopped = true;
+      pending.stop();
+    },
+  };
+}

@@ -1,0 +1,220 @@
+// Schedule requests over MQTT: decode, check against the policy, decide on the shared queue, and —
+// unless dry-run or standalone — create the pod with our schedulerName and bind it to the chosen node.
+// The decision goes to the request's reply topic. Request ids are idempotency keys kept in the store:
+// a repeat (QoS 1 redelivery, a client retry, a coordinator restart in between) gets the same decision
+// and never a second pod. A request whose reply topic is not allowed gets no reply at all.
+import { decode, type ScheduleDecision, type ScheduleRequest } from "../../proto/index.ts";
+import type { DecisionStatusName, NewRecord } from "./analytics.ts";
+import type { SchedulingCore } from "./core.ts";
+import { errorDecision, rejectedDecision, STATUS_NAME, toScheduleDecision } from "./decision.ts";
+import { salvageEnvelope } from "./envelope.ts";
+import type { PodObject } from "./inputs.ts";
+import type { KubeActions } from "./kube.ts";
+import { type PodManifest, podManifest } from "./manifest.ts";
+import { type CheckResult, checkRequest, replyTopicProblem, type ValidRequest } from "./policy.ts";
+import { createPlacer, decideOnly, type Outcome, splitReasons } from "./request-place.ts";
+import type { ResolvedSettings } from "./settings.ts";
+
+/** Request policy as injected functions; the defaults are the safe ones in policy.ts and manifest.ts. */
+export interface SchedulingPolicy {
+  checkRequest(request: ScheduleRequest, settings: ResolvedSettings): CheckResult;
+  podFor(request: ValidRequest, schedulerName: string): PodManifest;
+}
+
+export const DEFAULT_POLICY: SchedulingPolicy = Object.freeze({ checkRequest, podFor: podManifest });
+
+export interface RequestHandlerOptions {
+  core: SchedulingCore;
+  root: string;
+  policy: SchedulingPolicy;
+  /** Undefined: standalone, every decision advisory and nothing created. */
+  cluster?: {
+    kube: KubeActions;
+    /** namespace/name of pods being created or bound by a request right now. */
+    inFlight: Set<string>;
+    /** A pod of ours this path left unbound: the pending-pod scheduler takes it over. */
+    handOff(pod: PodObject): void;
+    /** The informers have listed nodes and pods: a decision now sees the whole cluster. */
+    ready(): boolean;
+  };
+  publish(topic: string, decision: ScheduleDecision): Promise<void>;
+}
+
+export interface RequestHandler {
+  /** Handles one payload from {root}/schedule/request; never rejects. */
+  handle(payload: Uint8Array): Promise<void>;
+  /** Repeats answered from the store. */
+  readonly repeats: number;
+}
+
+export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
+  const { core, root, policy, cluster } = options;
+  const { settings, queue, store, log, now } = core;
+  let repeats = 0;
+  const placer = cluster === undefined ? undefined : createPlacer(core, cluster.kube);
+
+  async function reply(topic: string, decision: ScheduleDecision): Promise<void> {
+    try {
+      await options.publish(topic, decision);
+    } catch (err) {
+      core.warnLimited(
+        "reply",
+        { err, topic, requestId: decision.requestId },
+        "cannot publish schedule decision",
+      );
+    }
+  }
+
+  function record(
+    valid: { requestId: string; pod: string; dryRun: boolean },
+    decision: ScheduleDecision,
+    reasons: string[],
+    receivedAt: number,
+  ): void {
+    const status = STATUS_NAME[decision.status] as DecisionStatusName;
+    const r: NewRecord = {
+      at: receivedAt,
+      source: "mqtt",
+      pod: valid.pod,
+      requestId: valid.requestId,
+      status,
+      node: decision.node,
+      score: Number(decision.score),
+      scores: decision.scores.map((s) => ({
+        plugin: s.plugin,
+        score: Number(s.score),
+        weight: Number(s.weight),
+      })),
+      reasons,
+      latencyMs: now() - receivedAt,
+      advisory: decision.advisory,
+      dryRun: valid.dryRun,
+    };
+    core.record(r);
+  }
+
+  async function refuse(
+    requestId: string,
+    replyTo: string,
+    reason: string,
+    receivedAt: number,
+    pod = "",
+  ): Promise<void> {
+    const decision = rejectedDecision(requestId, reason, now());
+    record({ requestId, pod, dryRun: false }, decision, [reason], receivedAt);
+    const problem = replyTopicProblem(root, replyTo);
+    if (problem !== undefined) {
+      core.warnLimited(
+        `refused:${problem}`,
+        { requestId, replyTo, reason },
+        `schedule request refused without reply: ${problem}`,
+      );
+      return;
+    }
+    log.info({ requestId, reason }, "schedule request refused");
+    await reply(replyTo, decision);
+  }
+
+  async function decide(valid: ValidRequest, receivedAt: number): Promise<void> {
+    const { requestId, namespace, podName } = valid;
+    const key = `${namespace}/${podName}`;
+    const stored = store.request(requestId);
+    if (stored?.state === "done" && stored.decision !== undefined) {
+      repeats++;
+      log.debug({ requestId }, "repeated schedule request: same decision");
+      await reply(valid.replyTo, stored.decision);
+      return;
+    }
+    const manifest = policy.podFor(valid, settings.schedulerName);
+    const meta = { requestId, pod: key, dryRun: valid.dryRun };
+    if (cluster !== undefined && !cluster.ready()) {
+      // Deciding on a half-listed cluster would answer "no nodes" for good: ask for a retry instead.
+      const decision = errorDecision(
+        requestId,
+        "the coordinator has not listed the cluster yet; retry shortly",
+        now(),
+      );
+      record(meta, decision, [decision.message], receivedAt);
+      await reply(valid.replyTo, decision);
+      return;
+    }
+    if (cluster === undefined || valid.dryRun) {
+      const at = now();
+      let decision: ScheduleDecision;
+      let reasons: string[] = [];
+      try {
+        const engine = decideOnly(core, manifest, at);
+        decision = toScheduleDecision(engine, { requestId, now: now(), advisory: cluster === undefined });
+        reasons = engine.status === "unschedulable" ? splitReasons(engine) : [];
+      } catch (err) {
+        decision = errorDecision(requestId, `cannot schedule: ${(err as Error).message}`, now());
+        reasons = [decision.message];
+      }
+      record(meta, decision, reasons, receivedAt);
+      await reply(valid.replyTo, decision);
+      return;
+    }
+
+    cluster.inFlight.add(key);
+    let outcome: Outcome;
+    try {
+      outcome = await (placer as NonNullable<typeof placer>).place(valid, manifest, stored);
+    } catch (err) {
+      outcome = {
+        decision: errorDecision(requestId, `internal error: ${(err as Error).message}`, now()),
+        persist: "keep",
+        reasons: ["internal error"],
+      };
+      log.error({ err, requestId }, "schedule request failed");
+    } finally {
+      cluster.inFlight.delete(key);
+    }
+    try {
+      if (outcome.persist === "finish") store.finish(requestId, namespace, podName, outcome.decision, now());
+      else if (outcome.persist === "forget") store.forget(requestId);
+    } catch (err) {
+      log.error({ err, requestId }, "cannot store schedule decision");
+    }
+    if (outcome.left !== undefined) cluster.handOff(outcome.left);
+    record(meta, outcome.decision, outcome.reasons, receivedAt);
+    await reply(valid.replyTo, outcome.decision);
+  }
+
+  return {
+    async handle(payload) {
+      const receivedAt = now();
+      try {
+        const decoded = decode("scheduleRequest", payload, settings.maxRequestBytes);
+        if (!decoded.ok) {
+          const envelope = salvageEnvelope(payload.subarray(0, settings.maxRequestBytes));
+          const reason =
+            decoded.reason === "oversized"
+              ? `payload of ${payload.byteLength} bytes is larger than the limit of ${settings.maxRequestBytes}`
+              : `payload is not a ScheduleRequest (${decoded.detail})`;
+          await refuse(envelope.requestId, envelope.replyTo, reason, receivedAt);
+          return;
+        }
+        const request = decoded.message;
+        const replyProblem = replyTopicProblem(root, request.replyTo);
+        if (replyProblem !== undefined) {
+          await refuse(request.requestId, request.replyTo, replyProblem, receivedAt);
+          return;
+        }
+        const checked = policy.checkRequest(request, settings);
+        if (!checked.ok) {
+          const pod = request.podName
+            ? `${request.namespace || settings.defaultNamespace}/${request.podName}`
+            : "";
+          await refuse(request.requestId, request.replyTo, checked.reason, receivedAt, pod);
+          return;
+        }
+        await queue.run(() => decide(checked.request, receivedAt));
+      } catch (err) {
+        log.error({ err }, "schedule request handling failed");
+      }
+    },
+    get repeats() {
+      return repeats;
+    },
+  };
+}

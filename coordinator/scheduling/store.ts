@@ -1,0 +1,225 @@
+// Durable scheduling state in node:sqlite: request ids with their decision (so a request published twice,
+// or again after a restart, gets the same decision and never a second pod), and the decision records the
+// analytics summarise. One small file; writes are synchronous and tiny (WAL, synchronous=NORMAL).
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { decode, encode, type ScheduleDecision } from "../../proto/index.ts";
+import type { DecisionRecord, DecisionSource, DecisionStatusName } from "./analytics.ts";
+import { SchedulingError } from "./errors.ts";
+
+/**
+ * "creating": the pod is being (or may have been) created and bound; `decision` is the planned one.
+ * "done": `decision` is final and is what every repeat of the request gets.
+ */
+export type RequestState = "creating" | "done";
+
+export interface StoredRequest {
+  readonly requestId: string;
+  readonly state: RequestState;
+  readonly namespace: string;
+  readonly podName: string;
+  readonly decision: ScheduleDecision | undefined;
+  readonly updatedAt: number;
+}
+
+export interface DecisionStore {
+  request(requestId: string): StoredRequest | undefined;
+  /** Records the intent before the pod is created: a restart then finds (and finishes) that pod. */
+  begin(requestId: string, namespace: string, podName: string, planned: ScheduleDecision, now: number): void;
+  finish(
+    requestId: string,
+    namespace: string,
+    podName: string,
+    decision: ScheduleDecision,
+    now: number,
+  ): void;
+  /** Drops a request id (nothing was created for it). */
+  forget(requestId: string): void;
+  /** Deletes request ids last touched before `before`; returns how many. */
+  prune(before: number): number;
+  saveRecord(record: DecisionRecord): void;
+  markRunning(id: number): void;
+  /** The newest `limit` records, oldest first. */
+  loadRecords(limit: number): DecisionRecord[];
+  close(): void;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('creating', 'done')),
+  namespace TEXT NOT NULL,
+  pod_name TEXT NOT NULL,
+  decision BLOB,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS requests_updated_at ON requests (updated_at);
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  pod TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  node TEXT NOT NULL,
+  score REAL NOT NULL,
+  scores TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  advisory INTEGER NOT NULL,
+  dry_run INTEGER NOT NULL,
+  running INTEGER NOT NULL
+) STRICT;
+`;
+
+interface RequestRow {
+  request_id: string;
+  state: RequestState;
+  namespace: string;
+  pod_name: string;
+  decision: Uint8Array | null;
+  updated_at: number;
+}
+
+interface RecordRow {
+  id: number;
+  at: number;
+  source: string;
+  pod: string;
+  request_id: string;
+  status: string;
+  node: string;
+  score: number;
+  scores: string;
+  reasons: string;
+  latency_ms: number;
+  advisory: number;
+  dry_run: number;
+  running: number;
+}
+
+export interface StoreOptions {
+  /** File path, or ":memory:". */
+  path: string;
+  /** Decision records kept; older ones are deleted as new ones arrive. */
+  keepRecords: number;
+}
+
+export function openDecisionStore(options: StoreOptions): DecisionStore {
+  let db: DatabaseSync;
+  try {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    db = new DatabaseSync(options.path);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;");
+    const { user_version: version } = db.prepare("PRAGMA user_version").get() as { user_version: number };
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`written by a newer k3s-fleet (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+    }
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  } catch (cause) {
+    throw new SchedulingError("K3SF_ERR_SCHEDULING_STORE", `cannot open scheduling store ${options.path}`, {
+      cause,
+    });
+  }
+  const keep = Math.max(1, Math.floor(options.keepRecords));
+  const q = {
+    get: db.prepare("SELECT * FROM requests WHERE request_id = ?"),
+    upsert: db.prepare(
+      `INSERT INTO requests (request_id, state, namespace, pod_name, decision, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (request_id) DO UPDATE SET state = excluded.state, namespace = excluded.namespace,
+         pod_name = excluded.pod_name, decision = excluded.decision, updated_at = excluded.updated_at`,
+    ),
+    forget: db.prepare("DELETE FROM requests WHERE request_id = ?"),
+    prune: db.prepare("DELETE FROM requests WHERE updated_at < ?"),
+    insertRecord: db.prepare(
+      `INSERT OR REPLACE INTO decisions (id, at, source, pod, request_id, status, node, score, scores, reasons,
+         latency_ms, advisory, dry_run, running) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    trimRecords: db.prepare("DELETE FROM decisions WHERE id <= ?"),
+    markRunning: db.prepare("UPDATE decisions SET running = 1 WHERE id = ?"),
+    loadRecords: db.prepare("SELECT * FROM (SELECT * FROM decisions ORDER BY id DESC LIMIT ?) ORDER BY id"),
+  } satisfies Record<string, StatementSync>;
+
+  const guard = <T>(what: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (cause) {
+      throw new SchedulingError("K3SF_ERR_SCHEDULING_STORE", `scheduling store: cannot ${what}`, { cause });
+    }
+  };
+  const put = (id: string, state: RequestState, ns: string, name: string, d: ScheduleDecision, now: number) =>
+    guard("write a request", () => q.upsert.run(id, state, ns, name, encode("scheduleDecision", d), now));
+
+  return {
+    request(requestId) {
+      const row = guard("read a request", () => q.get.get(requestId)) as RequestRow | undefined;
+      if (row === undefined) return undefined;
+      const decoded = row.decision === null ? undefined : decode("scheduleDecision", row.decision);
+      return {
+        requestId: row.request_id,
+        state: row.state,
+        namespace: row.namespace,
+        podName: row.pod_name,
+        decision: decoded?.ok ? decoded.message : undefined,
+        updatedAt: row.updated_at,
+      };
+    },
+    begin: (id, ns, name, planned, now) => put(id, "creating", ns, name, planned, now),
+    finish: (id, ns, name, decision, now) => put(id, "done", ns, name, decision, now),
+    forget(requestId) {
+      guard("delete a request", () => q.forget.run(requestId));
+    },
+    prune: (before) => Number(guard("prune requests", () => q.prune.run(before)).changes),
+    saveRecord(r) {
+      guard("save a decision record", () => {
+        q.insertRecord.run(
+          r.id,
+          r.at,
+          r.source,
+          r.pod,
+          r.requestId,
+          r.status,
+          r.node,
+          r.score,
+          JSON.stringify(r.scores),
+          JSON.stringify(r.reasons),
+          r.latencyMs,
+          r.advisory ? 1 : 0,
+          r.dryRun ? 1 : 0,
+          r.running ? 1 : 0,
+        );
+        if (r.id % 256 === 0) q.trimRecords.run(r.id - keep);
+      });
+    },
+    markRunning(id) {
+      guard("update a decision record", () => q.markRunning.run(id));
+    },
+    loadRecords(limit) {
+      const rows = guard("load decision records", () => q.loadRecords.all(limit)) as unknown as RecordRow[];
+      return rows.map((row) => ({
+        id: row.id,
+        at: row.at,
+        source: row.source as DecisionSource,
+        pod: row.pod,
+        requestId: row.request_id,
+        status: row.status as DecisionStatusName,
+        node: row.node,
+        score: row.score,
+        scores: JSON.parse(row.scores) as DecisionRecord["scores"],
+        reasons: JSON.parse(row.reasons) as string[],
+        latencyMs: row.latency_ms,
+        advisory: row.advisory === 1,
+        dryRun: row.dry_run === 1,
+        running: row.running === 1,
+      }));
+    },
+    close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}
