@@ -216,7 +216,6 @@ run cp "$SRC/package.json" "$SRC/package-lock.json" "$APP/"
 [ -f "$SRC/README.md" ] && run cp "$SRC/README.md" "$APP/"
 run mkdir -p "$APP/deploy"
 run cp -R "$SRC/deploy/systemd" "$APP/deploy/systemd"
-[ -f "$SRC/deploy/OPERATIONS.md" ] && run cp "$SRC/deploy/OPERATIONS.md" "$APP/deploy/"
 # Tests and benchmarks are not needed at run time.
 if [ "$DRY_RUN" = 0 ]; then find "$APP" -path "$APP/node" -prune -o -path "$APP/node_modules" -prune -o -name '*.test.ts' -exec rm -f {} +; fi
 
