@@ -111,8 +111,19 @@ export interface RunningAgent {
   readonly connected: boolean;
   /** What the outbox did so far: sent, replayed, pending in the buffer, dropped. */
   readonly outbox: OutboxStats;
+  /** Samples taken and failed, and how long taking them took (for the agent's /metrics). */
+  readonly sampling: SamplingStats;
   /** Publishes a retained OFFLINE status with `reason`, then disconnects. Idempotent. */
   stop(reason?: string): Promise<void>;
+}
+
+export interface SamplingStats {
+  taken: number;
+  failed: number;
+  skipped: number;
+  /** Sum of sample durations, and the latest one, in seconds. */
+  durationSecondsTotal: number;
+  lastDurationSeconds: number;
 }
 
 const STOP_TIMEOUT_MS = 5_000;
@@ -350,14 +361,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     outbox.disconnected();
   });
 
+  const sampling: SamplingStats = {
+    taken: 0,
+    failed: 0,
+    skipped: 0,
+    durationSecondsTotal: 0,
+    lastDurationSeconds: 0,
+  };
   const sampleFailures = createFailureLog({ logger: log, message: "sampling failed", monotonic });
   const overruns = createFailureLog({ logger: log, message: "sampling overran its interval", monotonic });
   const ticker = startTicker({
     intervalMs: options.intervalMs,
     monotonic,
     timers: options.timers,
-    onSkip: (skipped) => overruns.failed(new Error(`${skipped} sample(s) skipped`)),
+    onSkip: (skipped) => {
+      sampling.skipped += skipped;
+      overruns.failed(new Error(`${skipped} sample(s) skipped`));
+    },
     task: async () => {
+      const started = monotonic();
       try {
         const reading = await source.read();
         const shaped = shapeTelemetry(reading, counters, now(), {
@@ -366,9 +388,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         });
         counters = shaped.counters;
         outbox.offer(shaped.telemetry);
+        sampling.taken++;
         sampleFailures.recovered();
       } catch (error) {
+        sampling.failed++;
         sampleFailures.failed(error);
+      } finally {
+        sampling.lastDurationSeconds = (monotonic() - started) / 1000;
+        sampling.durationSecondsTotal += sampling.lastDurationSeconds;
       }
     },
   });
@@ -414,6 +441,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     get outbox() {
       return outbox.stats();
+    },
+    get sampling() {
+      return { ...sampling };
     },
     stop(reason = "shutdown") {
       stopping ??= stop(reason);

@@ -21,6 +21,7 @@ export const FLAG_PATHS: Record<string, string[]> = {
   namespace: ["k3s", "namespace"],
   kubeconfig: ["k3s", "kubeconfig"],
   httpListen: ["http", "listen"],
+  metricsListen: ["agent", "metricsListen"],
   standalone: ["k3s", "standalone"],
   log: ["logging", "file"],
   logLevel: ["logging", "level"],

@@ -52,4 +52,51 @@ describe("coordinator HTTP endpoints from the CLI", () => {
       up.kill("SIGKILL");
     }
   });
+
+  it("`agent --metrics-listen` serves the agent's own metrics", async () => {
+    const [mqttPort, metricsPort] = [await freePort(), await freePort()];
+    const coordinator = runCli([
+      "coordinator",
+      "--embedded-broker",
+      `127.0.0.1:${mqttPort}`,
+      "--standalone",
+      "--quiet",
+    ]);
+    const agent = runCli([
+      "agent",
+      "--broker",
+      `mqtt://127.0.0.1:${mqttPort}`,
+      "--node-name",
+      "metrics-node",
+      "--interval",
+      "300ms",
+      "--metrics-listen",
+      `127.0.0.1:${metricsPort}`,
+      "--state-dir",
+      mkdtempSync(join(tmpdir(), "k3sf-agent-metrics-")),
+    ]);
+    try {
+      const deadline = Date.now() + 20_000;
+      let text = "";
+      while (Date.now() < deadline) {
+        text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          (r) => r.text(),
+          () => "",
+        );
+        if (/^k3sfleet_agent_publishes_total\{kind="acknowledged",node="metrics-node"\} [1-9]/m.test(text))
+          break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(text).toMatch(
+        /^k3sfleet_agent_publishes_total\{kind="acknowledged",node="metrics-node"\} [1-9]/m,
+      );
+      expect(text).toMatch(/^k3sfleet_agent_samples_total\{result="taken",node="metrics-node"\} [1-9]/m);
+      expect(text).toMatch(/^k3sfleet_agent_connected\{node="metrics-node"\} 1$/m);
+      expect(text).toMatch(/^k3sfleet_agent_buffer_depth\{node="metrics-node"\} \d+$/m);
+    } finally {
+      agent.kill("SIGTERM");
+      coordinator.kill("SIGTERM");
+      await Promise.all([agent.exited, coordinator.exited]);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 // `k3s-fleet agent`: the per-node agent against any MQTT 3.1.1 broker.
 import type { Command } from "commander";
 import type { Config } from "../config/schema.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl, nodeName } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, nodeName, splitHostPort } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 import { internetOptions } from "./capture.ts";
@@ -15,7 +15,8 @@ export function addAgentOptions(cmd: Command): Command {
       "where the agent keeps its session number and telemetry buffer (default: ./data)",
     )
     .option("--labels <k=v,...>", "labels published in the node's birth message")
-    .option("--internet-target <host:port>", "TCP target for the internet check (default: not checked)");
+    .option("--internet-target <host:port>", "TCP target for the internet check (default: not checked)")
+    .option("--metrics-listen <host:port>", "serve the agent's own Prometheus /metrics here (default: off)");
 }
 
 export function registerAgent(program: Command): void {
@@ -28,7 +29,14 @@ export function registerAgent(program: Command): void {
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "agent");
     const agent = await startAgentFromConfig(config, logger);
+    const metrics = config.agent.metricsListen
+      ? await (await import("../../agent/metrics-http.ts")).startAgentMetricsServer(
+          agent,
+          ...hostAndPort(config.agent.metricsListen),
+        )
+      : undefined;
     await untilSignal();
+    await metrics?.close();
     await agent.stop("shutdown");
   });
 }
@@ -61,4 +69,9 @@ function bufferOptions(agent: Config["agent"]) {
     replayPerSecond: agent.bufferReplayRate,
     waitForCoordinator: agent.waitForCoordinator,
   };
+}
+
+function hostAndPort(listen: string): [string, number] {
+  const { host, port } = splitHostPort(listen);
+  return [host, port];
 }

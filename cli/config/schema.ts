@@ -154,6 +154,8 @@ export const configSchema = z
         labels,
         /** host:port probed by TCP for internet reachability, e.g. 1.1.1.1:443; unset: not checked. */
         internetTarget: hostPort.optional(),
+        /** The agent's own Prometheus /metrics (samples, publishes, buffer depth); unset: off. */
+        metricsListen: hostPort.optional(),
         internetTimeout: duration("2s"),
         internetEvery: duration("30s"),
         /** Store-and-forward buffer ({stateDir}/{node}.buffer.db): samples kept at most; 0 = no buffer. */
