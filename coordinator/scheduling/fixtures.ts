@@ -65,6 +65,8 @@ export async function connectRequester(
 ): Promise<Requester> {
   const topics = topicsFor(root);
   const client = await mqtt.connectAsync(url, { clientId, protocolVersion: 4, reconnectPeriod: 0 });
+  // As `k3s-fleet schedule` (mqtt/link.ts) does: request/reply must not wait for Nagle's algorithm.
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   const decisions: ScheduleDecision[] = [];
   const waiters = new Set<() => void>();
   client.on("message", (topic, payload) => {
