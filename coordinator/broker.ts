@@ -66,7 +66,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     limits ? limits.wrapPublish(options.authorizePublish) : options.authorizePublish,
   );
   if (authorizePublish) hooks.authorizePublish = authorizePublish;
-  const aedes = await Aedes.createBroker(hooks);
+  // concurrency 0: aedes' default bounded dispatcher (mqemitter) overflows the stack when thousands of clients
+  // drop at once and their Wills fan out together (reproduced by bench/suite/aedes-burst.ts).
+  const aedes = await Aedes.createBroker({ ...hooks, concurrency: 0 });
   aedes.on("clientError", (client, error) => log.debug({ clientId: client.id, err: error }, "client error"));
   aedes.on("connectionError", (_client, error) => log.debug({ err: error }, "connection error"));
   aedes.on("keepaliveTimeout", (client) => log.info({ clientId: client.id }, "client keepalive timed out"));
