@@ -108,7 +108,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
     const running = coordinator;
     const metrics = createCoordinatorMetrics(running);
     if (options.scheduling !== false) {
-      scheduling = await startSchedulingPart(options, running, connected, logger, (record) => {
+      scheduling = await startSchedulingPart(options, running, connected, logger, metrics, (record) => {
         metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
         options.onSchedulingDecision?.(record);
       });
@@ -158,6 +158,7 @@ async function startSchedulingPart(
   coordinator: RunningCoordinator,
   connected: { view: ClusterView; kc: KubeConfig } | undefined,
   logger: Logger,
+  metrics: CoordinatorMetrics,
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
   const { createKubeActions, resolveSettings, startScheduling } = await import("./scheduling/index.ts");
@@ -178,6 +179,7 @@ async function startSchedulingPart(
               kube: createKubeActions({
                 kc: connected.kc,
                 controller: resolveSettings(settings).schedulerName,
+                onError: (operation, code) => metrics.countKubeError(operation, code),
               }),
             },
           }

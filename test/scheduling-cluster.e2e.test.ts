@@ -227,6 +227,9 @@ describe("secondary scheduler", () => {
     expect(bindingPosts().map((r) => r.status)).toEqual([500, 201]);
     await until(() => eventsFor("flaky", "Scheduled").length === 1, 5000, "Scheduled event");
     expect(svc.scheduling?.summary()).toMatchObject({ scheduled: 1n, errors: 1n });
+    // The failed call is visible to Prometheus as a Kubernetes API error.
+    const scraped = await svc.metrics.registry.getSingleMetricAsString("k3sfleet_kube_api_errors_total");
+    expect(scraped).toMatch(/^k3sfleet_kube_api_errors_total\{operation="bind",code="500"\} 1$/m);
   });
 
   it("does not lose a pending pod when watches drop and the relist fails", async () => {

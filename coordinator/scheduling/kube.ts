@@ -79,6 +79,8 @@ export interface KubeActionsOptions {
   controller: string;
   /** reportingInstance; default `<controller>-<hostname>`. */
   instance?: string;
+  /** Told of every failed API call: a bounded operation name and the HTTP status (or "error"). */
+  onError?: (operation: string, code: string) => void;
 }
 
 export function createKubeActions(options: KubeActionsOptions): KubeActions {
@@ -86,6 +88,10 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
   const core = kc.makeApiClient(CoreV1Api);
   const events = kc.makeApiClient(EventsV1Api);
   const instance = (options.instance ?? `${options.controller}-${hostname()}`).slice(0, 128);
+  const failed = (operation: string, error: KubeRequestError): KubeRequestError => {
+    options.onError?.(operation, error.status === undefined ? "error" : String(error.status));
+    return error;
+  };
   return {
     async createPod(pod) {
       try {
@@ -94,7 +100,10 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
           body: structuredClone(pod) as V1Pod,
         });
       } catch (err) {
-        throw kubeError(`create pod ${pod.metadata.namespace}/${pod.metadata.name}`, err);
+        throw failed(
+          "create_pod",
+          kubeError(`create pod ${pod.metadata.namespace}/${pod.metadata.name}`, err),
+        );
       }
     },
     async readPod(namespace, name) {
@@ -103,7 +112,7 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
       } catch (err) {
         const e = kubeError(`read pod ${namespace}/${name}`, err);
         if (e.status === 404) return undefined;
-        throw e;
+        throw failed("read_pod", e);
       }
     },
     async bind(pod, node) {
@@ -118,7 +127,7 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
           },
         });
       } catch (err) {
-        throw kubeError(`bind pod ${pod.namespace}/${pod.name} to ${node}`, err);
+        throw failed("bind", kubeError(`bind pod ${pod.namespace}/${pod.name} to ${node}`, err));
       }
     },
     async recordEvent(e) {
@@ -148,7 +157,7 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
           },
         });
       } catch (err) {
-        throw kubeError(`record ${e.reason} event on ${e.pod.namespace}/${e.pod.name}`, err);
+        throw failed("event", kubeError(`record ${e.reason} event on ${e.pod.namespace}/${e.pod.name}`, err));
       }
     },
   };
