@@ -41,9 +41,10 @@ export function registerCoordinator(program: Command): void {
       ),
     ),
   ).action(async (opts) => {
-    if (opts.embeddedBroker === true) opts.embeddedBroker = undefined; // flag without value: configured default
+    const embedded = opts.embeddedBroker !== undefined;
+    // A bare --embedded-broker means "at the configured address" (broker.embedded), not a value to apply.
+    if (opts.embeddedBroker === true) opts.embeddedBroker = undefined;
     const { config, logger } = commandContext(opts, "coordinator");
-    const embedded = opts.embeddedBroker !== undefined || process.argv.includes("--embedded-broker");
     const stack = await startCoordinatorStack(config, logger, {
       embedded,
       output: opts.output,
