@@ -336,4 +336,51 @@ describe("coordinator over a real broker", () => {
     await until(() => statuses.at(-1) === PeerState.ONLINE, 2000, "the new coordinator's ONLINE status");
     expect(a.connected).toBe(true);
   });
+
+  it("takes telemetry while a large report is built in slices, and publishes one that decodes whole", async () => {
+    const broker = await startEmbeddedBroker({ port: 0, logger });
+    cleanup.push(() => broker.close());
+    const reports: FleetReport[] = [];
+    const coordinator = await startCoordinator({
+      brokerUrl: broker.url,
+      topicRoot: ROOT,
+      clientId: "sliced-coordinator",
+      logger,
+      reportSliceNodes: 1, // one node per slice: ~600 turns of the event loop for this fleet
+      timers: { setInterval: () => 0, clearInterval: () => undefined },
+      onReport: (r) => reports.push(r),
+    });
+    cleanup.push(() => coordinator.stop());
+    const a = await agent(broker.url, "node-a", 1);
+    for (let i = 0; i < 300; i++) {
+      const id = `bulk-${String(i).padStart(3, "0")}`;
+      a.publish(topics.birth(id), Buffer.from(encode("birth", birth({ nodeId: id, session: 1 }))), {
+        qos: 0,
+      });
+    }
+    await until(() => coordinator.fleet.nodes.size === 301, 5000, "301 nodes");
+
+    let sampleBeforeReport: boolean | undefined;
+    const reported = coordinator.publishReportNow().then(() => {
+      sampleBeforeReport = coordinator.fleet.nodes.get("node-a")?.received === 1;
+    });
+    await sendSample(a, "node-a", 1, 1);
+    await reported;
+    expect(sampleBeforeReport).toBe(true);
+    expect(reports).toHaveLength(1);
+    expect(reports[0].nodes).toHaveLength(301);
+
+    const late = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    cleanup.push(() => late.endAsync(true));
+    let retained: Buffer | undefined;
+    late.on("message", (_topic, payload) => {
+      retained = payload;
+    });
+    await late.subscribeAsync(topics.report, { qos: 1 });
+    await until(() => retained, 3000, "the retained report");
+    const decoded = decode("report", retained as Buffer);
+    if (!decoded.ok) throw new Error(decoded.detail);
+    expect(decoded.message.nodes.map((n) => n.nodeId)).toEqual(reports[0].nodes.map((n) => n.nodeId));
+    expect(decoded.message.fleet).toMatchObject({ totalNodes: 301, onlineNodes: 1 });
+  });
 });

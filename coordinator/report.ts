@@ -37,7 +37,24 @@ export interface ReportContext {
 const FIVE_MINUTES = 5 * 60_000;
 const HOUR = 60 * 60_000;
 
+/** Nodes per slice when a report is built or encoded in slices: a few milliseconds of work each. */
+export const REPORT_SLICE_NODES = 500;
+
 export function buildReport(fleet: FleetState, history: FleetHistory, context: ReportContext): FleetReport {
+  return finish(buildReportInSlices(fleet, history, context, Number.POSITIVE_INFINITY));
+}
+
+/**
+ * The same report, built `sliceNodes` nodes at a time: the generator pauses between slices so that the
+ * caller can let other work (ingest) run. State that changes between slices shows up in later nodes only;
+ * a node removed meanwhile is left out. The report is whole once the generator returns it.
+ */
+export function* buildReportInSlices(
+  fleet: FleetState,
+  history: FleetHistory,
+  context: ReportContext,
+  sliceNodes = REPORT_SLICE_NODES,
+): Generator<void, FleetReport> {
   const { now, localNodeId } = context;
   const ids = [...fleet.nodes.keys()].sort(compareIds);
   const nodes: NodeReport[] = [];
@@ -47,8 +64,14 @@ export function buildReport(fleet: FleetState, history: FleetHistory, context: R
   let memorySum = 0;
   let sampled = 0;
   let local: NodeReport | undefined;
+  let inSlice = 0;
   for (const id of ids) {
-    const state = fleet.nodes.get(id) as NodeState;
+    if (inSlice++ === sliceNodes) {
+      inSlice = 1;
+      yield;
+    }
+    const state = fleet.nodes.get(id);
+    if (state === undefined) continue;
     const report = nodeReport(fleet, state, history.get(id), now);
     nodes.push(report);
     if (report.health === NodeHealth.ONLINE) {
@@ -85,6 +108,14 @@ export function buildReport(fleet: FleetState, history: FleetHistory, context: R
       rejected: Object.fromEntries(Object.entries(context.ingest.rejected).map(([k, v]) => [k, BigInt(v)])),
     },
   });
+}
+
+/** Runs a sliced computation to its end without pausing. */
+export function finish<T>(slices: Generator<void, T>): T {
+  for (;;) {
+    const step = slices.next();
+    if (step.done) return step.value;
+  }
 }
 
 function isLocal(node: NodeState, localNodeId: string): boolean {

@@ -52,8 +52,13 @@ export function contractPublish<K extends TopicKind>(
   topic: string,
   message: MessageOf<K>,
 ): RawPublish {
+  return encodedPublish(kind, topic, encode(kind, message));
+}
+
+/** The same for bytes already encoded as a message of that kind (e.g. a report encoded in slices). */
+export function encodedPublish(kind: TopicKind, topic: string, payload: Uint8Array): RawPublish {
   const spec = CONTRACT[kind];
-  return { topic, payload: encode(kind, message), qos: spec.qos, retain: spec.retain };
+  return { topic, payload, qos: spec.qos, retain: spec.retain };
 }
 
 export class Link extends EventEmitter<LinkEvents> {

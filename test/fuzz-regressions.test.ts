@@ -53,7 +53,7 @@ describe("fuzz regressions, in-process: limits → ingest → report", () => {
 describe("fuzz regressions, over MQTT: a real coordinator's report tick", () => {
   let broker: EmbeddedBroker;
   let coordinator: RunningCoordinator;
-  let tick: () => void = () => undefined;
+  let tick: () => unknown = () => undefined;
   let sender: mqtt.MqttClient;
 
   beforeAll(async () => {
@@ -88,8 +88,8 @@ describe("fuzz regressions, over MQTT: a real coordinator's report tick", () => 
       await sender.publishAsync(c.topic, Buffer.from(fromHex(c.payloadHex)), { qos: 1 });
       await expect.poll(() => coordinator.counters().received, { timeout: 5000 }).toBe(before + 1);
       expect(coordinator.counters().rejected.internal ?? 0).toBe(0);
-      expect(() => tick()).not.toThrow();
-      await expect.poll(() => coordinator.counters().reportPublishFailures).toBe(0);
+      await tick();
+      expect(coordinator.counters().reportPublishFailures).toBe(0);
     });
   }
 });
