@@ -1,12 +1,12 @@
 // A Mosquitto process for the suite: loopback port, anonymous, no persistence, the open-file limit raised
 // in its own shell so 10,000 clients fit, and the extra config lines the caller gives (listed in results).
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort } from "../../test/support/ports.ts";
-import { sleep } from "./harness.ts";
+import { rmSync } from "node:fs";
+import {
+  launchMosquitto,
+  OutputLog,
+  stopProcess,
+  writeMosquittoConfig,
+} from "../../test/support/mosquitto-process.ts";
 
 export interface BenchMosquitto {
   url: string;
@@ -38,67 +38,21 @@ export function useMosquittoConfig(config: readonly string[]): void {
 }
 
 export async function startBenchMosquitto(config: readonly string[] = suiteConfig) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "k3sf-bench-mosquitto-"));
-  const conf = join(dir, "mosquitto.conf");
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
-      "persistence false",
-      "log_dest stderr",
-      "log_type error",
-      "log_type warning",
-      ...config,
-      "",
-    ].join("\n"),
-  );
-  // `exec` keeps the pid: the shell becomes Mosquitto after raising its open-file limit.
-  const child: ChildProcess = spawn(
-    "sh",
-    ["-c", `ulimit -n 65536 2>/dev/null; exec mosquitto -c '${conf}'`],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  child.stdout?.on("data", (d) => (output = (output + d).slice(-20_000)));
-  child.stderr?.on("data", (d) => (output = (output + d).slice(-20_000)));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited early:\n${output}`);
-    if (await canConnect(port)) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`mosquitto did not listen on ${port}:\n${output}`);
-    }
-    await sleep(50);
-  }
+  const file = await writeMosquittoConfig("k3sf-bench-mosquitto-", [
+    "log_type error",
+    "log_type warning",
+    ...config,
+  ]);
+  const log = new OutputLog(20_000);
+  const child = await launchMosquitto(file, { log, timeoutMs: 10_000, openFiles: 65536 });
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: file.url,
     pid: child.pid ?? 0,
     config,
-    output: () => output,
+    output: () => log.text(),
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-        child.kill("SIGTERM");
-        await Promise.race([exited, sleep(5000)]);
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await stopProcess(child, "SIGTERM", 5000);
+      rmSync(file.dir, { recursive: true, force: true });
     },
   } satisfies BenchMosquitto;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

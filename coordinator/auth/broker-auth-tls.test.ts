@@ -8,67 +8,15 @@ import { createServer, type Server } from "node:tls";
 import { Aedes } from "aedes";
 import type { IClientOptions } from "mqtt";
 import pino from "pino";
-import { generate } from "selfsigned";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { topicsFor } from "../../proto/topics.ts";
+import { certificateAuthority, type Pem, signedCertificate } from "../../test/support/certs.ts";
 import { type BrokerAuth, createBrokerAuth } from "./broker-auth.ts";
 import { type Cleanup, collect, connackCode, mqttClient, usersFile, waitFor } from "./harness.ts";
 import { brokerTlsOptions, brokerTlsProblem } from "./tls.ts";
 
 const t = topicsFor("k3s-fleet/v1");
 const cleanup: Cleanup = [];
-const notBeforeDate = new Date(Date.now() - 60_000);
-const notAfterDate = new Date(Date.now() + 24 * 3600_000);
-
-interface Pem {
-  cert: string;
-  key: string;
-}
-
-async function authority(name: string): Promise<Pem> {
-  const ca = await generate([{ name: "commonName", value: name }], {
-    keyType: "ec",
-    algorithm: "sha256",
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: ca.cert, key: ca.private };
-}
-
-async function leaf(
-  ca: Pem,
-  cn: string | undefined,
-  usage: "server" | "client",
-  dns: string[] = [],
-): Promise<Pem> {
-  const pems = await generate(cn === undefined ? [] : [{ name: "commonName", value: cn }], {
-    keyType: "ec",
-    algorithm: "sha256",
-    notBeforeDate,
-    notAfterDate,
-    ca: { key: ca.key, cert: ca.cert },
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-      usage === "server"
-        ? { name: "extKeyUsage", serverAuth: true }
-        : { name: "extKeyUsage", clientAuth: true },
-      {
-        name: "subjectAltName",
-        altNames:
-          usage === "server"
-            ? [{ type: 7, ip: "127.0.0.1" }]
-            : dns.map((value) => ({ type: 2 as const, value })),
-      },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
 let ca: Pem;
 let certs: Record<"edge" | "sanOnly" | "coord" | "stranger" | "foreign", Pem>;
 let dir: string;
@@ -96,14 +44,20 @@ async function startTlsBroker(
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "k3sf-tls-"));
-  ca = await authority("k3s-fleet test CA");
-  const serving = await leaf(ca, "k3s-fleet broker", "server");
+  ca = await certificateAuthority("k3s-fleet test CA");
+  const serving = await signedCertificate(ca, {
+    commonName: "k3s-fleet broker",
+    usage: "server",
+    ips: ["127.0.0.1"],
+  });
+  const client = (issuer: Pem, commonName: string) =>
+    signedCertificate(issuer, { commonName, usage: "client" });
   certs = {
-    edge: await leaf(ca, "edge-tls", "client"),
-    sanOnly: await leaf(ca, undefined, "client", ["edge-san"]),
-    coord: await leaf(ca, "coord", "client"),
-    stranger: await leaf(ca, "stranger", "client"),
-    foreign: await leaf(await authority("someone else's CA"), "edge-tls", "client"),
+    edge: await client(ca, "edge-tls"),
+    sanOnly: await signedCertificate(ca, { usage: "client", dns: ["edge-san"] }),
+    coord: await client(ca, "coord"),
+    stranger: await client(ca, "stranger"),
+    foreign: await client(await certificateAuthority("someone else's CA"), "edge-tls"),
   };
   writeFileSync(join(dir, "ca.crt"), ca.cert);
   writeFileSync(join(dir, "server.crt"), serving.cert);

@@ -1,11 +1,8 @@
 // A real Mosquitto broker process on a loopback port, for tests that prove the contract with a broker nobody
 // here wrote.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort } from "./ports.ts";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { launchMosquitto, OutputLog, stopProcess, writeMosquittoConfig } from "./mosquitto-process.ts";
 
 export interface MosquittoProcess {
   url: string;
@@ -17,57 +14,17 @@ export interface MosquittoProcess {
 }
 
 export async function startMosquitto(extraConfig: string[] = []): Promise<MosquittoProcess> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "k3sf-mosquitto-"));
-  const conf = join(dir, "mosquitto.conf");
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
-      "persistence false",
-      "log_dest stderr",
-      ...extraConfig,
-    ].join("\n"),
-  );
-  const child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
-  await waitForPort(
-    port,
-    5000,
-    () => child.exitCode !== null,
-    () => output,
-  );
+  const config = await writeMosquittoConfig("k3sf-mosquitto-", extraConfig);
+  const log = new OutputLog();
+  const child = await launchMosquitto(config, { log, timeoutMs: 5000 });
   return {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
+    url: config.url,
+    port: config.port,
     process: child,
-    output: () => output,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    output: () => log.text(),
+    async stop() {
+      await stopProcess(child, "SIGTERM");
+      rmSync(config.dir, { recursive: true, force: true });
+    },
   };
-}
-
-async function waitForPort(port: number, timeoutMs: number, exited: () => boolean, output: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited()) throw new Error(`mosquitto exited early:\n${output()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs}ms:\n${output()}`);
 }

@@ -1,12 +1,15 @@
 // A real Mosquitto process that can be killed (a broker crash: no goodbye to anyone) and started again on
 // the same loopback port, for the fault tests. No persistence: a restarted broker has forgotten every
 // retained message and session, as a crashed broker without a persistence file does.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort } from "./ports.ts";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import {
+  isRunning,
+  launchMosquitto,
+  OutputLog,
+  stopProcess,
+  writeMosquittoConfig,
+} from "./mosquitto-process.ts";
 
 export interface RestartableMosquitto {
   readonly url: string;
@@ -23,73 +26,30 @@ export interface RestartableMosquitto {
 }
 
 export async function startRestartableMosquitto(extraConfig: string[] = []): Promise<RestartableMosquitto> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "k3sf-faults-mosquitto-"));
-  const conf = join(dir, "mosquitto.conf");
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
-      "persistence false",
-      "log_dest stderr",
-      ...extraConfig,
-    ].join("\n"),
-  );
+  const config = await writeMosquittoConfig("k3sf-faults-mosquitto-", extraConfig);
+  const log = new OutputLog(); // one log across restarts: a failure message tells the whole story
   let child: ChildProcess | undefined;
-  let output = "";
 
   const start = async () => {
-    if (child && child.exitCode === null && child.signalCode === null) return;
-    const proc = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
-    child = proc;
-    proc.stdout?.on("data", (d) => (output += d));
-    proc.stderr?.on("data", (d) => (output += d));
-    await waitForPort(
-      port,
-      10_000,
-      () => proc.exitCode !== null,
-      () => output,
-    );
+    if (child && isRunning(child)) return;
+    child = await launchMosquitto(config, { log, timeoutMs: 10_000 });
   };
   const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill(signal);
-    await exited;
+    if (child) await stopProcess(child, signal);
   };
   await start();
   return {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
+    url: config.url,
+    port: config.port,
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return child !== undefined && isRunning(child);
     },
     kill,
     start,
     async close() {
       await kill();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(config.dir, { recursive: true, force: true });
     },
-    output: () => output,
+    output: () => log.text(),
   };
-}
-
-async function waitForPort(port: number, timeoutMs: number, exited: () => boolean, output: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited()) throw new Error(`mosquitto exited early:\n${output()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs}ms:\n${output()}`);
 }
