@@ -334,6 +334,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         k8sNodeName: options.k8sNodeName,
         labels: options.labels,
         intervalMs: options.intervalMs,
+        keepaliveSeconds: options.keepaliveSeconds,
       }),
     );
     const warn = (what: string) => (error: unknown) => log.warn({ err: error, session: `${session}` }, what);

@@ -158,6 +158,8 @@ export interface BirthMeta {
   k8sNodeName?: string;
   labels: Readonly<Record<string, string>>;
   intervalMs: number;
+  /** The MQTT keepalive the agent connects with, 0 when it does not connect (capture). */
+  keepaliveSeconds?: number;
 }
 
 export function shapeBirth(facts: StaticFacts, meta: BirthMeta): MessageInit<"birth"> {
@@ -183,6 +185,7 @@ export function shapeBirth(facts: StaticFacts, meta: BirthMeta): MessageInit<"bi
       .map((i) => ({ ...i, addresses: [...i.addresses] })),
     labels: { ...meta.labels },
     intervalMs: meta.intervalMs,
+    keepaliveSeconds: meta.keepaliveSeconds ?? 0,
   };
 }
 

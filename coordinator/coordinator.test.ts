@@ -1,6 +1,5 @@
 // Integration: embedded aedes on a real TCP port, the coordinator, and a plain mqtt.js client playing an
 // agent (birth, status, telemetry, and a Will), over real sockets.
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import {
   PeerState,
   topicsFor,
 } from "../proto/index.ts";
+import { relay } from "../test/support/tcp-relay.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { type RunningCoordinator, startCoordinator } from "./coordinator.ts";
 import { birth, status, telemetry } from "./fixtures.ts";
@@ -67,37 +67,6 @@ async function stack(): Promise<Stack> {
     coordinator,
     reports,
     node: (id) => coordinator.buildReportNow().nodes.find((n) => n.nodeId === id),
-  };
-}
-
-/** A TCP relay that can go silent without closing, like a cable pulled between agent and broker. */
-async function relay(port: number): Promise<{ port: number; blackhole(): void; close(): Promise<void> }> {
-  const pairs: [Socket, Socket][] = [];
-  const server: Server = createServer((inbound) => {
-    const outbound = createConnection(port, "127.0.0.1");
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
-    inbound.on("error", () => undefined);
-    outbound.on("error", () => undefined);
-    pairs.push([inbound, outbound]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  return {
-    port: typeof address === "object" && address ? address.port : 0,
-    blackhole() {
-      for (const [inbound, outbound] of pairs) {
-        inbound.unpipe(outbound);
-        outbound.unpipe(inbound);
-        inbound.pause();
-        outbound.pause();
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const pair of pairs) for (const s of pair) s.destroy();
-        server.close(() => resolve());
-      }),
   };
 }
 

@@ -33,7 +33,8 @@ export interface CoordinatorOptions {
   reportIntervalMs: number;
   /** A node is STALE after this many of its sampling intervals without telemetry... */
   staleAfterIntervals: number;
-  /** ...and OFFLINE after this many if its Will never comes (0: only the Will). */
+  /** ...and OFFLINE after this many if its Will never comes, or sooner after 1.5 × the keepalive its birth
+   *  names (see keepaliveDeadlineMs); 0: only the Will. */
   offlineAfterIntervals: number;
   /** Sampling interval assumed for a node whose birth has not been seen. */
   defaultIntervalMs: number;

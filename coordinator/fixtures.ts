@@ -16,9 +16,17 @@ export interface BirthFacts {
   hostname?: string;
   intervalMs?: number;
   timeMs?: number;
+  keepaliveSeconds?: number;
 }
 
-export function birth({ session, nodeId, hostname, intervalMs = 1000, timeMs = 0 }: BirthFacts): NodeBirth {
+export function birth({
+  session,
+  nodeId,
+  hostname,
+  intervalMs = 1000,
+  timeMs = 0,
+  keepaliveSeconds = 0,
+}: BirthFacts): NodeBirth {
   return createMessage("birth", {
     nodeId,
     session: BigInt(session),
@@ -33,6 +41,7 @@ export function birth({ session, nodeId, hostname, intervalMs = 1000, timeMs = 0
     interfaces: [{ name: "eth0", mac: "02:00:00:00:00:01", addresses: ["10.0.0.2/24"], type: "wired" }],
     labels: { zone: "edge-1" },
     intervalMs,
+    keepaliveSeconds,
   });
 }
 

@@ -113,6 +113,49 @@ describe("node health over time (interval 1 s, stale after 3, offline after 6)",
   });
 });
 
+describe("silence past 1.5 × the keepalive the birth names (offline after 12 intervals)", () => {
+  const withKeepalive = (intervalMs: number, keepaliveSeconds: number) => {
+    const n = oneNode({ offlineAfterIntervals: 12 });
+    applyBirth(n.node, birth({ nodeId: "a", session: 1, intervalMs, keepaliveSeconds }), 0);
+    n.sample(1, 1, 0);
+    return n;
+  };
+
+  it.each([
+    [7500, STALE],
+    [7501, OFFLINE],
+  ])("interval 1 s, keepalive 5 s: silent until %i → %s, before 12 intervals", (now, expected) => {
+    expect(withKeepalive(1000, 5).health(now)).toBe(expected);
+  });
+
+  it("comes back ONLINE with the next sample", () => {
+    const n = withKeepalive(1000, 5);
+    expect(n.health(8000)).toBe(OFFLINE);
+    n.sample(1, 2, 8000);
+    expect(n.health(8000)).toBe(ONLINE);
+  });
+
+  it("does not apply when the agent samples less often than it pings (interval 30 s, keepalive 10 s)", () => {
+    const n = withKeepalive(30_000, 10);
+    expect(n.health(89_999)).toBe(ONLINE);
+    expect(n.health(90_001)).toBe(STALE);
+    expect(n.health(360_000)).toBe(STALE);
+    expect(n.health(360_001)).toBe(OFFLINE);
+  });
+
+  it("does not apply when the birth names no keepalive", () => {
+    expect(withKeepalive(1000, 0).health(11_000)).toBe(STALE);
+    expect(withKeepalive(1000, 0).health(12_001)).toBe(OFFLINE);
+  });
+
+  it("does not apply when offlineAfterIntervals is 0 (only the Will)", () => {
+    const n = oneNode({ offlineAfterIntervals: 0 });
+    applyBirth(n.node, birth({ nodeId: "a", session: 1, intervalMs: 1000, keepaliveSeconds: 2 }), 0);
+    n.sample(1, 1, 0);
+    expect(n.health(1_000_000)).toBe(STALE);
+  });
+});
+
 describe("statuses and sessions", () => {
   it("status OFFLINE (the Will) makes the node OFFLINE at once; a new session's birth brings it back", () => {
     const n = oneNode();

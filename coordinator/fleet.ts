@@ -274,9 +274,23 @@ export function nodeHealth(fleet: FleetState, node: NodeState, now: number): Nod
   const interval = intervalOf(fleet, node);
   const lastTelemetry = node.lastTelemetryAtMs ?? Number.NEGATIVE_INFINITY;
   const silentMs = now - Math.max(lastTelemetry, node.aliveAtMs);
-  if (offlineAfterIntervals > 0 && silentMs > offlineAfterIntervals * interval) return NodeHealth.OFFLINE;
+  if (offlineAfterIntervals > 0) {
+    if (silentMs > offlineAfterIntervals * interval) return NodeHealth.OFFLINE;
+    if (silentMs > keepaliveDeadlineMs(node, interval)) return NodeHealth.OFFLINE;
+  }
   if (silentMs > staleAfterIntervals * interval) return NodeHealth.STALE;
   return NodeHealth.ONLINE;
+}
+
+/**
+ * How long a node may be silent before its broker must have dropped it: 1.5 × its MQTT keepalive, when
+ * its telemetry alone keeps the connection alive (interval ≤ keepalive). A broker may send the Will much
+ * later than that (Mosquitto 2.0: 7–14 s at 5 s keepalive); this does not wait for it. Infinite when the
+ * birth names no keepalive or the agent samples less often than it pings.
+ */
+export function keepaliveDeadlineMs(node: NodeState, intervalMs: number): number {
+  const keepaliveMs = (node.birth?.keepaliveSeconds ?? 0) * 1000;
+  return keepaliveMs > 0 && intervalMs <= keepaliveMs ? 1.5 * keepaliveMs : Number.POSITIVE_INFINITY;
 }
 
 // --- sample figures ---------------------------------------------------------------------------------

@@ -204,6 +204,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
           session: node.session,
           nowMs: now(),
           intervalMs: o.intervalMs,
+          keepaliveSeconds: o.keepaliveSeconds,
           agentVersion: AGENT_VERSION,
           labels: o.labels,
         }),

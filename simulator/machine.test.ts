@@ -65,6 +65,7 @@ describe("birthInit", () => {
           session: 9n,
           nowMs: 1_700_000_000_000,
           intervalMs: 1000,
+          keepaliveSeconds: 5,
           agentVersion: "0.1.0",
           labels: { x: "y" },
         }),
@@ -74,6 +75,7 @@ describe("birthInit", () => {
     if (!decoded.ok) throw new Error(decoded.detail);
     const b = decoded.message;
     expect(b).toMatchObject({ nodeId: "sim-00004", session: 9n, hostname: "sim-00004", intervalMs: 1000 });
+    expect(b.keepaliveSeconds).toBe(5);
     expect(b.cpu?.cores).toBe(p.cores);
     expect(b.memoryTotalBytes).toBe(BigInt(p.memoryBytes));
     expect(b.filesystems.map((f) => f.mount)).toEqual(p.filesystems.map((f) => f.mount));

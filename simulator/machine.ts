@@ -223,6 +223,7 @@ export interface BirthMeta {
   session: bigint;
   nowMs: number;
   intervalMs: number;
+  keepaliveSeconds: number;
   agentVersion: string;
   /** Extra labels on top of the simulated ones. */
   labels?: Readonly<Record<string, string>>;
@@ -269,5 +270,6 @@ export function birthInit(profile: MachineProfile, meta: BirthMeta): MessageInit
       ...meta.labels,
     },
     intervalMs: meta.intervalMs,
+    keepaliveSeconds: meta.keepaliveSeconds,
   };
 }

@@ -28,6 +28,7 @@ import { type CliProcess, runCli, until } from "./support/cli.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 import { connectPlainNode } from "./support/plain-node.ts";
 import { type RestartableMosquitto, startRestartableMosquitto } from "./support/restartable-mosquitto.ts";
+import { relay } from "./support/tcp-relay.ts";
 import { TelemetryLedger } from "./support/telemetry-ledger.ts";
 
 const ROOT = "faults/v1";
@@ -368,6 +369,47 @@ describe("faults survived, nothing lost", () => {
       offlineAfterLastSampleMs: Math.round(offlineAfterMs),
     });
   }, 120_000);
+
+  it("a node behind a pulled cable is OFFLINE 1.5 × its keepalive after its last sample, Will or not", async () => {
+    const broker = await startRestartableMosquitto();
+    cleanups.push(() => broker.close());
+    const KEEPALIVE_S = 2;
+    // The interval rule alone would wait 40 × 250 ms = 10 s; Mosquitto sends the Will when it gets round to it.
+    const coordinator = await coordinatorOn(broker.url, "faults-coordinator-cable", {
+      staleAfterIntervals: 4,
+      offlineAfterIntervals: 40,
+    });
+    const cable = await relay(broker.port);
+    cleanups.push(() => cable.close());
+    const node = "cable";
+    const plain = await connectPlainNode(`mqtt://127.0.0.1:${cable.port}`, ROOT, node, 1n, {
+      keepaliveSeconds: KEEPALIVE_S,
+    });
+    cleanups.push(() => plain.destroy());
+    await plain.announce(INTERVAL_MS);
+    let lastSampleAt = 0;
+    for (let seq = 1n; seq <= 4n; seq++) {
+      if (seq > 1n) await sleep(INTERVAL_MS);
+      await plain.telemetry(seq);
+      lastSampleAt = performance.now();
+    }
+    const state = () => coordinator.fleet.nodes.get(node);
+    const health = () => coordinator.buildReportNow().nodes.find((n) => n.nodeId === node)?.health;
+    await until(() => health() === NodeHealth.ONLINE, 10_000, "the node online");
+
+    cable.blackhole();
+    await until(() => health() === NodeHealth.OFFLINE, 15_000, "OFFLINE by keepalive silence");
+    const offlineAfterMs = performance.now() - lastSampleAt;
+    const willSeen = state()?.offline ?? false;
+    expect(offlineAfterMs).toBeGreaterThanOrEqual(1.5 * KEEPALIVE_S * 1000 - 100);
+    expect(offlineAfterMs).toBeLessThan(40 * INTERVAL_MS); // well before the interval rule
+    report({
+      fault: "cable pulled (no FIN, no Will yet)",
+      bound: `1.5 × ${KEEPALIVE_S} s keepalive`,
+      offlineAfterLastSampleMs: Math.round(offlineAfterMs),
+      willAlreadyApplied: willSeen,
+    });
+  }, 60_000);
 
   it("1,000 agents dropped at once (broker SIGKILL) reconnect: all ONLINE again, the coordinator responsive throughout", async () => {
     const N = 1000;

@@ -63,7 +63,13 @@ function run(args: { nodes: number; liveSamples: number }): MemoryRunResult {
     const session = BigInt(T0);
     const birth = createMessage(
       "birth",
-      birthInit(profile, { session, nowMs: T0, intervalMs: INTERVAL, agentVersion: AGENT_VERSION }),
+      birthInit(profile, {
+        session,
+        nowMs: T0,
+        intervalMs: INTERVAL,
+        keepaliveSeconds: 5,
+        agentVersion: AGENT_VERSION,
+      }),
     );
     ingest.handle(topics.birth(id), encode("birth", birth));
     const status = createMessage("nodeStatus", {

@@ -6,7 +6,7 @@ import { createMessage, PeerState, timestamp, topicsFor } from "../../proto/inde
 
 export interface PlainNode {
   readonly client: MqttClient;
-  /** Retained birth then ONLINE status for `session`. */
+  /** Retained birth (naming the connection's keepalive, if one was given) then ONLINE status for `session`. */
   announce(intervalMs: number): Promise<void>;
   /** One telemetry message; resolves on its PUBACK. */
   telemetry(seq: bigint): Promise<void>;
@@ -19,6 +19,7 @@ export async function connectPlainNode(
   root: string,
   nodeId: string,
   session = 1n,
+  options: { keepaliveSeconds?: number } = {},
 ): Promise<PlainNode> {
   const topics = topicsFor(root);
   const at = () => timestamp(Date.now());
@@ -31,6 +32,7 @@ export async function connectPlainNode(
     protocolVersion: 4,
     clientId: `k3s-fleet-agent-${nodeId}`,
     reconnectPeriod: 0,
+    ...(options.keepaliveSeconds === undefined ? {} : { keepalive: options.keepaliveSeconds }),
     will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain },
   });
   const send = async (p: RawPublish) => {
@@ -39,7 +41,8 @@ export async function connectPlainNode(
   return {
     client,
     async announce(intervalMs) {
-      const birth = createMessage("birth", { nodeId, session, intervalMs, time: at() });
+      const keepaliveSeconds = options.keepaliveSeconds ?? 0;
+      const birth = createMessage("birth", { nodeId, session, intervalMs, keepaliveSeconds, time: at() });
       await send(contractPublish("birth", topics.birth(nodeId), birth));
       const online = createMessage("nodeStatus", { state: PeerState.ONLINE, session, time: at() });
       await send(contractPublish("nodeStatus", topics.nodeStatus(nodeId), online));

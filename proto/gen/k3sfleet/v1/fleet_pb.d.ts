@@ -97,6 +97,15 @@ export declare type NodeBirth = Message<"k3sfleet.v1.NodeBirth"> & {
    * @generated from field: uint32 interval_ms = 14;
    */
   intervalMs: number;
+
+  /**
+   * The MQTT keepalive of this connection, 0 when unknown. When telemetry comes at least this often,
+   * silence for 1.5 × keepalive means the broker has heard nothing either (MQTT 3.1.1 §3.1.2.10), so the
+   * coordinator marks the node OFFLINE then, whenever the broker gets round to sending the Will.
+   *
+   * @generated from field: uint32 keepalive_seconds = 15;
+   */
+  keepaliveSeconds: number;
 };
 
 /**
