@@ -17,6 +17,7 @@ import {
 } from "../proto/index.ts";
 import type { FleetState } from "./fleet.ts";
 import { createIngest } from "./ingest.ts";
+import type { NodeFeed, NodeMessageHandler } from "./node-feed.ts";
 import { buildReport, buildReportInSlices, type IngestTotals, type ReportContext } from "./report.ts";
 import { encodeReportInSlices } from "./report-encode.ts";
 import { runSliced } from "./run-sliced.ts";
@@ -57,6 +58,8 @@ export interface CoordinatorOptions {
   version?: string;
   /** Nodes per slice when the report is built and encoded (tests make it small to see the slicing). */
   reportSliceNodes?: number;
+  /** Node messages from here instead of the coordinator's MQTT subscription (the embedded broker's feed). */
+  nodeFeed?: NodeFeed;
 }
 
 /** Everything but the logger has a default; `startCoordinator` fills in what the caller leaves out. */
@@ -88,6 +91,8 @@ export interface RunningCoordinator {
   readonly now: () => number;
   /** The report of the last interval, undefined before the first one. */
   latestReport(): FleetReport | undefined;
+  /** Calls `handler` with every node-topic message after ingest has applied it (instrumentation). */
+  onNodeMessage(handler: NodeMessageHandler): void;
   /** Builds a report from the current state in one piece (not published). */
   buildReportNow(): FleetReport;
   /** What every report interval does, now: build and encode in slices, publish, hand to onReport. */
@@ -148,14 +153,26 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     tls: options.mqtt?.tls,
     will: () => status(PeerState.OFFLINE),
   });
-  link.onMessage((topic, payload) => ingest.handle(topic, payload));
+  const taps: NodeMessageHandler[] = [];
+  const deliver: NodeMessageHandler = (topic, payload) => {
+    ingest.handle(topic, payload);
+    for (const tap of taps) {
+      try {
+        tap(topic, payload);
+      } catch (error) {
+        logger.error({ err: error, topic }, "node message tap failed");
+      }
+    }
+  };
+  const feed = options.nodeFeed;
+  if (feed === undefined) link.onMessage(deliver);
 
   // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
   let announced: Promise<void> = Promise.resolve();
   link.on("connect", () => {
     announced = (async () => {
       await link.publishRaw(status(PeerState.ONLINE));
-      await link.subscribe([topics.filters.allNodes]);
+      if (feed === undefined) await link.subscribe([topics.filters.allNodes]);
     })();
     announced.catch((error: unknown) => logger.error({ err: error }, "cannot announce or subscribe"));
   });
@@ -246,10 +263,13 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   };
 
   try {
+    // The feed first: agents wait for our ONLINE status before they send telemetry.
+    await feed?.start(topics.filters.allNodes, deliver);
     await link.start();
     await announced;
   } catch (error) {
     await link.close();
+    await feed?.stop();
     throw new CoordinatorError(
       "K3SF_ERR_COORDINATOR_START",
       `coordinator cannot start on ${options.brokerUrl}`,
@@ -267,6 +287,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     link,
     now,
     latestReport: () => latest,
+    onNodeMessage: (handler) => taps.push(handler),
     buildReportNow,
     counters: () => ({ ...ingest.counters(), reportsPublished, reportPublishFailures, reportsSkipped }),
     publishReportNow: tick,
@@ -275,6 +296,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
         stopped = true;
         timers.clearInterval(timer);
         await link.close(status(PeerState.OFFLINE));
+        await feed?.stop();
         logger.info({ instanceId }, "coordinator stopped");
       })();
       return stopping;

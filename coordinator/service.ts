@@ -11,6 +11,7 @@ import { type RunningCoordinator, startCoordinator } from "./coordinator.ts";
 import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./embedded.ts";
 import { type HttpEndpoint, startHttpServer } from "./http.ts";
 import { liveByNodeName } from "./live.ts";
+import { aedesNodeFeed } from "./node-feed.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./prometheus.ts";
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./scheduling/index.ts";
 
@@ -97,6 +98,8 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       keepaliveSeconds: options.keepaliveSeconds,
       localNodeId: options.localNodeId,
       mqtt: secured?.credentials.get("coordinator") ?? options.mqtt,
+      // With the broker in this process, node messages come straight from it, not over a loopback socket.
+      nodeFeed: broker ? aedesNodeFeed(broker.aedes) : undefined,
       mode: cluster ? "cluster" : "standalone",
       logger: logger.child({ module: "coordinator" }),
       onReport: options.onReport,
@@ -167,6 +170,7 @@ async function startSchedulingPart(
     return await startScheduling({
       settings,
       link: coordinator.link,
+      onNodeMessage: coordinator.onNodeMessage,
       topicRoot: options.topicRoot,
       fleet: coordinator.fleet,
       now: coordinator.now,

@@ -118,7 +118,7 @@ describe("faults survived, nothing lost", () => {
     cleanups.push(() => broker.close());
     const coordinator = await coordinatorOn(broker.url, "faults-coordinator-broker");
     const ledger = new TelemetryLedger(ROOT, "edge-broker");
-    coordinator.link.onMessage(ledger.handler);
+    coordinator.onNodeMessage(ledger.handler);
     const agent = await bufferingAgent(broker.url, "edge-broker", await tempDir());
 
     await until(() => ledger.summary().distinct >= 8, 20_000, "a live stream");
@@ -176,7 +176,7 @@ describe("faults survived, nothing lost", () => {
     const stateDir = await tempDir();
     const first = await coordinatorOn(broker.url, "faults-coordinator-crash");
     const before = new TelemetryLedger(ROOT, "crashy");
-    first.link.onMessage(before.handler);
+    first.onNodeMessage(before.handler);
     const agent = agentCli(broker.url, "crashy", stateDir);
     await until(() => before.summary().distinct >= 6, 30_000, "a live stream from the agent process");
 
@@ -193,7 +193,7 @@ describe("faults survived, nothing lost", () => {
 
     const second = await coordinatorOn(broker.url, "faults-coordinator-crash");
     const after = new TelemetryLedger(ROOT, "crashy");
-    second.link.onMessage(after.handler);
+    second.onNodeMessage(after.handler);
     const restarted = agentCli(broker.url, "crashy", stateDir);
     const restartedAt = performance.now();
     await until(() => buffered.every((b) => after.has(b.timeMs)), 30_000, "every buffered sample delivered");

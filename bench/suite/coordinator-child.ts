@@ -2,9 +2,10 @@
 // scheduling on with an in-memory store, no HTTP), with the embedded aedes broker in this same process or
 // against an external broker. The parent measures this process's CPU and RSS from /proc.
 //
-// Instrumentation, from outside the coordinator's code: one more handler on the coordinator's MQTT link.
-// Link handlers run in registration order, so it runs right after the coordinator's own one has applied
-// the message to fleet state; `Date.now()` there is the "applied" time. It reads seq/session/time from the
+// Instrumentation, from outside the coordinator's code: a tap (`onNodeMessage`) that the coordinator
+// calls right after ingest has applied each node message, whether it came over the coordinator's MQTT
+// subscription (external broker) or straight from the embedded broker; `Date.now()` there is the "applied"
+// time. It reads seq/session/time from the
 // node's new `latest` sample (no second decode); only a message that did not become `latest` (late fill,
 // duplicate, rejected) is decoded again to learn its seq. Per (node, session) it keeps a bitmap of seqs seen
 // during the measured window, and a whole-millisecond histogram of applied − publish time, where publish
@@ -340,7 +341,7 @@ serveCommands({
       logger,
       scheduling: { storePath: ":memory:" },
     });
-    service.coordinator.link.onMessage(onMessage);
+    service.coordinator.onNodeMessage(onMessage);
     return { brokerUrl: service.broker?.url ?? args.brokerUrl, pid: process.pid };
   },
 

@@ -44,6 +44,9 @@ export interface SchedulingClusterView {
 export interface SchedulingServiceOptions {
   settings?: Partial<SchedulingSettings>;
   link: SchedulingLink;
+  /** Registers a handler for node messages as the coordinator applies them (`onNodeMessage`): they may
+   *  come straight from the embedded broker rather than over `link`. */
+  onNodeMessage: (handler: (topic: string, payload: Buffer) => void) => void;
   topicRoot: string;
   fleet: FleetState;
   now: () => number;
@@ -178,13 +181,13 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     pods?.resync(all);
   }
 
-  // MQTT: schedule requests, and agent births/statuses (an agent gone or back changes where pods fit).
+  // MQTT: schedule requests; agent births/statuses from the coordinator (an agent gone or back changes
+  // where pods fit).
   link.onMessage((topic, payload) => {
+    if (!stopped && topic === topics.scheduleRequest) void requests.handle(payload);
+  });
+  options.onNodeMessage((topic) => {
     if (stopped) return;
-    if (topic === topics.scheduleRequest) {
-      void requests.handle(payload);
-      return;
-    }
     if (!topic.endsWith("/status") && !topic.endsWith("/birth")) return;
     const parsed = parseTopic(topics.root, topic);
     if (parsed.ok && (parsed.topic.kind === "nodeStatus" || parsed.topic.kind === "birth")) {
