@@ -445,8 +445,12 @@ serveCommands({
 
   scheduleLoad,
 
-  /** What one report interval costs at the current fleet size: buildReportNow() and its encoding. */
-  reportCost() {
+  /**
+   * What one report interval costs at the current fleet size: buildReportNow() and its encoding in one
+   * piece, then what the interval really does (publishReportNow: built and encoded in slices, published),
+   * with the longest stretch the event loop was held, seen by a setImmediate probe running alongside.
+   */
+  async reportCost() {
     const coordinator = service?.coordinator;
     if (!coordinator) throw new Error("coordinator not started");
     const t0 = performance.now();
@@ -454,7 +458,28 @@ serveCommands({
     const t1 = performance.now();
     const bytes = encode("report", report).byteLength;
     const t2 = performance.now();
-    return { nodes: report.nodes.length, buildMs: t1 - t0, encodeMs: t2 - t1, bytes };
+    let probing = true;
+    let last = performance.now();
+    let longestBlockMs = 0;
+    const probe = () => {
+      const at = performance.now();
+      longestBlockMs = Math.max(longestBlockMs, at - last);
+      last = at;
+      if (probing) setImmediate(probe);
+    };
+    setImmediate(probe);
+    const s0 = performance.now();
+    await coordinator.publishReportNow();
+    const slicedMs = performance.now() - s0;
+    probing = false;
+    return {
+      nodes: report.nodes.length,
+      buildMs: t1 - t0,
+      encodeMs: t2 - t1,
+      bytes,
+      slicedMs,
+      longestBlockMs,
+    };
   },
 
   /** CPU profile of this process from now until profileStop (the inspector's sampling profiler). */
