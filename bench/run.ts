@@ -45,6 +45,9 @@ const { values } = parseArgs({
     // Experiments: only the ingest runs with these node counts; another coordinator report interval (s).
     nodes: { type: "string" },
     "report-interval": { type: "string" },
+    // Experiments: the rate search's offered rates (msg/s, comma-separated) and simulator processes.
+    rates: { type: "string" },
+    "sim-processes": { type: "string" },
     // Re-render a previous run's raw JSON into results.md (no measurement).
     render: { type: "string" },
   },
@@ -85,6 +88,7 @@ const plan = quick
         brokers: ["aedes" as const],
         nodes: 2000,
         rates: [10_000],
+        processes: 1,
         stepS: 10,
         warmupS: 2,
         finalS: 0,
@@ -113,6 +117,7 @@ const plan = quick
         brokers: ["aedes" as const, "mosquitto" as const],
         nodes: 5000,
         rates: [5000, 10_000, 15_000, 20_000, 25_000, 30_000],
+        processes: 1,
         stepS: 8,
         warmupS: 3,
         finalS: 60,
@@ -260,7 +265,10 @@ if (only.has("maxrate")) {
       const r = await runMaxRate({
         broker,
         nodes: plan.maxRate.nodes,
-        rates: plan.maxRate.rates,
+        rates: values.rates ? values.rates.split(",").map(Number) : plan.maxRate.rates,
+        simulatorProcesses: values["sim-processes"]
+          ? Number(values["sim-processes"])
+          : plan.maxRate.processes,
         stepSeconds: plan.maxRate.stepS,
         warmupSeconds: plan.maxRate.warmupS,
         finalSeconds: plan.maxRate.finalS,

@@ -1,7 +1,7 @@
 // Benchmark 1b: the highest telemetry rate the coordinator sustains without loss. One coordinator child;
 // for each step a fresh simulator child with the same node count and a shorter interval (rate = nodes ×
 // 1000 / interval), a short window, and a verdict; the search stops at the first failing step. Then one
-// long window at the best passing rate.
+// long window at the best passing rate. The nodes may be split across several simulator processes.
 import { clock, sleep } from "./harness.ts";
 import { type BrokerKind, CoordinatorRig, measureWindow, SimFleet, type WindowResult } from "./rig.ts";
 
@@ -15,6 +15,8 @@ export interface MaxRateOptions {
   finalSeconds: number;
   drainMs: number;
   connectRate: number;
+  /** Simulator processes per step (see FleetOptions.processes). */
+  simulatorProcesses?: number;
   lifetimeMs: number;
   /** Latency p99 above this counts as lag (the coordinator is falling behind). */
   maxP99Ms: number;
@@ -84,6 +86,7 @@ export async function runMaxRate(o: MaxRateOptions): Promise<MaxRateResult> {
         intervalMs,
         keepaliveSeconds: 5,
         connectRate: o.connectRate,
+        processes: o.simulatorProcesses,
       });
       await sleep(o.warmupSeconds * 1000);
       s.window = await measureWindow(rig, fleet, { seconds, drainMs: o.drainMs });

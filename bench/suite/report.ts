@@ -1,7 +1,7 @@
 // Markdown for bench/results.md from the suite's results. Only measured values are printed; a value that
 // was not measured (a step skipped, a run that failed) shows as "—" with the reason next to it.
 import type { DeathFigures } from "./dead-node.ts";
-import { fmt, int, type LatencyFigures, type MachineFacts, mdTable } from "./harness.ts";
+import { fmt, int, type LatencyFigures, type MachineFacts, mdTable, type ProcUsage } from "./harness.ts";
 import type { IngestResult } from "./ingest.ts";
 import type { MaxRateResult, RateStep } from "./max-rate.ts";
 import type { MemoryResult } from "./memory.ts";
@@ -54,6 +54,14 @@ const ms = (l: LatencyFigures) => `${int(l.p50)} / ${int(l.p99)} / ${int(l.max)}
 const mib = (bytes: number) => fmt(bytes / 2 ** 20, 0);
 const isError = (x: object): x is { error: string } => "error" in x;
 
+/** "76 %", or "41 + 39 %" when the nodes were split across simulator processes. */
+function simulatorCpu(usage: Record<string, ProcUsage>): string {
+  const parts = Object.entries(usage)
+    .filter(([name]) => name.startsWith("simulator"))
+    .map(([, u]) => fmt(u.cpuPercent, 0));
+  return parts.length === 0 ? "—" : `${parts.join(" + ")} %`;
+}
+
 function ingestTable(rows: IngestRow[]): string {
   const body = rows.map((r) => {
     const w = r.result;
@@ -71,7 +79,7 @@ function ingestTable(rows: IngestRow[]): string {
       `${fmt(w.usage.coordinator?.cpuPercent, 0)} % / ${fmt(w.usage.coordinator?.rssEndMiB, 0)}`,
       `${fmt(w.usage.coordinator?.cpuWaitPercent, 0)} %`,
       mq ? `${fmt(mq.cpuPercent, 0)} % / ${fmt(mq.rssEndMiB, 0)}` : "in the coordinator",
-      `${fmt(w.usage.simulator?.cpuPercent, 0)} %`,
+      simulatorCpu(w.usage),
       `${fmt(w.coordinator.loopDelayP99Ms, 0)} / ${fmt(w.coordinator.loopDelayMaxMs, 0)}`,
       `${int(w.sim.lagged)} / ${int(w.sim.skipped)}`,
       `${fmt(w.connectSeconds, 1)} s, ${int(w.connectErrors)} errors`,
@@ -115,7 +123,7 @@ function stepRow(s: RateStep, label: string): Array<string | number> {
       ? `${fmt(w.usage.coordinator?.cpuPercent, 0)} % (waiting ${fmt(w.usage.coordinator?.cpuWaitPercent, 0)} %)`
       : "—",
     w?.usage.mosquitto ? `${fmt(w.usage.mosquitto.cpuPercent, 0)} %` : "—",
-    w ? `${fmt(w.usage.simulator?.cpuPercent, 0)} %` : "—",
+    w ? simulatorCpu(w.usage) : "—",
     s.pass ? `pass${s.why ? `; then **${s.why}**` : ""}` : `**fail**: ${s.why}`,
   ];
 }
