@@ -48,6 +48,8 @@ const { values } = parseArgs({
     // Experiments: the rate search's offered rates (msg/s, comma-separated) and simulator processes.
     rates: { type: "string" },
     "sim-processes": { type: "string" },
+    // Experiments: Node/V8 flags for the coordinator child, e.g. "--trace-gc --max-semi-space-size=32".
+    "coordinator-flags": { type: "string" },
     // Re-render a previous run's raw JSON into results.md (no measurement).
     render: { type: "string" },
   },
@@ -208,6 +210,7 @@ if (only.has("ingest") || only.has("deadnode") || only.has("scheduling")) {
             ? join(values.profile, `${mode}-${broker}-${nodes}.cpuprofile`)
             : undefined,
         victims: withExtras && only.has("deadnode") ? plan.killK : undefined,
+        coordinatorExecArgv: values["coordinator-flags"]?.split(" ").filter(Boolean),
         reportIntervalMs: values["report-interval"] ? Number(values["report-interval"]) * 1000 : undefined,
         extras: withExtras
           ? async (rig, fleet, victims) => {

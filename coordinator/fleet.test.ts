@@ -328,11 +328,12 @@ describe("telemetry: duplicates, gaps, late fills, sessions", () => {
   it("only a live sample becomes the latest one and moves last-seen", () => {
     const n = oneNode();
     n.sample(1, 5, 1000);
-    const latest = n.node.latest;
     n.sample(1, 3, 2000, { historical: true });
     n.sample(1, 5, 3000);
-    expect(n.node.latest).toBe(latest);
+    expect(n.node.latest).toMatchObject({ session: 1n, seq: 5, timeMs: 1000 });
     expect(n.node.lastTelemetryAtMs).toBe(1000);
+    n.sample(1, 6, 4000);
+    expect(n.node.latest).toMatchObject({ session: 1n, seq: 6, timeMs: 4000 });
   });
 
   it("places replayed samples on the coordinator clock using the agent's clock offset", () => {

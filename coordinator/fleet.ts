@@ -11,6 +11,7 @@ import {
   PeerState,
   timestampMs,
 } from "../proto/index.ts";
+import { LiveSample } from "./live-sample.ts";
 import { SeqWindow } from "./seq.ts";
 
 export interface FleetOptions {
@@ -43,8 +44,8 @@ export class NodeState {
    * coordinator restart or reconnect does not make a long-silent node look fresh.
    */
   aliveAtMs: number;
-  /** Latest live telemetry sample, and when it was received (coordinator clock). */
-  latest: NodeTelemetry | undefined = undefined;
+  /** Latest live telemetry sample (overwritten in place), and when it was received (coordinator clock). */
+  latest: LiveSample | undefined = undefined;
   lastTelemetryAtMs: number | undefined = undefined;
   /** Coordinator clock minus agent clock, from the latest live sample; places replayed samples in time. */
   clockOffsetMs = 0;
@@ -210,7 +211,8 @@ export function applyTelemetry(
   }
   const agentMs = t.time === undefined ? undefined : epochMs(t.time);
   if (outcome === "new" && !t.historical && window === node.current) {
-    node.latest = t;
+    node.latest ??= new LiveSample();
+    node.latest.update(t);
     node.lastTelemetryAtMs = now;
     node.sampleAtMs = now;
     if (agentMs !== undefined) node.clockOffsetMs = now - agentMs;
@@ -295,13 +297,4 @@ export function keepaliveDeadlineMs(node: NodeState, intervalMs: number): number
 
 // --- sample figures ---------------------------------------------------------------------------------
 
-/** Memory in use as a percentage of total (the agent's `used_bytes`), 0 when the total is unknown. */
-export function memoryPercent(t: NodeTelemetry): number {
-  const memory = t.memory;
-  if (memory === undefined || memory.totalBytes === 0n) return 0;
-  return (Number(memory.usedBytes) / Number(memory.totalBytes)) * 100;
-}
-
-export function cpuPercent(t: NodeTelemetry): number {
-  return t.cpu?.usagePercent ?? 0;
-}
+export { cpuPercent, memoryPercent } from "./live-sample.ts";

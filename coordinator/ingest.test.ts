@@ -43,7 +43,7 @@ describe("ingest.handle", () => {
     s.telemetry("a", 1, 2, { cpu: 14 });
     const node = s.ingest.fleet.nodes.get("a");
     expect(node?.birth?.intervalMs).toBe(1000);
-    expect(node?.latest?.cpu?.usagePercent).toBe(14);
+    expect(node?.latest?.cpuPercent).toBe(14);
     expect(node && nodeHealth(s.ingest.fleet, node, s.now())).toBe(NodeHealth.ONLINE);
     expect(s.ingest.history.get("a")?.window("cpu", s.now(), 300_000)).toMatchObject({
       min: 12,

@@ -1,7 +1,7 @@
 // Live signals per Kubernetes node name, from the agents' fleet state. Pure. The cluster view and the
 // scheduler both read this one join: an agent joins a node by its birth's k8s_node_name, else its node id.
 import { NodeHealth } from "../proto/index.ts";
-import { cpuPercent, type FleetState, intervalOf, memoryPercent, nodeHealth } from "./fleet.ts";
+import { type FleetState, intervalOf, nodeHealth } from "./fleet.ts";
 
 export interface LiveSignals {
   agentId: string;
@@ -21,8 +21,6 @@ export function liveByNodeName(fleet: FleetState, now: number): Map<string, Live
   for (const node of fleet.nodes.values()) {
     const name = node.birth?.k8sNodeName || node.nodeId;
     const sample = node.latest;
-    let diskMax = 0;
-    for (const fs of sample?.filesystems ?? []) diskMax = Math.max(diskMax, fs.usePercent);
     const signals: LiveSignals = {
       agentId: node.nodeId,
       online: nodeHealth(fleet, node, now) !== NodeHealth.OFFLINE,
@@ -31,9 +29,9 @@ export function liveByNodeName(fleet: FleetState, now: number): Map<string, Live
           ? Number.POSITIVE_INFINITY
           : Math.max(0, now - node.lastTelemetryAtMs),
       intervalMs: intervalOf(fleet, node),
-      cpuPercent: sample ? cpuPercent(sample) : 0,
-      memoryPercent: sample ? memoryPercent(sample) : 0,
-      diskMaxPercent: diskMax,
+      cpuPercent: sample?.cpuPercent ?? 0,
+      memoryPercent: sample?.memoryPercent ?? 0,
+      diskMaxPercent: sample?.diskMaxUsePercent ?? 0,
     };
     // Two agents claiming one node: the one reporting most recently speaks for it.
     const existing = out.get(name);

@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { NodeHealth } from "../proto/index.ts";
 import type { RunningCoordinator } from "./coordinator.ts";
-import { cpuPercent, memoryPercent, nodeHealth } from "./fleet.ts";
+import { nodeHealth } from "./fleet.ts";
 
 const HEALTH_NAMES: Record<number, string> = {
   [NodeHealth.ONLINE]: "online",
@@ -133,14 +133,20 @@ export function createCoordinatorMetrics(coordinator: RunningCoordinator): Coord
         }
       },
     });
-  perNode("k3sfleet_node_cpu_percent", "Latest CPU use reported by the node's agent.", (n) =>
-    n.latest ? cpuPercent(n.latest) : undefined,
+  perNode(
+    "k3sfleet_node_cpu_percent",
+    "Latest CPU use reported by the node's agent.",
+    (n) => n.latest?.cpuPercent,
   );
-  perNode("k3sfleet_node_memory_percent", "Latest memory use reported by the node's agent.", (n) =>
-    n.latest ? memoryPercent(n.latest) : undefined,
+  perNode(
+    "k3sfleet_node_memory_percent",
+    "Latest memory use reported by the node's agent.",
+    (n) => n.latest?.memoryPercent,
   );
-  perNode("k3sfleet_node_disk_max_percent", "Fullest filesystem reported by the node's agent.", (n) =>
-    n.latest ? Math.max(0, ...n.latest.filesystems.map((f) => f.usePercent)) : undefined,
+  perNode(
+    "k3sfleet_node_disk_max_percent",
+    "Fullest filesystem reported by the node's agent.",
+    (n) => n.latest?.diskMaxUsePercent,
   );
 
   const decisions = new Counter({

@@ -6,11 +6,11 @@ import {
   NodeHealth,
   type NodeReport,
   NodeReportSchema,
-  type NodeTelemetry,
   timestamp,
 } from "../proto/index.ts";
-import { cpuPercent, type FleetState, memoryPercent, type NodeState, nodeHealth } from "./fleet.ts";
+import { type FleetState, type NodeState, nodeHealth } from "./fleet.ts";
 import type { FleetHistory, Metric, NodeHistory } from "./history.ts";
+import { u64 } from "./live-sample.ts";
 
 /** Ingest counters as the ingest keeps them; the report carries them as IngestCounters. */
 export interface IngestTotals {
@@ -135,7 +135,6 @@ function nodeReport(
   const birth = node.birth;
   const t = node.latest;
   const os = birth?.os;
-  const rates = networkRates(t);
   return create(NodeReportSchema, {
     nodeId: node.nodeId,
     hostname: birth?.hostname ?? "",
@@ -143,19 +142,19 @@ function nodeReport(
     session: node.session,
     lastSeenMs:
       node.lastTelemetryAtMs === undefined ? undefined : BigInt(Math.max(0, now - node.lastTelemetryAtMs)),
-    cpuPercent: t === undefined ? 0 : cpuPercent(t),
-    cores: t?.cpu?.cores || birth?.cpu?.cores || 0,
-    load1m: t?.cpu?.load1m ?? 0,
-    memoryTotalBytes: t?.memory?.totalBytes || birth?.memoryTotalBytes || 0n,
-    memoryUsedBytes: t?.memory?.usedBytes ?? 0n,
-    memoryPercent: t === undefined ? 0 : memoryPercent(t),
-    diskMaxUsePercent: maxDiskUse(t),
-    rxBytesPerSec: rates.rx,
-    txBytesPerSec: rates.tx,
-    online: t?.health?.online ?? false,
-    internet: t?.health?.internet,
-    vpn: t?.health?.vpn ?? false,
-    uptimeSeconds: t?.uptimeSeconds ?? 0n,
+    cpuPercent: t?.cpuPercent ?? 0,
+    cores: t?.cores || birth?.cpu?.cores || 0,
+    load1m: t?.load1m ?? 0,
+    memoryTotalBytes: (t && u64(t.memoryTotalBytes)) || birth?.memoryTotalBytes || 0n,
+    memoryUsedBytes: t ? u64(t.memoryUsedBytes) : 0n,
+    memoryPercent: t?.memoryPercent ?? 0,
+    diskMaxUsePercent: t?.diskMaxUsePercent ?? 0,
+    rxBytesPerSec: t ? u64(t.rxBytesPerSec) : 0n,
+    txBytesPerSec: t ? u64(t.txBytesPerSec) : 0n,
+    online: t?.online ?? false,
+    internet: t?.internet,
+    vpn: t?.vpn ?? false,
+    uptimeSeconds: t ? u64(t.uptimeSeconds) : 0n,
     cpuTemperatureCelsius: t?.cpuTemperatureCelsius,
     cpu5m: trend(history, "cpu", now, FIVE_MINUTES),
     cpu60m: trend(history, "cpu", now, HOUR),
@@ -173,27 +172,3 @@ function nodeReport(
 function trend(history: NodeHistory | undefined, metric: Metric, now: number, windowMs: number) {
   return history === undefined ? { samples: 0 } : history.window(metric, now, windowMs);
 }
-
-function maxDiskUse(t: NodeTelemetry | undefined): number {
-  let max = 0;
-  for (const fs of t?.filesystems ?? []) if (fs.usePercent > max) max = fs.usePercent;
-  return max;
-}
-
-/** The default interface's rates when the agent names one, otherwise the sum over all interfaces. */
-function networkRates(t: NodeTelemetry | undefined): { rx: bigint; tx: bigint } {
-  const network = t?.network;
-  if (network === undefined) return { rx: 0n, tx: 0n };
-  const chosen = network.interfaces.find((i) => i.name === network.defaultInterface);
-  if (chosen !== undefined) return { rx: chosen.rxBytesPerSec, tx: chosen.txBytesPerSec };
-  let rx = 0n;
-  let tx = 0n;
-  for (const i of network.interfaces) {
-    rx += i.rxBytesPerSec;
-    tx += i.txBytesPerSec;
-  }
-  // A lying agent can send rates whose sum no uint64 holds; the report must still encode.
-  return { rx: rx > MAX_UINT64 ? MAX_UINT64 : rx, tx: tx > MAX_UINT64 ? MAX_UINT64 : tx };
-}
-
-const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;

@@ -213,7 +213,7 @@ describe(`fuzz: bad input at scale (seed ${SEED}, 0x${SEED.toString(16)})`, () =
     await secured?.broker.close();
   });
 
-  const agentSeq = () => Number(coordinator.fleet.nodes.get(AGENT)?.latest?.seq ?? 0n);
+  const agentSeq = () => coordinator.fleet.nodes.get(AGENT)?.latest?.seq ?? 0;
 
   it(`sends ${MESSAGES.toLocaleString("en")} mutated payloads and mutated MQTT packets: everything counted, nothing down`, async () => {
     await collectGarbage();

@@ -6,13 +6,13 @@
 // calls right after ingest has applied each node message, whether it came over the coordinator's MQTT
 // subscription (external broker) or straight from the embedded broker; `Date.now()` there is the "applied"
 // time. It reads seq/session/time from the
-// node's new `latest` sample (no second decode); only a message that did not become `latest` (late fill,
+// node's `latest` sample when that moved (no second decode); only a message that did not become `latest` (late fill,
 // duplicate, rejected) is decoded again to learn its seq. Per (node, session) it keeps a bitmap of seqs seen
 // during the measured window, and a whole-millisecond histogram of applied − publish time, where publish
 // time is the telemetry `time` field the simulator stamps with its own Date.now().
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { Aedes, type AedesOptions } from "aedes";
 import pino from "pino";
 import { type NodeState, nodeHealth } from "../../coordinator/fleet.ts";
@@ -63,7 +63,9 @@ interface SessionSeqs {
   below: Set<number> | undefined;
 }
 interface Tracked {
-  latest: NodeTelemetry | undefined;
+  /** Session and seq of the node's latest sample when this tracker last saw it. */
+  session: bigint;
+  seq: number;
   sessions: SessionSeqs[];
 }
 
@@ -78,6 +80,20 @@ let windowStartedAt = 0;
 let windowEndedAt = 0;
 let countersAtStart = { rejected: 0, duplicates: 0, gaps: 0 };
 let loopDelay = monitorEventLoopDelay({ resolution: 10 });
+// Garbage-collection pauses on the main thread during the window: the usual suspect for a latency tail.
+let gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMaxMs: 0 };
+new PerformanceObserver((list) => {
+  if (!measuring) return;
+  for (const entry of list.getEntries()) {
+    gcPauses.count++;
+    gcPauses.totalMs += entry.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+    // detail.kind 4 is NODE_PERFORMANCE_GC_MAJOR (mark-compact).
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === 4) {
+      gcPauses.majorMaxMs = Math.max(gcPauses.majorMaxMs, entry.duration);
+    }
+  }
+}).observe({ entryTypes: ["gc"] });
 let expectedRanges: ExpectedRanges = [];
 /** Nodes not part of the measured fleet (the dead-node victims), left out of the counts. */
 let ignorePrefix: string | undefined;
@@ -157,21 +173,28 @@ function onMessage(topic: string, payload: Buffer): void {
   if (ignorePrefix !== undefined && nodeId.startsWith(ignorePrefix)) return;
   let t = tracked.get(nodeId);
   if (t === undefined) {
-    t = { latest: undefined, sessions: [] };
+    t = { session: -1n, seq: -1, sessions: [] };
     tracked.set(nodeId, t);
   }
   const node: NodeState | undefined = fleet.nodes.get(nodeId);
-  let message = node?.latest;
-  if (message === undefined || message === t.latest) {
-    // Not applied as the node's newest sample: decode it again to know which seq it was.
-    notLatest++;
-    const decoded = decode("telemetry", payload);
-    if (!decoded.ok) {
-      undecodable++;
-      return;
-    }
-    message = decoded.message;
-  } else t.latest = message;
+  const latest = node?.latest;
+  if (latest !== undefined && (latest.session !== t.session || latest.seq !== t.seq)) {
+    // The latest sample moved: this message is it.
+    t.session = latest.session;
+    t.seq = latest.seq;
+    received++;
+    recordSeq(t, latest.session, latest.seq);
+    latency.record(at - latest.timeMs);
+    return;
+  }
+  // Not applied as the node's newest sample: decode it again to know which seq it was.
+  notLatest++;
+  const decoded = decode("telemetry", payload);
+  if (!decoded.ok) {
+    undecodable++;
+    return;
+  }
+  const message = decoded.message;
   received++;
   recordSeq(t, message.session, Number(message.seq));
   latency.record(at - epochMs(message));
@@ -358,6 +381,7 @@ serveCommands({
     loopDelay.disable();
     loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
+    gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMaxMs: 0 };
     measuring = true;
     windowStartedAt = performance.now();
     return { at: Date.now() };
@@ -374,6 +398,7 @@ serveCommands({
       seconds: (windowEndedAt - windowStartedAt) / 1000,
       loopDelayP99Ms: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
       loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 10),
+      gc: { ...gcPauses },
       rejected: c.rejected - countersAtStart.rejected,
       duplicates: c.duplicates - countersAtStart.duplicates,
       gaps: c.gaps - countersAtStart.gaps,

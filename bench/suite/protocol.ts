@@ -23,6 +23,8 @@ export interface WindowCounts {
   seconds: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Garbage-collection pauses in the window: how many, their sum, the longest, the longest mark-compact. */
+  gc?: { count: number; totalMs: number; maxMs: number; majorMaxMs: number };
   /** Ingest rejections, duplicates and net gaps counted by the coordinator itself during the window. */
   rejected: number;
   duplicates: number;

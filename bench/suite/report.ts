@@ -66,7 +66,7 @@ function ingestTable(rows: IngestRow[]): string {
   const body = rows.map((r) => {
     const w = r.result;
     if (!w)
-      return [r.broker, int(r.nodes), "—", `**failed:** ${r.error ?? "?"}`, ..."—".repeat(10).split("")];
+      return [r.broker, int(r.nodes), "—", `**failed:** ${r.error ?? "?"}`, ..."—".repeat(11).split("")];
     const mq = w.usage.mosquitto;
     return [
       r.broker,
@@ -81,6 +81,9 @@ function ingestTable(rows: IngestRow[]): string {
       mq ? `${fmt(mq.cpuPercent, 0)} % / ${fmt(mq.rssEndMiB, 0)}` : "in the coordinator",
       simulatorCpu(w.usage),
       `${fmt(w.coordinator.loopDelayP99Ms, 0)} / ${fmt(w.coordinator.loopDelayMaxMs, 0)}`,
+      w.coordinator.gc
+        ? `${fmt(w.coordinator.gc.totalMs, 0)} ms in ${int(w.coordinator.gc.count)}; ${fmt(w.coordinator.gc.maxMs, 0)} / ${fmt(w.coordinator.gc.majorMaxMs, 0)} ms`
+        : "—",
       `${int(w.sim.lagged)} / ${int(w.sim.skipped)}`,
       `${fmt(w.connectSeconds, 1)} s, ${int(w.connectErrors)} errors`,
       w.teardown,
@@ -100,6 +103,7 @@ function ingestTable(rows: IngestRow[]): string {
       "Mosquitto CPU / RSS (MiB)",
       "simulator CPU",
       "coordinator event-loop delay p99 / max (ms)",
+      "coordinator GC pauses: total in how many; longest / longest mark-compact",
       "simulator lagged / skipped slots",
       "connect",
       "all nodes stop at once",

@@ -6,6 +6,7 @@
 //    live signals; no pods, since standalone decisions are advisory and create nothing.
 import type { FleetState } from "../fleet.ts";
 import type { LiveSignals } from "../live.ts";
+import { u64 } from "../live-sample.ts";
 import type { LiveTelemetry, Node, NodeInput, Pod } from "../scheduler/index.ts";
 
 /** A Kubernetes Node as the informer delivers it (client-node's V1Node fits). */
@@ -66,8 +67,8 @@ export function agentNodeInputs(fleet: FleetState, live: ReadonlyMap<string, Liv
   for (const state of fleet.nodes.values()) {
     const name = state.birth?.k8sNodeName || state.nodeId;
     if (seen.has(name)) continue;
-    const cores = state.birth?.cpu?.cores || state.latest?.cpu?.cores || 0;
-    const memory = state.birth?.memoryTotalBytes || state.latest?.memory?.totalBytes || 0n;
+    const cores = state.birth?.cpu?.cores || state.latest?.cores || 0;
+    const memory = state.birth?.memoryTotalBytes || u64(state.latest?.memoryTotalBytes ?? 0);
     if (cores === 0 || memory === 0n) continue; // size unknown: nothing to fit against
     seen.add(name);
     const signals = live.get(name); // keyed like `name`: k8s node name, else node id
