@@ -1,5 +1,6 @@
+import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { decode, encode, NodeHealth, timestampMs } from "../proto/index.ts";
+import { decode, encode, NodeHealth, NodeReportSchema, TrendSchema, timestampMs } from "../proto/index.ts";
 import { birth, status, telemetry } from "./fixtures.ts";
 import {
   applyBirth,
@@ -145,6 +146,13 @@ describe("buildReport", () => {
     const decoded = decode("report", encode("report", report));
     expect(decoded.ok && decoded.message.nodes.map((n) => n.nodeId)).toEqual(["node-a", "node-b", "node-c"]);
     expect(decoded.ok && decoded.message.fleet?.totalNodes).toBe(3);
+  });
+
+  it("sets every field a created NodeReport and Trend has (they are built as literals)", () => {
+    for (const node of report.nodes) {
+      expect(Object.keys(node)).toEqual(expect.arrayContaining(Object.keys(create(NodeReportSchema))));
+      expect(Object.keys(node.cpu5m ?? {})).toEqual(expect.arrayContaining(Object.keys(create(TrendSchema))));
+    }
   });
 
   it("reports an empty fleet without dividing by zero", () => {

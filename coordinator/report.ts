@@ -1,11 +1,10 @@
 // Builds the FleetReport from fleet state and history. Pure: data and `now` in, a message out.
-import { create } from "@bufbuild/protobuf";
 import {
   createMessage,
   type FleetReport,
   NodeHealth,
   type NodeReport,
-  NodeReportSchema,
+  type Trend,
   timestamp,
 } from "../proto/index.ts";
 import { type FleetState, type NodeState, nodeHealth } from "./fleet.ts";
@@ -135,7 +134,10 @@ function nodeReport(
   const birth = node.birth;
   const t = node.latest;
   const os = birth?.os;
-  return create(NodeReportSchema, {
+  // A literal rather than create(NodeReportSchema, …): every field is set here (the type demands it), and
+  // create's per-field reflection was most of the report's build time at 10,000 nodes.
+  return {
+    $typeName: "k3sfleet.v1.NodeReport",
     nodeId: node.nodeId,
     hostname: birth?.hostname ?? "",
     health: nodeHealth(fleet, node, now),
@@ -166,9 +168,16 @@ function nodeReport(
     historical: BigInt(node.historical),
     agentVersion: birth?.agentVersion ?? "",
     os: os === undefined ? "" : [os.distro || os.platform, os.release].filter(Boolean).join(" "),
-  });
+  };
 }
 
-function trend(history: NodeHistory | undefined, metric: Metric, now: number, windowMs: number) {
-  return history === undefined ? { samples: 0 } : history.window(metric, now, windowMs);
+function trend(history: NodeHistory | undefined, metric: Metric, now: number, windowMs: number): Trend {
+  const w = history?.window(metric, now, windowMs);
+  return {
+    $typeName: "k3sfleet.v1.Trend",
+    min: w?.min ?? 0,
+    avg: w?.avg ?? 0,
+    max: w?.max ?? 0,
+    samples: w?.samples ?? 0,
+  };
 }
