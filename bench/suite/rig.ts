@@ -99,6 +99,9 @@ export class CoordinatorRig {
 
   async close(): Promise<void> {
     await this.child.close(20_000);
+    // Mosquitto logs its warnings (e.g. outgoing messages dropped for a slow subscriber): show them.
+    const log = this.mosquitto?.output().trim();
+    if (this.options.verbose && log) process.stderr.write(`mosquitto log (tail):\n${log}\n`);
     await this.mosquitto?.stop();
   }
 }
