@@ -82,6 +82,8 @@ export interface CoordinatorCounters extends IngestTotals {
   reportPublishFailures: number;
   /** Report intervals skipped because the previous report was still being built. */
   reportsSkipped: number;
+  /** Wall time of the last report's build and encode (slices and the turns between them); 0 before one. */
+  lastReportMs: number;
 }
 
 export interface RunningCoordinator {
@@ -182,6 +184,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let reportsPublished = 0;
   let reportPublishFailures = 0;
   let reportsSkipped = 0;
+  let lastReportMs = 0;
   let building: Promise<void> | undefined;
   let stopped = false;
 
@@ -208,6 +211,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   };
 
   const buildAndPublish = async () => {
+    const started = performance.now();
     const at = now();
     const slice = options.reportSliceNodes;
     const report = await runSliced(
@@ -215,6 +219,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     );
     decorate(report, at);
     const payload = await runSliced(encodeReportInSlices(report, slice));
+    lastReportMs = performance.now() - started;
     if (!stopped) publishReport(report, payload);
   };
 
@@ -289,7 +294,13 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     latestReport: () => latest,
     onNodeMessage: (handler) => taps.push(handler),
     buildReportNow,
-    counters: () => ({ ...ingest.counters(), reportsPublished, reportPublishFailures, reportsSkipped }),
+    counters: () => ({
+      ...ingest.counters(),
+      reportsPublished,
+      reportPublishFailures,
+      reportsSkipped,
+      lastReportMs,
+    }),
     publishReportNow: tick,
     stop() {
       stopping ??= (async () => {

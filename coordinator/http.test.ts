@@ -71,6 +71,7 @@ describe("coordinator HTTP endpoints", () => {
     await agent.publishAsync(topics.telemetry("n1"), Buffer.from([0xff, 0x01, 0x02]), { qos: 1 });
     await agent.endAsync();
     await until(() => coordinator.counters().received >= 7);
+    await coordinator.publishReportNow();
   });
 
   afterAll(async () => {
@@ -91,6 +92,9 @@ describe("coordinator HTTP endpoints", () => {
     expect(m.get('k3sfleet_schedule_decisions_total{source="mqtt",status="scheduled"}')).toBe(1);
     expect(m.get('k3sfleet_schedule_decision_seconds_bucket{le="0.005",source="mqtt"}')).toBe(1);
     expect(m.get('k3sfleet_kube_api_errors_total{operation="bind",code="409"}')).toBe(1);
+    expect(m.get('k3sfleet_reports_published_total{result="skipped"}')).toBe(0);
+    expect(m.get("k3sfleet_report_build_seconds")).toBeGreaterThan(0);
+    expect(m.get("k3sfleet_report_build_seconds")).toBe(coordinator.counters().lastReportMs / 1000);
   });
 
   it("keeps counters monotonic across scrapes", async () => {

@@ -87,16 +87,25 @@ export function createCoordinatorMetrics(coordinator: RunningCoordinator): Coord
   mirrorCounter(
     registry,
     "k3sfleet_reports_published_total",
-    "Fleet reports published, and failures.",
+    "Fleet reports published, failed, and skipped (the previous one still being built).",
     ["result"],
     () => {
       const c = counters();
       return [
         [{ result: "ok" }, c.reportsPublished],
         [{ result: "failed" }, c.reportPublishFailures],
+        [{ result: "skipped" }, c.reportsSkipped],
       ];
     },
   );
+  new Gauge({
+    name: "k3sfleet_report_build_seconds",
+    help: "Wall time of the last fleet report's build and encode (done in slices between ingest).",
+    registers: [registry],
+    collect() {
+      this.set(counters().lastReportMs / 1000);
+    },
+  });
 
   new Gauge({
     name: "k3sfleet_nodes",
