@@ -333,10 +333,14 @@ describe("coordinator over a real broker", () => {
     const reported = coordinator.publishReportNow().then(() => {
       sampleBeforeReport = coordinator.fleet.nodes.get("node-a")?.received === 1;
     });
+    // The next interval comes while this report is still being built: skipped, not piled up.
+    const again = coordinator.publishReportNow();
+    expect(coordinator.counters().reportsSkipped).toBe(1);
     await sendSample(a, "node-a", 1, 1);
-    await reported;
+    await Promise.all([reported, again]);
     expect(sampleBeforeReport).toBe(true);
     expect(reports).toHaveLength(1);
+    expect(coordinator.counters().lastReportMs).toBeGreaterThan(0);
     expect(reports[0].nodes).toHaveLength(301);
 
     const late = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
