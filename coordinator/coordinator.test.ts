@@ -315,19 +315,19 @@ describe("coordinator over a real broker", () => {
       topicRoot: ROOT,
       clientId: "sliced-coordinator",
       logger,
-      reportSliceNodes: 1, // one node per slice: ~600 turns of the event loop for this fleet
+      reportSliceNodes: 1, // one node per slice: ~6,000 turns of the event loop for this fleet, time for the sample to arrive mid-build
       timers: { setInterval: () => 0, clearInterval: () => undefined },
       onReport: (r) => reports.push(r),
     });
     cleanup.push(() => coordinator.stop());
     const a = await agent(broker.url, "node-a", 1);
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 3000; i++) {
       const id = `bulk-${String(i).padStart(3, "0")}`;
       a.publish(topics.birth(id), Buffer.from(encode("birth", birth({ nodeId: id, session: 1 }))), {
         qos: 0,
       });
     }
-    await until(() => coordinator.fleet.nodes.size === 301, 5000, "301 nodes");
+    await until(() => coordinator.fleet.nodes.size === 3001, 10_000, "3,001 nodes");
 
     let sampleBeforeReport: boolean | undefined;
     const reported = coordinator.publishReportNow().then(() => {
@@ -341,7 +341,7 @@ describe("coordinator over a real broker", () => {
     expect(sampleBeforeReport).toBe(true);
     expect(reports).toHaveLength(1);
     expect(coordinator.counters().lastReportMs).toBeGreaterThan(0);
-    expect(reports[0].nodes).toHaveLength(301);
+    expect(reports[0].nodes).toHaveLength(3001);
 
     const late = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
     cleanup.push(() => late.endAsync(true));
@@ -354,6 +354,6 @@ describe("coordinator over a real broker", () => {
     const decoded = decode("report", retained as Buffer);
     if (!decoded.ok) throw new Error(decoded.detail);
     expect(decoded.message.nodes.map((n) => n.nodeId)).toEqual(reports[0].nodes.map((n) => n.nodeId));
-    expect(decoded.message.fleet).toMatchObject({ totalNodes: 301, onlineNodes: 1 });
+    expect(decoded.message.fleet).toMatchObject({ totalNodes: 3001, onlineNodes: 1 });
   });
 });
