@@ -16,18 +16,5 @@ export function* encodeReportInSlices(
     const slice = create(FleetReportSchema, { nodes: report.nodes.slice(start, start + sliceNodes) });
     parts.push(toBinary(FleetReportSchema, slice));
   }
-  return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return bytes;
+  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
 }
