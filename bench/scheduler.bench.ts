@@ -14,20 +14,16 @@ import {
   schedule,
   type Taint,
 } from "../coordinator/scheduler/index.ts";
+import { createRng } from "../simulator/rng.ts";
 
 const quick = process.argv.includes("--quick");
 const PODS_PER_NODE = 30;
 const APPS = 50;
 
+/** Uniform in [0, 1) from the simulator's seeded mulberry32: the same seed gives the same draws. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 function fleet(nodes: number, seed: number): NodeInput[] {

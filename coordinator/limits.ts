@@ -9,16 +9,6 @@ export type LimitReason =
   | "rate_limited" // the client's token bucket is empty
   | "filter_too_long"; // SUBSCRIBE filter longer than maxTopicLength: SUBACK 0x80 for that filter
 
-export {
-  DEFAULT_LIMITS,
-  type LimitSettings,
-  type LimitSettingsInput,
-  longestContractTopic,
-  PAYLOAD_CLASSES,
-  type PayloadClass,
-  utf8Length,
-} from "../proto/limits.ts";
-
 import {
   DEFAULT_LIMITS,
   type LimitSettings,
@@ -28,6 +18,16 @@ import {
   type PayloadClass,
   utf8Length,
 } from "../proto/limits.ts";
+
+export {
+  DEFAULT_LIMITS,
+  type LimitSettings,
+  type LimitSettingsInput,
+  longestContractTopic,
+  PAYLOAD_CLASSES,
+  type PayloadClass,
+  utf8Length,
+};
 
 export function resolveLimits(input: LimitSettingsInput = {}): LimitSettings {
   return {

@@ -9,6 +9,7 @@ import { type CoordinatorService, startCoordinatorService } from "../coordinator
 import { encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
 import { until } from "./support/cli.ts";
+import { testServiceOptions } from "./support/service.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -24,24 +25,20 @@ describe("coordinator service with a Kubernetes cluster", () => {
     api.addPod(makePod({ name: "web", nodeName: "k3s-node-1", requests: { cpu: "500m", memory: "256Mi" } }));
     api.setPodPhase("default", "web", "Running");
     api.setNodeMetrics("k3s-node-1", { cpu: "650m", memory: "3Gi" });
-    service = await startCoordinatorService({
-      embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 24, refusedPublish: "drop" },
-      brokerUrl: "unused",
-      topicRoot: topics.root,
-      reportIntervalMs: 60_000,
-      staleAfterIntervals: 3,
-      offlineAfterIntervals: 12,
-      defaultIntervalMs: 1000,
-      maxPayloadBytes: 65536,
-      keepaliveSeconds: 5,
-      kubernetes: {
-        kubeconfigPath: api.kubeconfigPath,
-        env: {},
-        connectTimeoutMs: 5000,
-        metricsIntervalMs: 200,
-      },
-      logger,
-    });
+    service = await startCoordinatorService(
+      testServiceOptions({
+        embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 24, refusedPublish: "drop" },
+        topicRoot: topics.root,
+        defaultIntervalMs: 1000,
+        kubernetes: {
+          kubeconfigPath: api.kubeconfigPath,
+          env: {},
+          connectTimeoutMs: 5000,
+          metricsIntervalMs: 200,
+        },
+        logger,
+      }),
+    );
   });
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { connectRequester, scheduleRequest } from "../coordinator/scheduling/fix
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { DecisionStatus, topicsFor } from "../proto/index.ts";
 import { until } from "./support/cli.ts";
+import { testServiceOptions } from "./support/service.ts";
 
 const IMAGE = process.env.K3SF_K3S_IMAGE ?? "rancher/k3s:v1.33.5-k3s1";
 const logger = pino({ level: "silent" });
@@ -61,28 +62,23 @@ beforeAll(async () => {
     console.warn(`skipping the K3s tests: ${skipReason}`);
     return;
   }
-  service = await startCoordinatorService({
-    embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
-    brokerUrl: "unused",
-    topicRoot: topics.root,
-    reportIntervalMs: 60_000,
-    staleAfterIntervals: 3,
-    offlineAfterIntervals: 12,
-    defaultIntervalMs: 5000,
-    maxPayloadBytes: 65536,
-    keepaliveSeconds: 5,
-    kubernetes: {
-      kubeconfigPath: k3s.kubeconfigPath,
-      env: {},
-      connectTimeoutMs: 10_000,
-      metricsIntervalMs: 5000,
-    },
-    scheduling: {
-      storePath: join(mkdtempSync(join(tmpdir(), "k3sf-k3s-store-")), "scheduling.sqlite"),
-      allowedRegistries: ["*"],
-    },
-    logger,
-  });
+  service = await startCoordinatorService(
+    testServiceOptions({
+      topicRoot: topics.root,
+      defaultIntervalMs: 5000,
+      kubernetes: {
+        kubeconfigPath: k3s.kubeconfigPath,
+        env: {},
+        connectTimeoutMs: 10_000,
+        metricsIntervalMs: 5000,
+      },
+      scheduling: {
+        storePath: join(mkdtempSync(join(tmpdir(), "k3sf-k3s-store-")), "scheduling.sqlite"),
+        allowedRegistries: ["*"],
+      },
+      logger,
+    }),
+  );
   await until(() => service?.cluster?.synced(), 30_000, "informers synced");
 }, 300_000);
 

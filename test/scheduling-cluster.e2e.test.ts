@@ -23,6 +23,7 @@ import { type CoordinatorService, startCoordinatorService } from "../coordinator
 import { encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
 import { until } from "./support/cli.ts";
+import { testServiceOptions } from "./support/service.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -33,20 +34,19 @@ let service: CoordinatorService | undefined;
 let dir: string;
 
 async function start(): Promise<CoordinatorService> {
-  service = await startCoordinatorService({
-    embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
-    brokerUrl: "unused",
-    topicRoot: topics.root,
-    reportIntervalMs: 60_000,
-    staleAfterIntervals: 3,
-    offlineAfterIntervals: 12,
-    defaultIntervalMs: 60_000,
-    maxPayloadBytes: 65536,
-    keepaliveSeconds: 5,
-    kubernetes: { kubeconfigPath: api.kubeconfigPath, env: {}, connectTimeoutMs: 5000, metricsIntervalMs: 0 },
-    scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-    logger,
-  });
+  service = await startCoordinatorService(
+    testServiceOptions({
+      topicRoot: topics.root,
+      kubernetes: {
+        kubeconfigPath: api.kubeconfigPath,
+        env: {},
+        connectTimeoutMs: 5000,
+        metricsIntervalMs: 0,
+      },
+      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
+      logger,
+    }),
+  );
   await until(() => service?.cluster?.synced(), 5000, "informers synced");
   return service;
 }

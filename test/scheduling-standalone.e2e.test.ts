@@ -13,6 +13,7 @@ import { type CoordinatorService, startCoordinatorService } from "../coordinator
 import { createMessage, DecisionStatus, encode, topicsFor } from "../proto/index.ts";
 import { runCliToEnd, until } from "./support/cli.ts";
 import { freePort } from "./support/ports.ts";
+import { testServiceOptions } from "./support/service.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -44,24 +45,19 @@ async function announce(nodeId: string, cores: number, cpu: number): Promise<voi
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "k3s-fleet-standalone-"));
-  service = await startCoordinatorService({
-    embeddedBroker: {
-      host: "127.0.0.1",
-      port: await freePort(),
-      maxPacketBytes: 1 << 20,
-      refusedPublish: "drop",
-    },
-    brokerUrl: "unused",
-    topicRoot: root,
-    reportIntervalMs: 60_000,
-    staleAfterIntervals: 3,
-    offlineAfterIntervals: 12,
-    defaultIntervalMs: 60_000,
-    maxPayloadBytes: 65536,
-    keepaliveSeconds: 5,
-    scheduling: { storePath: join(dir, "scheduling.sqlite") },
-    logger,
-  });
+  service = await startCoordinatorService(
+    testServiceOptions({
+      embeddedBroker: {
+        host: "127.0.0.1",
+        port: await freePort(),
+        maxPacketBytes: 1 << 20,
+        refusedPublish: "drop",
+      },
+      topicRoot: root,
+      scheduling: { storePath: join(dir, "scheduling.sqlite") },
+      logger,
+    }),
+  );
   url = service.broker?.url ?? "";
   agents = await mqtt.connectAsync(url, { clientId: "fake-agents" });
   await announce("busy-agent", 4, 85);

@@ -24,6 +24,7 @@ import { DEFAULT_SCHEDULING_SETTINGS } from "../../coordinator/scheduling/settin
 import { createSnapshotCache } from "../../coordinator/scheduling/snapshot-cache.ts";
 import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { decode, encode, NodeHealth, type NodeTelemetry } from "../../proto/index.ts";
+import { createRng } from "../../simulator/rng.ts";
 import { figuresOf, MsHistogram, serveCommands } from "./harness.ts";
 import type {
   CoordinatorStart,
@@ -208,15 +209,10 @@ function ingestCounters() {
 
 // --- scheduling under load ------------------------------------------------------------------------------------
 
+/** Uniform in [0, 1) from the simulator's seeded mulberry32: the same seed gives the same draws. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 const ZONES = ["edge-north", "edge-south", "edge-east", "edge-west", "factory-1", "factory-2"];

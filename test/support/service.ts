@@ -1,0 +1,20 @@
+// Coordinator service options as the end-to-end tests start it: the embedded broker on a loopback port,
+// a report interval no test waits for, and the CLI's defaults for the rest. Each test adds what it is about
+// (a cluster, scheduling settings) and overrides what it must.
+import type { ServiceOptions } from "../../coordinator/service.ts";
+
+export function testServiceOptions(
+  options: Partial<ServiceOptions> & Pick<ServiceOptions, "topicRoot" | "logger">,
+): ServiceOptions {
+  return {
+    embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
+    brokerUrl: "unused",
+    reportIntervalMs: 60_000,
+    staleAfterIntervals: 3,
+    offlineAfterIntervals: 12,
+    defaultIntervalMs: 60_000,
+    maxPayloadBytes: 65_536,
+    keepaliveSeconds: 5,
+    ...options,
+  };
+}
