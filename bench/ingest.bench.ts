@@ -6,10 +6,10 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import pino from "pino";
-import { birth, telemetry } from "../coordinator/fixtures.ts";
-import { createIngest } from "../coordinator/ingest.ts";
-import { buildReport } from "../coordinator/report.ts";
+import { createIngest } from "../coordinator/fleet/ingest.ts";
+import { buildReport } from "../coordinator/report/build.ts";
 import { encode, topicsFor } from "../proto/index.ts";
+import { birth, telemetry } from "../test/support/fleet-messages.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

@@ -8,7 +8,7 @@
 // figure is the latency one client sees, publish → reply, for requests that each create and bind a pod.
 //
 // --no-nagle turns Nagle's algorithm off on every TCP socket of this process (broker side and clients),
-// which the embedded broker (coordinator/broker.ts) and mqtt/link.ts do not do yet: with it on, each
+// which the embedded broker (coordinator/broker/broker.ts) and mqtt/link.ts do not do yet: with it on, each
 // request/response hop over MQTT waits for a delayed ACK (~40 ms on Linux). See bench/schedule-results.md.
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -91,7 +91,7 @@ const pct = (sorted: number[], p: number): number =>
 
 async function main(): Promise<void> {
   const { startCoordinatorService } = await import("../coordinator/service.ts");
-  const { connectRequester, scheduleRequest } = await import("../coordinator/scheduling/fixtures.ts");
+  const { connectRequester, scheduleRequest } = await import("../test/support/placement.ts");
   const { DecisionStatus, topicsFor } = await import("../proto/index.ts");
 
   const child = fork(fileURLToPath(import.meta.url), ["--serve-api", ...process.argv.slice(2)], {

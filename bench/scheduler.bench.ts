@@ -4,7 +4,6 @@
 // Data comes from a seeded PRNG, so every run measures the same fleets and pods.
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { capacity, makeNode, makePod } from "../coordinator/scheduler/fixtures.ts";
 import {
   buildSnapshot,
   createAssumeCache,
@@ -15,6 +14,7 @@ import {
   type Taint,
 } from "../coordinator/scheduler/index.ts";
 import { createRng } from "../simulator/rng.ts";
+import { capacity, makeNode, makePod } from "../test/support/scheduler.ts";
 
 const quick = process.argv.includes("--quick");
 const PODS_PER_NODE = 30;

@@ -5,15 +5,15 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { TlsOptions } from "../mqtt/link.ts";
 import type { FleetReport } from "../proto/index.ts";
-import type { EmbeddedBroker } from "./broker.ts";
+import type { EmbeddedBroker } from "./broker/broker.ts";
+import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./broker/embedded.ts";
 import type { ClusterView } from "./cluster/index.ts";
-import { type RunningCoordinator, startCoordinator } from "./coordinator.ts";
-import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./embedded.ts";
-import { type HttpEndpoint, startHttpServer } from "./http.ts";
-import { liveByNodeName } from "./live.ts";
-import { aedesNodeFeed } from "./node-feed.ts";
-import { type CoordinatorMetrics, createCoordinatorMetrics } from "./prometheus.ts";
-import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./scheduling/index.ts";
+import { type RunningCoordinator, startCoordinator } from "./fleet/fleet-service.ts";
+import { liveByNodeName } from "./fleet/live.ts";
+import { aedesNodeFeed } from "./fleet/node-feed.ts";
+import { type CoordinatorMetrics, createCoordinatorMetrics } from "./http/metrics.ts";
+import { type HttpEndpoint, startHttpServer } from "./http/server.ts";
+import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
 
 export interface ServiceOptions {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
@@ -164,7 +164,7 @@ async function startSchedulingPart(
   metrics: CoordinatorMetrics,
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
-  const { createKubeActions, resolveSettings, startScheduling } = await import("./scheduling/index.ts");
+  const { createKubeActions, resolveSettings, startScheduling } = await import("./placement/index.ts");
   const settings = options.scheduling || {};
   try {
     return await startScheduling({

@@ -200,14 +200,14 @@ fi
 
 # --- 2. the application ------------------------------------------------------------------------------------
 if [ "$AGENT_ONLY" = 1 ]; then
-  SOURCES="bin cli config proto mqtt agent coordinator/limits.ts"
+  SOURCES="bin cli common config proto mqtt agent coordinator/broker/limits.ts"
 else
-  SOURCES="bin cli config proto mqtt agent coordinator"
+  SOURCES="bin cli common config proto mqtt agent coordinator"
 fi
 say "installing the application into $APP"
 run mkdir -p "$APP"
 # Replace the sources wholesale so files removed upstream go too; node/ and node_modules/ are handled apart.
-for dir in bin cli config proto mqtt agent coordinator deploy; do run rm -rf "${APP:?}/$dir"; done
+for dir in bin cli common config proto mqtt agent coordinator deploy; do run rm -rf "${APP:?}/$dir"; done
 for item in $SOURCES; do
   [ "$(dirname "$item")" = . ] || run mkdir -p "$APP/$(dirname "$item")"
   run cp -R "$SRC/$item" "$APP/$item"

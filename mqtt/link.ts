@@ -3,9 +3,9 @@
 import { EventEmitter } from "node:events";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
+import { type Backoff, type BackoffOptions, createBackoff } from "../common/backoff.ts";
 import { encode, type MessageOf } from "../proto/codec.ts";
 import { CONTRACT, type QoS, type TopicKind } from "../proto/topics.ts";
-import { type Backoff, type BackoffOptions, createBackoff } from "./backoff.ts";
 
 export interface TlsOptions {
   ca?: string | Buffer;

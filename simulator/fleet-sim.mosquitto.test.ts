@@ -3,9 +3,16 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PeerState } from "../proto/index.ts";
 import { type MosquittoProcess, startMosquitto } from "../test/support/mosquitto.ts";
+import {
+  isRunFromOne,
+  seqsBySession,
+  statusesOf,
+  until,
+  type Watcher,
+  watchNodes,
+} from "../test/support/simulator.ts";
 import { toolAvailable } from "../test/support/tools.ts";
 import { type Simulation, startSimulation } from "./fleet-sim.ts";
-import { isRunFromOne, seqsBySession, statusesOf, until, type Watcher, watchNodes } from "./test-support.ts";
 
 const ROOT = "simtest/v1";
 const N = 50;

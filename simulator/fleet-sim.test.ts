@@ -1,8 +1,6 @@
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { PeerState } from "../proto/index.ts";
-import { nextSession, type Simulation, startSimulation } from "./fleet-sim.ts";
-import { type PublishEvent, simulationOptionProblems } from "./options.ts";
 import {
   isRunFromOne,
   type Seen,
@@ -15,7 +13,9 @@ import {
   until,
   type Watcher,
   watchNodes,
-} from "./test-support.ts";
+} from "../test/support/simulator.ts";
+import { nextSession, type Simulation, startSimulation } from "./fleet-sim.ts";
+import { type PublishEvent, simulationOptionProblems } from "./options.ts";
 
 const ROOT = "simtest/v1";
 const logger = pino({ level: "silent" });

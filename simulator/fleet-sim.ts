@@ -3,7 +3,7 @@
 // connects (token bucket), spreads publications evenly over the interval, drops and revives flapping nodes,
 // and services keepalives once a second. Per node it keeps a profile, a machine state and a Connection.
 import { AGENT_VERSION } from "../agent/version.ts";
-import { type Backoff, createBackoff } from "../mqtt/backoff.ts";
+import { type Backoff, createBackoff } from "../common/backoff.ts";
 import {
   CONTRACT,
   createMessage,

@@ -1,6 +1,6 @@
 // The simulator's options: one object with the defaults, and a check that lists every problem at once.
 import type { Logger } from "pino";
-import type { BackoffOptions } from "../mqtt/backoff.ts";
+import type { BackoffOptions } from "../common/backoff.ts";
 import { CONTRACT, DEFAULT_TOPIC_ROOT, nodeIdProblem, topicRootProblem } from "../proto/index.ts";
 import { DEFAULT_FLAP_OPTIONS, type FlapOptions } from "./flap.ts";
 import { simNodeId } from "./machine.ts";

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import mqtt from "mqtt";
 import { type Packet, parser } from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAedes, type TestBroker, until } from "./test-support.ts";
+import { startAedes, type TestBroker, until } from "../test/support/simulator.ts";
 import { Connection, type ConnectOptions, parseBrokerUrl, type WireHandler } from "./wire.ts";
 
 interface Events {

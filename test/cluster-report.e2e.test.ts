@@ -3,12 +3,12 @@
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { birth, status, telemetry } from "../coordinator/fixtures.ts";
-import { renderReport } from "../coordinator/render.ts";
+import { renderReport } from "../coordinator/report/render.ts";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
 import { until } from "./support/cli.ts";
+import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { testServiceOptions } from "./support/service.ts";
 
 const logger = pino({ level: "silent" });

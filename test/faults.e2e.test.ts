@@ -19,8 +19,8 @@ import {
 } from "../agent/agent.ts";
 import { bufferPath } from "../agent/buffer-store.ts";
 import { createFakeSource } from "../agent/fake-source.ts";
-import { startEmbeddedBroker } from "../coordinator/broker.ts";
-import { type RunningCoordinator, startCoordinator } from "../coordinator/coordinator.ts";
+import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
+import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { decode, type FleetReport, NodeHealth, PeerState, topicsFor } from "../proto/index.ts";
 import { startSimulation } from "../simulator/index.ts";
 import { bufferedSamples } from "./support/buffer-file.ts";

@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker.ts";
-import { type RunningCoordinator, startCoordinator } from "../coordinator/coordinator.ts";
-import { resolveLimits } from "../coordinator/limits.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
+import { resolveLimits } from "../coordinator/broker/limits.ts";
+import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { createPacketFuzzer } from "./fuzz/packets.ts";
 import { createPayloadFuzzer, type FuzzKind } from "./fuzz/payloads.ts";
 import {

@@ -25,19 +25,19 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../agent/agent.ts";
 import { createFakeSource } from "../agent/fake-source.ts";
-import { DROPPED_TOPIC, topicMatches } from "../coordinator/auth/index.ts";
-import { type RunningCoordinator, startCoordinator } from "../coordinator/coordinator.ts";
-import { type SecuredBroker, startSecuredBroker } from "../coordinator/embedded.ts";
-import { telemetry } from "../coordinator/fixtures.ts";
-import { publishRefusal, resolveLimits } from "../coordinator/limits.ts";
-import { renderReport } from "../coordinator/render.ts";
-import { salvageEnvelope } from "../coordinator/scheduling/envelope.ts";
+import { DROPPED_TOPIC, topicMatches } from "../coordinator/broker/auth/index.ts";
+import { type SecuredBroker, startSecuredBroker } from "../coordinator/broker/embedded.ts";
+import { publishRefusal, resolveLimits } from "../coordinator/broker/limits.ts";
+import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
+import { salvageEnvelope } from "../coordinator/placement/envelope.ts";
+import { renderReport } from "../coordinator/report/render.ts";
 import { decode, encode, topicsFor } from "../proto/index.ts";
 import { createPacketFuzzer } from "./fuzz/packets.ts";
 import { createPayloadFuzzer, type FuzzKind, type FuzzMessage } from "./fuzz/payloads.ts";
 import { knownBugFilter } from "./fuzz/regressions.ts";
 import { createRng, fuzzSeed } from "./fuzz/rng.ts";
 import { connectPublisher, type RawOutcome, runRawSession } from "./fuzz/sockets.ts";
+import { telemetry } from "./support/fleet-messages.ts";
 
 const DEFAULT_SEED = 0x6b337366; // "k3sf"
 const SEED = fuzzSeed(process.env, DEFAULT_SEED);

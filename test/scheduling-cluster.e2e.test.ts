@@ -9,8 +9,8 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { birth, status, telemetry } from "../coordinator/fixtures.ts";
-import { liveByNodeName } from "../coordinator/live.ts";
+import { liveByNodeName } from "../coordinator/fleet/live.ts";
+import { clusterNodeInputs } from "../coordinator/placement/index.ts";
 import {
   buildSnapshot,
   DEFAULT_SCHEDULER_CONFIG,
@@ -18,11 +18,11 @@ import {
   type Pod,
   schedule,
 } from "../coordinator/scheduler/index.ts";
-import { clusterNodeInputs } from "../coordinator/scheduling/index.ts";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
 import { until } from "./support/cli.ts";
+import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { testServiceOptions } from "./support/service.ts";
 
 const logger = pino({ level: "silent" });

@@ -9,12 +9,12 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectRequester, scheduleRequest } from "../coordinator/scheduling/fixtures.ts";
-import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../coordinator/scheduling/index.ts";
+import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../coordinator/placement/index.ts";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
 import { until } from "./support/cli.ts";
+import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
 
 const logger = pino({ level: "silent" });

@@ -7,11 +7,11 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { birth, status, telemetry } from "../coordinator/fixtures.ts";
-import { connectRequester, type Requester, scheduleRequest } from "../coordinator/scheduling/fixtures.ts";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../proto/index.ts";
 import { runCliToEnd, until } from "./support/cli.ts";
+import { birth, status, telemetry } from "./support/fleet-messages.ts";
+import { connectRequester, type Requester, scheduleRequest } from "./support/placement.ts";
 import { freePort } from "./support/ports.ts";
 import { testServiceOptions } from "./support/service.ts";
 

@@ -4,8 +4,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedBroker } from "../coordinator/broker.ts";
-import { startCoordinator } from "../coordinator/coordinator.ts";
+import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
+import { startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { NodeHealth } from "../proto/index.ts";
 import { runCli, until } from "./support/cli.ts";
 

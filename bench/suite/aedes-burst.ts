@@ -4,7 +4,7 @@
 // (100) mqemitter queues the excess, and when a queued message has no subscriber (aedes' own
 // `$SYS/.../new/clients` and `disconnect/clients`) fastparallel calls `released` synchronously, so draining
 // the queue recurses once per message: "RangeError: Maximum call stack size exceeded" in mqemitter `_do`
-// (upstream: mcollina/mqemitter pull request #204, open). Runs `startEmbeddedBroker` from coordinator/broker.ts.
+// (upstream: mcollina/mqemitter pull request #204, open). Runs `startEmbeddedBroker` from coordinator/broker/broker.ts.
 //   node bench/suite/aedes-burst.ts [--clients 3000] [--concurrency N]   (N is passed to Aedes.createBroker)
 // Prints one JSON line: whether the process survived and how many messages the subscriber got.
 import { spawn } from "node:child_process";
@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { Aedes, type AedesOptions } from "aedes";
 import mqtt from "mqtt";
 import pino from "pino";
-import { startEmbeddedBroker } from "../../coordinator/broker.ts";
+import { startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
 
 const { values } = parseArgs({
   options: {

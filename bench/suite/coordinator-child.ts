@@ -15,16 +15,16 @@ import { Session } from "node:inspector/promises";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { Aedes, type AedesOptions } from "aedes";
 import pino from "pino";
-import { type NodeState, nodeHealth } from "../../coordinator/fleet.ts";
-import { liveByNodeName } from "../../coordinator/live.ts";
-import { makePod } from "../../coordinator/scheduler/fixtures.ts";
+import { liveByNodeName } from "../../coordinator/fleet/live.ts";
+import { type NodeState, nodeHealth } from "../../coordinator/fleet/state.ts";
+import { agentNodeInputs } from "../../coordinator/placement/inputs.ts";
+import { DEFAULT_SCHEDULING_SETTINGS } from "../../coordinator/placement/settings.ts";
+import { createSnapshotCache } from "../../coordinator/placement/snapshot-cache.ts";
 import { buildSnapshot, createScheduler, type Pod, schedule } from "../../coordinator/scheduler/index.ts";
-import { agentNodeInputs } from "../../coordinator/scheduling/inputs.ts";
-import { DEFAULT_SCHEDULING_SETTINGS } from "../../coordinator/scheduling/settings.ts";
-import { createSnapshotCache } from "../../coordinator/scheduling/snapshot-cache.ts";
 import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { decode, encode, NodeHealth, type NodeTelemetry } from "../../proto/index.ts";
 import { createRng } from "../../simulator/rng.ts";
+import { makePod } from "../../test/support/scheduler.ts";
 import { figuresOf, MsHistogram, serveCommands } from "./harness.ts";
 import type {
   CoordinatorStart,
@@ -40,7 +40,7 @@ import type {
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 // Experiments only (never in the default suite): BENCH_AEDES_OPTIONS='{"concurrency":0}' merges options
-// into the embedded broker's Aedes.createBroker call, to try a fix that would belong in coordinator/broker.ts.
+// into the embedded broker's Aedes.createBroker call, to try a fix that would belong in coordinator/broker/broker.ts.
 const aedesOverrides = process.env.BENCH_AEDES_OPTIONS;
 if (aedesOverrides) {
   const extra = JSON.parse(aedesOverrides) as AedesOptions;

@@ -7,7 +7,7 @@
 // and after the hour.
 import pino from "pino";
 import { AGENT_VERSION } from "../../agent/version.ts";
-import { createIngest } from "../../coordinator/ingest.ts";
+import { createIngest } from "../../coordinator/fleet/ingest.ts";
 import { createMessage, encode, PeerState, timestamp, topicsFor } from "../../proto/index.ts";
 import { birthInit, machineProfile } from "../../simulator/machine.ts";
 import { DEFAULT_MODEL_OPTIONS, initialState, step, telemetryInit } from "../../simulator/model.ts";

@@ -118,7 +118,7 @@ export interface StackOptions {
 export async function startCoordinatorStack(config: Config, logger: Logger, options: StackOptions) {
   const [{ startCoordinatorService }, { renderReport }] = await Promise.all([
     import("../../coordinator/service.ts"),
-    import("../../coordinator/render.ts"),
+    import("../../coordinator/report/render.ts"),
   ]);
   const output = options.output ?? config.coordinator.output;
   const onReport = (report: FleetReport) => {

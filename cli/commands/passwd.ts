@@ -22,7 +22,7 @@ export function registerPasswd(program: Command): void {
     .option("--cert", "no password: the user logs in with a TLS client certificate whose CN is the username")
     .option("--delete", "remove the user")
     .action(async (username: string, opts) => {
-      const { addUser, removeUser } = await import("../../coordinator/auth/index.ts");
+      const { addUser, removeUser } = await import("../../coordinator/broker/auth/index.ts");
       if (opts.delete) {
         const removed = await removeUser(opts.file, username);
         process.stdout.write(removed ? `removed ${username}\n` : `no user ${username} in ${opts.file}\n`);

@@ -21,7 +21,7 @@ export function registerReport(program: Command): void {
     const [{ Link }, proto, { renderReport }] = await Promise.all([
       import("../../mqtt/link.ts"),
       import("../../proto/index.ts"),
-      import("../../coordinator/render.ts"),
+      import("../../coordinator/report/render.ts"),
     ]);
     const timeoutMs = parseDuration(opts.timeout) ?? 5000;
     const topics = proto.topicsFor(config.topicRoot);

@@ -59,7 +59,7 @@ export function registerSchedule(program: Command): void {
     const [{ Link }, proto, { renderDecision }] = await Promise.all([
       import("../../mqtt/link.ts"),
       import("../../proto/index.ts"),
-      import("../../coordinator/scheduling/render.ts"),
+      import("../../coordinator/report/scheduling-render.ts"),
     ]);
     const timeoutMs = parseDuration(opts.timeout);
     if (timeoutMs === undefined) {

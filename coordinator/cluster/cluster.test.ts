@@ -9,10 +9,10 @@ import {
   makePod,
   startFakeApiServer,
 } from "../../test/fake-apiserver/index.ts";
+import { renderClusterSection } from "../report/cluster-render.ts";
+import type { AgentLive } from "../report/cluster-section.ts";
 import type { ClusterView } from "./cluster.ts";
 import { startClusterView } from "./cluster.ts";
-import { renderClusterSection } from "./cluster-render.ts";
-import type { AgentLive } from "./cluster-report.ts";
 import type { ClusterEmitter } from "./events.ts";
 
 const GI = 1024n ** 3n;

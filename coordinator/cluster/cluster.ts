@@ -3,9 +3,9 @@
 import { EventEmitter } from "node:events";
 import { type KubeConfig, Metrics, type V1Node, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { BackoffOptions } from "../../mqtt/backoff.ts";
+import type { BackoffOptions } from "../../common/backoff.ts";
 import type { ClusterSummary } from "../../proto/index.ts";
-import { buildClusterSummary, type LiveByNode } from "./cluster-report.ts";
+import { buildClusterSummary, type LiveByNode } from "../report/cluster-section.ts";
 import { type ClusterEmitter, safeEmit } from "./events.ts";
 import { startInformers } from "./informers.ts";
 import { createMetricsPoller, EMPTY_METRICS, type MetricsSnapshot, type MetricsSource } from "./metrics.ts";

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeApiServer, startFakeApiServer } from "../../test/fake-apiserver/index.ts";
+import { captureLogger } from "../../test/support/cluster.ts";
 import { freePort } from "../../test/support/ports.ts";
 import { connectCluster } from "./connect.ts";
-import { captureLogger } from "./fixtures.ts";
 import { SERVICE_ACCOUNT_TOKEN } from "./kubeconfig.ts";
 
 let api: FakeApiServer;

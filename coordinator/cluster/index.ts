@@ -1,13 +1,13 @@
 // Public surface of the coordinator's Kubernetes edge (cluster view) and its pure report builders.
 
-export { type ClusterView, type ClusterViewOptions, startClusterView } from "./cluster.ts";
-export { formatBytes, renderClusterSection } from "./cluster-render.ts";
+export { formatBytes, renderClusterSection } from "../report/cluster-render.ts";
 export {
   type AgentLive,
   buildClusterSummary,
   type ClusterReportInput,
   type LiveByNode,
-} from "./cluster-report.ts";
+} from "../report/cluster-section.ts";
+export { type ClusterView, type ClusterViewOptions, startClusterView } from "./cluster.ts";
 export {
   buildClusterState,
   type ClusterState,

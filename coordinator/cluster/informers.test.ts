@@ -5,15 +5,15 @@ import { EventEmitter } from "node:events";
 import type { V1Node } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createBackoff } from "../../mqtt/backoff.ts";
+import { createBackoff } from "../../common/backoff.ts";
 import {
   type FakeApiServer,
   makeNode,
   makePod,
   startFakeApiServer,
 } from "../../test/fake-apiserver/index.ts";
+import { captureLogger, manualTimers, WARN } from "../../test/support/cluster.ts";
 import type { ClusterEmitter } from "./events.ts";
-import { captureLogger, manualTimers, WARN } from "./fixtures.ts";
 import {
   type CachedInformer,
   type ClusterInformers,

@@ -17,7 +17,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type Backoff, type BackoffOptions, createBackoff } from "../../mqtt/backoff.ts";
+import { type Backoff, type BackoffOptions, createBackoff } from "../../common/backoff.ts";
 import { ClusterError, describeError } from "./errors.ts";
 import { type ChangeType, type ClusterEmitter, type ResourceKind, safeEmit } from "./events.ts";
 import { REAL_TIMERS, type Timers } from "./timers.ts";

@@ -6,7 +6,7 @@ import {
   makePod,
   startFakeApiServer,
 } from "../../test/fake-apiserver/index.ts";
-import { captureLogger, manualTimers } from "./fixtures.ts";
+import { captureLogger, manualTimers } from "../../test/support/cluster.ts";
 import { createMetricsPoller, type MetricsSource, nodeUsage, podUsage } from "./metrics.ts";
 
 const MI = 1024n ** 2n;

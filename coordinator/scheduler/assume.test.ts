@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { capacity, makeNode, makePod } from "../../test/support/scheduler.ts";
 import { createAssumeCache } from "./assume.ts";
 import { DEFAULT_SCHEDULER_CONFIG, resolveSchedulerConfig } from "./config.ts";
 import { schedule } from "./engine.ts";
-import { capacity, makeNode, makePod } from "./fixtures.ts";
 import { createScheduler } from "./scheduler.ts";
 import { buildSnapshot, type NodeInput } from "./snapshot.ts";
 

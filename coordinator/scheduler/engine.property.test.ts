@@ -2,9 +2,9 @@
 // the same plugins node by node without the engine's buffers, fast paths and tie-breaking.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { makeNode, makePod } from "../../test/support/scheduler.ts";
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from "./config.ts";
 import { DEFAULT_PLUGINS, type Decision, schedule } from "./engine.ts";
-import { makeNode, makePod } from "./fixtures.ts";
 import type { Pod, Taint, Toleration } from "./k8s-types.ts";
 import { compilePod } from "./pod.ts";
 import { buildSnapshot, type NodeInput, type Snapshot } from "./snapshot.ts";

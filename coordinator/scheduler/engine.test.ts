@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { capacity, makeNode, makePod } from "../../test/support/scheduler.ts";
 import { DEFAULT_SCHEDULER_CONFIG, resolveSchedulerConfig } from "./config.ts";
 import { DEFAULT_PLUGINS, schedule } from "./engine.ts";
-import { capacity, makeNode, makePod } from "./fixtures.ts";
 import { filterPlugin } from "./plugins.ts";
 import { buildSnapshot, type LiveTelemetry, type NodeInput } from "./snapshot.ts";
 

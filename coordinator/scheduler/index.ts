@@ -34,6 +34,7 @@ export {
   type Reject,
   type ScorePlugin,
 } from "./plugins.ts";
+export { type PodResources, podResources } from "./pod-requests.ts";
 export {
   compareQuantities,
   formatQuantity,
@@ -45,7 +46,6 @@ export {
   toMilli,
   toUnits,
 } from "./quantity.ts";
-export { type PodResources, podResources } from "./requests.ts";
 export { createScheduler, type Scheduler } from "./scheduler.ts";
 export {
   buildSnapshot,

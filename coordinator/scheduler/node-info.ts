@@ -3,7 +3,7 @@
 import { syncNode } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
 import type { Pod } from "./k8s-types.ts";
-import { type PodResources, podResources } from "./requests.ts";
+import { type PodResources, podResources } from "./pod-requests.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
 import { updateSpreadIndex } from "./spread-index.ts";
 

@@ -4,7 +4,7 @@ import type { SchedulerConfig } from "./config.ts";
 import type { Pod, Toleration } from "./k8s-types.ts";
 import { TAINT_UNSCHEDULABLE } from "./k8s-types.ts";
 import { podKey } from "./node-info.ts";
-import { type PodResources, podResources } from "./requests.ts";
+import { type PodResources, podResources } from "./pod-requests.ts";
 import { predictCpuMilli } from "./scores/live-load.ts";
 import { type CompiledTerm, compileTerm, isEmptyTerm } from "./selectors.ts";
 import { tolerationsTolerate } from "./taints.ts";

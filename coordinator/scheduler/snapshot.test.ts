@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacity, makeNode, makePod } from "./fixtures.ts";
+import { capacity, makeNode, makePod } from "../../test/support/scheduler.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
 describe("buildSnapshot (NodeInfo aggregation)", () => {

@@ -11,7 +11,7 @@ import { SnapshotError } from "./errors.ts";
 import type { Node, Pod, Taint } from "./k8s-types.ts";
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from "./k8s-types.ts";
 import { addPodToNode, createPodInfo, type PodInfo } from "./node-info.ts";
-import { isScalarResourceName, parseResourceList, toSchedulerUnits } from "./requests.ts";
+import { isScalarResourceName, parseResourceList, toSchedulerUnits } from "./pod-requests.ts";
 import { bindTerm, type ColumnTerm, type CompiledTerm } from "./selectors.ts";
 import type { SpreadSelector } from "./spread-index.ts";
 import { untoleratedTaintReason } from "./taints.ts";

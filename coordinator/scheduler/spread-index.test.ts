@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { makeNode, makePod } from "../../test/support/scheduler.ts";
 import { createAssumeCache } from "./assume.ts";
 import { DEFAULT_SCHEDULER_CONFIG } from "./config.ts";
-import { makeNode, makePod } from "./fixtures.ts";
 import { buildSnapshot, type NodeInput, type Snapshot } from "./snapshot.ts";
 import { podMatches, spreadCounts } from "./spread-index.ts";
 

@@ -45,6 +45,7 @@ COPY bin ./bin
 COPY cli ./cli
 COPY config ./config
 COPY proto ./proto
+COPY common ./common
 COPY mqtt ./mqtt
 COPY agent ./agent
 USER 10001:10001

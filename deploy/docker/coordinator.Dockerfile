@@ -31,6 +31,7 @@ COPY bin ./bin
 COPY cli ./cli
 COPY config ./config
 COPY proto ./proto
+COPY common ./common
 COPY mqtt ./mqtt
 COPY agent ./agent
 COPY coordinator ./coordinator

@@ -3,8 +3,9 @@
 // field-level ones written by hand in wire format (huge and overlong varints, wrong wire types, lying
 // lengths, groups, invalid UTF-8, field 0), well-typed messages with extreme values (NaN, 2^64−1,
 // timestamps out of range, enum values nobody defined), oversized payloads and a few mutated topics.
-import { birth, status, telemetry } from "../../coordinator/fixtures.ts";
+
 import { createMessage, encode, topicsFor } from "../../proto/index.ts";
+import { birth, status, telemetry } from "../support/fleet-messages.ts";
 import type { Rng } from "./rng.ts";
 import { concat, WIRE, Wire } from "./wire.ts";
 

@@ -3,7 +3,7 @@
 // coordinator's ingest and a report; `open` cases are bugs outside the fuzz owner's files, asserted as known
 // failures until fixed (then flip them to `fixed`), and kept out of the big fuzz run by `knownBugFilter` so
 // it can look for new ones.
-import { telemetryProblem } from "../../coordinator/fleet.ts";
+import { telemetryProblem } from "../../coordinator/fleet/state.ts";
 import { decode, parseTopic } from "../../proto/index.ts";
 import type { FuzzMessage } from "./payloads.ts";
 
@@ -34,8 +34,8 @@ export const REGRESSIONS: readonly RegressionCase[] = [
     payloadHex: "080110014a1b12100a0161100118ffffffffffffffffff0112070a016210011801",
     status: "fixed",
     note:
-      "coordinator/report.ts networkRates sums uint64 rates without a cap, so encode('report') throws " +
-      "'invalid uint64'; coordinator/coordinator.ts tick calls link.publish (which encodes synchronously) " +
+      "coordinator/report/build.ts networkRates sums uint64 rates without a cap, so encode('report') throws " +
+      "'invalid uint64'; coordinator/fleet/fleet-service.ts tick calls link.publish (which encodes synchronously) " +
       "outside any try, so the throw escapes the setInterval callback: an uncaught exception that ends the " +
       "coordinator process at the next report interval. Fix: clamp the sums to 2^64−1 in networkRates, and " +
       "catch a report that cannot be encoded in tick (count it as a report publish failure).",

@@ -4,12 +4,12 @@
 // printed as JSON, as the coordinator and `k3s-fleet report` do. Used by the regression tests and to
 // shrink a failing network run to one message.
 import pino from "pino";
-import { topicMatches } from "../../coordinator/auth/index.ts";
-import { createIngest, type Ingest } from "../../coordinator/ingest.ts";
-import { type LimitSettings, publishRefusal } from "../../coordinator/limits.ts";
-import { renderReport } from "../../coordinator/render.ts";
-import { buildReport } from "../../coordinator/report.ts";
-import { salvageEnvelope } from "../../coordinator/scheduling/envelope.ts";
+import { topicMatches } from "../../coordinator/broker/auth/index.ts";
+import { type LimitSettings, publishRefusal } from "../../coordinator/broker/limits.ts";
+import { createIngest, type Ingest } from "../../coordinator/fleet/ingest.ts";
+import { salvageEnvelope } from "../../coordinator/placement/envelope.ts";
+import { buildReport } from "../../coordinator/report/build.ts";
+import { renderReport } from "../../coordinator/report/render.ts";
 import { decode, encode, toJson, topicsFor } from "../../proto/index.ts";
 
 export interface ReplayTarget {

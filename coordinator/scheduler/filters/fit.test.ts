@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeNode, makePod, runFilter } from "../fixtures.ts";
+import { makeNode, makePod, runFilter } from "../../../test/support/scheduler.ts";
 import type { Pod } from "../k8s-types.ts";
 import { nodeResourcesFit } from "./fit.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { makeNode, makePod, runFilter } from "../../../test/support/scheduler.ts";
 import { DEFAULT_SCHEDULER_CONFIG, resolveSchedulerConfig } from "../config.ts";
-import { makeNode, makePod, runFilter } from "../fixtures.ts";
 import type { LiveTelemetry } from "../snapshot.ts";
 import { buildSnapshot } from "../snapshot.ts";
 import { agentTelemetry, livePressure } from "./live.ts";

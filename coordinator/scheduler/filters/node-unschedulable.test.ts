@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeNode, makePod, runFilter } from "../fixtures.ts";
+import { makeNode, makePod, runFilter } from "../../../test/support/scheduler.ts";
 import { nodeName } from "./node-name.ts";
 import { nodeUnschedulable } from "./node-unschedulable.ts";
 

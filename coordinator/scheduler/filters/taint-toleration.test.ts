@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeNode, makePod, runFilter } from "../fixtures.ts";
+import { makeNode, makePod, runFilter } from "../../../test/support/scheduler.ts";
 import type { Taint, Toleration } from "../k8s-types.ts";
 import { toleratesTaint } from "../taints.ts";
 import { taintToleration } from "./taint-toleration.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { makeNode, makePod, runScore } from "../../../test/support/scheduler.ts";
 import { DEFAULT_SCHEDULER_CONFIG, resolveSchedulerConfig } from "../config.ts";
-import { makeNode, makePod, runScore } from "../fixtures.ts";
 import type { LiveTelemetry } from "../snapshot.ts";
 import { liveLoadPlugin, predictCpuMilli, targetLoadScore } from "./live-load.ts";
 

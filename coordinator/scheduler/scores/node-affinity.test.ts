@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makePod, runScore } from "../fixtures.ts";
+import { makePod, runScore } from "../../../test/support/scheduler.ts";
 import type { Affinity } from "../k8s-types.ts";
 import type { NodeInput } from "../snapshot.ts";
 import { nodeAffinityScore } from "./node-affinity.ts";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { capacity, makeNode, makePod, runScore } from "../../../test/support/scheduler.ts";
 import { resolveSchedulerConfig } from "../config.ts";
-import { capacity, makeNode, makePod, runScore } from "../fixtures.ts";
 import type { Pod } from "../k8s-types.ts";
 import type { NodeInput } from "../snapshot.ts";
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { makeNode, makePod, runScore } from "../../../test/support/scheduler.ts";
 import { resolveSchedulerConfig } from "../config.ts";
-import { makeNode, makePod, runScore } from "../fixtures.ts";
 import type { NodeInput } from "../snapshot.ts";
 import { spreadRawScore, spreadScore } from "./spread.ts";
 

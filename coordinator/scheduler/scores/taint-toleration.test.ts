@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeNode, makePod, runScore } from "../fixtures.ts";
+import { makeNode, makePod, runScore } from "../../../test/support/scheduler.ts";
 import type { Taint, Toleration } from "../k8s-types.ts";
 import { taintTolerationScore } from "./taint-toleration.ts";
 

@@ -1,0 +1,328 @@
+// The coordinator's telemetry side: one MQTT link with a retained ONLINE status and an OFFLINE Will,
+// every node topic fed to ingest, and a fleet report built, published (retained) and handed to
+// `onReport` every report interval. Births and statuses are retained, so a restart rebuilds the fleet.
+// The report is built and encoded in slices that yield to the event loop: at 10,000 nodes it is ~2 MB and
+// ~200 ms of work, which done in one piece would hold every message arriving meanwhile.
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import type { Logger } from "pino";
+import { contractPublish, encodedPublish, Link, type TlsOptions } from "../../mqtt/link.ts";
+import {
+  createMessage,
+  DEFAULT_TOPIC_ROOT,
+  type FleetReport,
+  PeerState,
+  timestamp,
+  topicsFor,
+} from "../../proto/index.ts";
+import { buildReport, buildReportInSlices, type IngestTotals, type ReportContext } from "../report/build.ts";
+import { encodeReportInSlices } from "../report/encode.ts";
+import { runSliced } from "../report/run-sliced.ts";
+import { createIngest } from "./ingest.ts";
+import type { NodeFeed, NodeMessageHandler } from "./node-feed.ts";
+import type { FleetState } from "./state.ts";
+
+export interface Timers {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface CoordinatorOptions {
+  brokerUrl: string;
+  topicRoot: string;
+  clientId: string;
+  reportIntervalMs: number;
+  /** A node is STALE after this many of its sampling intervals without telemetry... */
+  staleAfterIntervals: number;
+  /** ...and OFFLINE after this many if its Will never comes, or sooner after 1.5 × the keepalive its birth
+   *  names (see keepaliveDeadlineMs); 0: only the Will. */
+  offlineAfterIntervals: number;
+  /** Sampling interval assumed for a node whose birth has not been seen. */
+  defaultIntervalMs: number;
+  /** Larger node payloads are rejected as `oversized` without decoding. */
+  maxPayloadBytes: number;
+  /** Node id or hostname of the agent on this machine: the report's "Local System". */
+  localNodeId?: string;
+  keepaliveSeconds: number;
+  mqtt?: { username?: string; password?: string; tls?: TlsOptions };
+  /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts bind `part`. */
+  logger: Logger;
+  now?: () => number;
+  timers?: Timers;
+  onReport?: (report: FleetReport) => void;
+  /** "cluster" when a Kubernetes cluster view is attached, else "standalone". */
+  mode?: "cluster" | "standalone";
+  /** Adds sections owned by other parts (cluster, scheduling) to each report before it is published. */
+  decorateReport?: (report: FleetReport, now: number) => void;
+  /** Reported in CoordinatorStatus; defaults to the package version. */
+  version?: string;
+  /** Nodes per slice when the report is built and encoded (tests make it small to see the slicing). */
+  reportSliceNodes?: number;
+  /** Node messages from here instead of the coordinator's MQTT subscription (the embedded broker's feed). */
+  nodeFeed?: NodeFeed;
+}
+
+/** Everything but the logger has a default; `startCoordinator` fills in what the caller leaves out. */
+export const DEFAULT_COORDINATOR_OPTIONS = {
+  brokerUrl: "mqtt://127.0.0.1:1883",
+  topicRoot: DEFAULT_TOPIC_ROOT,
+  clientId: "k3s-fleet-coordinator",
+  reportIntervalMs: 30_000,
+  staleAfterIntervals: 3,
+  offlineAfterIntervals: 12,
+  defaultIntervalMs: 5_000,
+  maxPayloadBytes: 64 * 1024,
+  keepaliveSeconds: 10,
+} as const satisfies Partial<CoordinatorOptions>;
+
+export type CoordinatorInput = Partial<CoordinatorOptions> & Pick<CoordinatorOptions, "logger">;
+
+export interface CoordinatorCounters extends IngestTotals {
+  reportsPublished: number;
+  reportPublishFailures: number;
+  /** Report intervals skipped because the previous report was still being built. */
+  reportsSkipped: number;
+  /** Wall time of the last report's build and encode (slices and the turns between them); 0 before one. */
+  lastReportMs: number;
+}
+
+export interface RunningCoordinator {
+  readonly fleet: FleetState;
+  /** The coordinator's MQTT connection, for services that answer on it (schedule requests). */
+  readonly link: Link;
+  readonly now: () => number;
+  /** The report of the last interval, undefined before the first one. */
+  latestReport(): FleetReport | undefined;
+  /** Calls `handler` with every node-topic message after ingest has applied it (instrumentation). */
+  onNodeMessage(handler: NodeMessageHandler): void;
+  /** Builds a report from the current state in one piece (not published). */
+  buildReportNow(): FleetReport;
+  /** What every report interval does, now: build and encode in slices, publish, hand to onReport. */
+  publishReportNow(): Promise<void>;
+  counters(): CoordinatorCounters;
+  /** Publishes the retained OFFLINE status and disconnects; idempotent. */
+  stop(): Promise<void>;
+}
+
+export class CoordinatorError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CoordinatorError";
+    this.code = code;
+  }
+}
+
+export async function startCoordinator(input: CoordinatorInput): Promise<RunningCoordinator> {
+  const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };
+  const { logger, topicRoot, clientId } = options;
+  const now = options.now ?? Date.now;
+  const timers: Timers = options.timers ?? {
+    setInterval: (callback, ms) => setInterval(callback, ms),
+    clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+  };
+  const version = options.version ?? packageVersion();
+  const mode = options.mode ?? "standalone";
+  const topics = topicsFor(topicRoot);
+  const instanceId = `${clientId}-${randomBytes(4).toString("hex")}`;
+
+  const ingest = createIngest({
+    root: topicRoot,
+    maxPayloadBytes: options.maxPayloadBytes,
+    logger: logger.child({ part: "ingest" }),
+    now,
+    fleet: {
+      defaultIntervalMs: options.defaultIntervalMs,
+      staleAfterIntervals: options.staleAfterIntervals,
+      offlineAfterIntervals: options.offlineAfterIntervals,
+    },
+  });
+
+  const status = (state: PeerState) =>
+    contractPublish(
+      "coordinatorStatus",
+      topics.coordinatorStatus,
+      createMessage("coordinatorStatus", { state, instanceId, version, mode, time: timestamp(now()) }),
+    );
+
+  const link = new Link({
+    url: options.brokerUrl,
+    clientId,
+    logger: logger.child({ part: "link" }),
+    keepaliveSeconds: options.keepaliveSeconds,
+    username: options.mqtt?.username,
+    password: options.mqtt?.password,
+    tls: options.mqtt?.tls,
+    will: () => status(PeerState.OFFLINE),
+  });
+  const taps: NodeMessageHandler[] = [];
+  const deliver: NodeMessageHandler = (topic, payload) => {
+    ingest.handle(topic, payload);
+    for (const tap of taps) {
+      try {
+        tap(topic, payload);
+      } catch (error) {
+        logger.error({ err: error, topic }, "node message tap failed");
+      }
+    }
+  };
+  const feed = options.nodeFeed;
+  if (feed === undefined) link.onMessage(deliver);
+
+  // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
+  let announced: Promise<void> = Promise.resolve();
+  link.on("connect", () => {
+    announced = (async () => {
+      await link.publishRaw(status(PeerState.ONLINE));
+      if (feed === undefined) await link.subscribe([topics.filters.allNodes]);
+    })();
+    announced.catch((error: unknown) => logger.error({ err: error }, "cannot announce or subscribe"));
+  });
+
+  let latest: FleetReport | undefined;
+  let publishing = false;
+  let reportsPublished = 0;
+  let reportPublishFailures = 0;
+  let reportsSkipped = 0;
+  let lastReportMs = 0;
+  let building: Promise<void> | undefined;
+  let stopped = false;
+
+  const reportContext = (at: number): ReportContext => ({
+    now: at,
+    coordinatorId: clientId,
+    mode,
+    localNodeId: options.localNodeId,
+    ingest: ingest.counters(),
+  });
+
+  const decorate = (report: FleetReport, at: number) => {
+    try {
+      options.decorateReport?.(report, at);
+    } catch (error) {
+      logger.error({ err: error }, "cannot add report sections");
+    }
+    return report;
+  };
+
+  const buildReportNow = () => {
+    const at = now();
+    return decorate(buildReport(ingest.fleet, ingest.history, reportContext(at)), at);
+  };
+
+  const buildAndPublish = async () => {
+    const started = performance.now();
+    const at = now();
+    const slice = options.reportSliceNodes;
+    const report = await runSliced(
+      buildReportInSlices(ingest.fleet, ingest.history, reportContext(at), slice),
+    );
+    decorate(report, at);
+    const payload = await runSliced(encodeReportInSlices(report, slice));
+    lastReportMs = performance.now() - started;
+    if (!stopped) publishReport(report, payload);
+  };
+
+  const tick = (): Promise<void> => {
+    // The previous report still being built when the next is due (a huge fleet on a busy machine): skip
+    // this one rather than pile up work.
+    if (building !== undefined) {
+      reportsSkipped++;
+      return building;
+    }
+    building = buildAndPublish()
+      .catch((error: unknown) => {
+        // A failed report costs that report, never the process.
+        reportPublishFailures++;
+        logger.error({ err: error }, "cannot build or publish fleet report");
+      })
+      .finally(() => {
+        building = undefined;
+      });
+    return building;
+  };
+
+  const publishReport = (report: FleetReport, payload: Uint8Array) => {
+    latest = report;
+    // Publish only while connected, one at a time: a queued stale report is worse than none.
+    if (link.connected && !publishing) {
+      publishing = true;
+      link
+        .publishRaw(encodedPublish("report", topics.report, payload))
+        .then(
+          () => reportsPublished++,
+          (error: unknown) => {
+            reportPublishFailures++;
+            logger.warn({ err: error }, "cannot publish fleet report");
+          },
+        )
+        .finally(() => {
+          publishing = false;
+        });
+    }
+    try {
+      options.onReport?.(report);
+    } catch (error) {
+      logger.error({ err: error }, "onReport failed");
+    }
+  };
+
+  try {
+    // The feed first: agents wait for our ONLINE status before they send telemetry.
+    await feed?.start(topics.filters.allNodes, deliver);
+    await link.start();
+    await announced;
+  } catch (error) {
+    await link.close();
+    await feed?.stop();
+    throw new CoordinatorError(
+      "K3SF_ERR_COORDINATOR_START",
+      `coordinator cannot start on ${options.brokerUrl}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const timer = timers.setInterval(tick, options.reportIntervalMs);
+  logger.info({ url: options.brokerUrl, topicRoot, instanceId }, "coordinator started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    fleet: ingest.fleet,
+    link,
+    now,
+    latestReport: () => latest,
+    onNodeMessage: (handler) => taps.push(handler),
+    buildReportNow,
+    counters: () => ({
+      ...ingest.counters(),
+      reportsPublished,
+      reportPublishFailures,
+      reportsSkipped,
+      lastReportMs,
+    }),
+    publishReportNow: tick,
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        timers.clearInterval(timer);
+        await link.close(status(PeerState.OFFLINE));
+        await feed?.stop();
+        logger.info({ instanceId }, "coordinator stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+function withoutUndefined<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+  } catch {
+    return "";
+  }
+}

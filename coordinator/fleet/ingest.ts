@@ -1,0 +1,168 @@
+// Ingest: one received MQTT message → topic parsed, payload decoded, contract checked, fleet state and
+// history updated. Never throws; every rejection is counted by reason and logged at most once per
+// node (or topic) per interval. No sockets here: the coordinator feeds `handle` from its MQTT link.
+import type { Logger } from "pino";
+import { decode, parseTopic } from "../../proto/index.ts";
+import type { IngestTotals } from "../report/build.ts";
+import { FleetHistory, type HistoryOptions } from "./history.ts";
+import {
+  applyBirth,
+  applyStatus,
+  applyTelemetry,
+  birthProblem,
+  cpuPercent,
+  createFleet,
+  type FleetOptions,
+  type FleetState,
+  intervalOf,
+  memoryPercent,
+  nodeFor,
+  statusProblem,
+  telemetryProblem,
+} from "./state.ts";
+
+export type RejectReason =
+  | "bad_topic"
+  | "bad_node_id"
+  | "decode_error"
+  | "oversized"
+  | "invalid"
+  | "node_limit"
+  /** A bug in ingest itself (an exception); the message is dropped. */
+  | "internal";
+
+export interface IngestOptions {
+  root: string;
+  /** Payloads above this are rejected as `oversized` before decoding. */
+  maxPayloadBytes: number;
+  logger: Logger;
+  now: () => number;
+  fleet?: Partial<FleetOptions>;
+  history?: Partial<HistoryOptions>;
+  /** Messages for new node ids are rejected (`node_limit`) once this many nodes are known. */
+  maxNodes?: number;
+  /** A rejection is logged at most once per node (or topic) per this interval. */
+  rejectLogIntervalMs?: number;
+}
+
+export interface Ingest {
+  readonly fleet: FleetState;
+  readonly history: FleetHistory;
+  /** Applies one message; never throws. */
+  handle(topic: string, payload: Uint8Array): void;
+  counters(): IngestTotals;
+}
+
+const DEFAULT_MAX_NODES = 50_000;
+const DEFAULT_REJECT_LOG_INTERVAL_MS = 60_000;
+/** Bound the rate limiter under a flood of distinct bad topics: its memory, and log lines per interval. */
+const MAX_LOG_KEYS = 10_000;
+const MAX_REJECT_LOGS_PER_INTERVAL = 100;
+
+export function createIngest(options: IngestOptions): Ingest {
+  const { root, maxPayloadBytes, now } = options;
+  const log = options.logger;
+  const fleet = createFleet(options.fleet);
+  const history = new FleetHistory(options.history);
+  const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
+  const rejectLogIntervalMs = options.rejectLogIntervalMs ?? DEFAULT_REJECT_LOG_INTERVAL_MS;
+  const counts = { received: 0, decoded: 0 };
+  const rejected = new Map<RejectReason, number>();
+  // key → { when it was last logged, rejections since then that were not logged }
+  const lastLogged = new Map<string, { at: number; suppressed: number }>();
+  let budgetFrom = Number.NEGATIVE_INFINITY;
+  let budgetUsed = 0;
+
+  function reject(reason: RejectReason, key: string, topic: string, detail: string): undefined {
+    rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
+    const at = now();
+    const entry = lastLogged.get(key);
+    if (entry !== undefined && at - entry.at < rejectLogIntervalMs) {
+      entry.suppressed++;
+      return undefined;
+    }
+    if (entry === undefined && lastLogged.size >= MAX_LOG_KEYS) lastLogged.clear();
+    if (at - budgetFrom >= rejectLogIntervalMs) {
+      budgetFrom = at;
+      budgetUsed = 0;
+    }
+    if (budgetUsed >= MAX_REJECT_LOGS_PER_INTERVAL) {
+      // Too many distinct offenders this interval: counted, and logged with its count next time.
+      lastLogged.set(key, { at, suppressed: (entry?.suppressed ?? 0) + 1 });
+      return undefined;
+    }
+    budgetUsed++;
+    log.warn({ reason, topic, detail, suppressed: entry?.suppressed ?? 0 }, "telemetry message rejected");
+    lastLogged.set(key, { at, suppressed: 0 });
+    return undefined;
+  }
+
+  function handle(topic: string, payload: Uint8Array): undefined {
+    counts.received++;
+    const parsed = parseTopic(root, topic);
+    if (!parsed.ok) return reject(parsed.reason, topic, topic, parsed.detail);
+    const kind = parsed.topic.kind;
+    // The coordinator's own topics and schedule traffic are not telemetry: not ours to count.
+    if (kind !== "birth" && kind !== "telemetry" && kind !== "nodeStatus") return;
+    const nodeId = parsed.topic.nodeId;
+    if (payload.byteLength > maxPayloadBytes) {
+      return reject("oversized", nodeId, topic, `${payload.byteLength} bytes > limit ${maxPayloadBytes}`);
+    }
+    let node = fleet.nodes.get(nodeId);
+    if (node === undefined && fleet.nodes.size >= maxNodes) {
+      return reject("node_limit", "node_limit", topic, `${maxNodes} nodes known already`);
+    }
+    const at = now();
+    if (kind === "telemetry") {
+      const decoded = decode("telemetry", payload);
+      if (!decoded.ok) return reject(decoded.reason, nodeId, topic, decoded.detail);
+      counts.decoded++;
+      const t = decoded.message;
+      const problem = telemetryProblem(t);
+      if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
+      node ??= nodeFor(fleet, nodeId, at);
+      if (applyTelemetry(fleet, node, t, at) !== "duplicate") {
+        history.record(nodeId, intervalOf(fleet, node), node.sampleAtMs, cpuPercent(t), memoryPercent(t));
+      }
+    } else if (kind === "birth") {
+      const decoded = decode("birth", payload);
+      if (!decoded.ok) return reject(decoded.reason, nodeId, topic, decoded.detail);
+      counts.decoded++;
+      const problem = birthProblem(nodeId, decoded.message);
+      if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
+      node ??= nodeFor(fleet, nodeId, at);
+      applyBirth(node, decoded.message, at);
+    } else {
+      const decoded = decode("nodeStatus", payload);
+      if (!decoded.ok) return reject(decoded.reason, nodeId, topic, decoded.detail);
+      counts.decoded++;
+      const problem = statusProblem(decoded.message);
+      if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
+      node ??= nodeFor(fleet, nodeId, at);
+      applyStatus(node, decoded.message, at);
+    }
+  }
+
+  return {
+    fleet,
+    history,
+    handle(topic, payload) {
+      try {
+        handle(topic, payload);
+      } catch (error) {
+        // A bug here must not take the listener down; counted so it shows in the report.
+        reject("internal", topic, topic, error instanceof Error ? error.message : String(error));
+      }
+    },
+    counters() {
+      const { totals } = fleet;
+      return {
+        received: counts.received,
+        decoded: counts.decoded,
+        duplicates: totals.duplicates,
+        gaps: totals.gaps,
+        rejected: Object.fromEntries(rejected),
+      };
+    },
+  };
+}

@@ -1,0 +1,300 @@
+// Fleet state: what the coordinator knows about every node, built from births, statuses and telemetry.
+// Pure: every function takes the message and an explicit `now`. This is the ingest hot path, so state is
+// mutated in place and the in-order telemetry path allocates nothing.
+
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  type NodeBirth,
+  NodeHealth,
+  type NodeStatus,
+  type NodeTelemetry,
+  PeerState,
+  timestampMs,
+} from "../../proto/index.ts";
+import { LiveSample } from "./live-sample.ts";
+import { SeqWindow } from "./seq.ts";
+
+export interface FleetOptions {
+  /** Sampling interval assumed for a node until its birth says otherwise. */
+  defaultIntervalMs: number;
+  /** A node is STALE after this many sampling intervals without telemetry... */
+  staleAfterIntervals: number;
+  /** ...and OFFLINE after this many, in case its Will never comes; 0 = only the Will makes it OFFLINE. */
+  offlineAfterIntervals: number;
+}
+
+export const DEFAULT_FLEET_OPTIONS: Readonly<FleetOptions> = {
+  defaultIntervalMs: 5000,
+  staleAfterIntervals: 3,
+  offlineAfterIntervals: 12,
+};
+
+/** Everything known about one node. Fields are read by reports; only this module writes them. */
+export class NodeState {
+  readonly nodeId: string;
+  /** Latest birth of the current session (or an earlier one when this session's was not seen). */
+  birth: NodeBirth | undefined = undefined;
+  /** Highest agent session seen in a birth, status or telemetry. */
+  session = 0n;
+  /** The node said it is gone (status OFFLINE, usually its Will) for the current session. */
+  offline = false;
+  /**
+   * When the node last showed it was alive without telemetry: the time stamped on its birth or ONLINE
+   * status (on the coordinator clock, never in the future), so a retained status replayed after a
+   * coordinator restart or reconnect does not make a long-silent node look fresh.
+   */
+  aliveAtMs: number;
+  /** Latest live telemetry sample (overwritten in place), and when it was received (coordinator clock). */
+  latest: LiveSample | undefined = undefined;
+  lastTelemetryAtMs: number | undefined = undefined;
+  /** Coordinator clock minus agent clock, from the latest live sample; places replayed samples in time. */
+  clockOffsetMs = 0;
+  /** Coordinator-clock time of the last sample `applyTelemetry` accepted; NaN when it cannot be placed. */
+  sampleAtMs = Number.NaN;
+  /** Valid telemetry messages for this node, duplicates included. */
+  received = 0;
+  duplicates = 0;
+  /** Seqs skipped and not (yet) filled by a late message. */
+  gaps = 0;
+  /** Accepted samples flagged historical (replayed from the agent's buffer). */
+  historical = 0;
+  /** Seqs of the current session, and of the one before it (its buffered samples may still arrive). */
+  current = new SeqWindow();
+  previous = new SeqWindow();
+
+  constructor(nodeId: string, now: number) {
+    this.nodeId = nodeId;
+    this.aliveAtMs = now;
+  }
+
+  get intervalMs(): number | undefined {
+    const interval = this.birth?.intervalMs;
+    return interval !== undefined && interval > 0 ? interval : undefined;
+  }
+}
+
+export interface FleetTotals {
+  /** Telemetry samples accepted (live, late and historical). */
+  applied: number;
+  duplicates: number;
+  /** Net gaps: skipped seqs minus the ones filled later. */
+  gaps: number;
+  historical: number;
+}
+
+export interface FleetState {
+  readonly options: Readonly<FleetOptions>;
+  readonly nodes: Map<string, NodeState>;
+  readonly totals: FleetTotals;
+}
+
+export function createFleet(options: Partial<FleetOptions> = {}): FleetState {
+  return {
+    options: { ...DEFAULT_FLEET_OPTIONS, ...options },
+    nodes: new Map(),
+    totals: { applied: 0, duplicates: 0, gaps: 0, historical: 0 },
+  };
+}
+
+/** The node's state, created on first contact. */
+export function nodeFor(fleet: FleetState, nodeId: string, now: number): NodeState {
+  let node = fleet.nodes.get(nodeId);
+  if (node === undefined) {
+    node = new NodeState(nodeId, now);
+    fleet.nodes.set(nodeId, node);
+  }
+  return node;
+}
+
+// --- validation: a message that decodes but breaks the contract is rejected as "invalid" -------------
+
+export function telemetryProblem(t: NodeTelemetry): string | undefined {
+  if (t.session === 0n) return "telemetry without session";
+  if (t.seq === 0n) return "telemetry seq must start at 1";
+  if (t.seq > BigInt(Number.MAX_SAFE_INTEGER)) return "telemetry seq out of range";
+  return undefined;
+}
+
+export function birthProblem(nodeId: string, b: NodeBirth): string | undefined {
+  if (b.session === 0n) return "birth without session";
+  if (b.nodeId !== "" && b.nodeId !== nodeId) return `birth names node "${b.nodeId}" on another node's topic`;
+  return undefined;
+}
+
+export function statusProblem(s: NodeStatus): string | undefined {
+  if (s.session === 0n) return "status without session";
+  if (s.state !== PeerState.ONLINE && s.state !== PeerState.OFFLINE) return "status state unspecified";
+  return undefined;
+}
+
+// --- apply ----------------------------------------------------------------------------------------------
+
+/** `stale_session`: from a session older than the current one; ignored. */
+export type BirthOutcome = "new_session" | "updated" | "stale_session";
+
+/**
+ * A birth opens a session (clearing OFFLINE) or refreshes the facts of the current one. A birth with a
+ * lower session but a later time than the current birth means the agent lost its persisted session
+ * counter (new disk, wiped state dir) and is accepted as a new session.
+ */
+export function applyBirth(node: NodeState, birth: NodeBirth, now: number): BirthOutcome {
+  if (birth.session > node.session || agentWasReset(node, birth)) {
+    startSession(node, birth.session, signOfLife(node, birth.time, now));
+    node.birth = birth;
+    return "new_session";
+  }
+  if (birth.session < node.session) return "stale_session";
+  // Same session: refresh the facts; an OFFLINE already announced for it stands (retained messages
+  // arrive in any order after a coordinator restart).
+  node.birth = birth;
+  return "updated";
+}
+
+export type StatusOutcome = "online" | "offline" | "stale_session";
+
+/**
+ * ONLINE/OFFLINE for the current (or a newer) session. A status from an older session is ignored: the
+ * Will of a previous connection can arrive after the birth of the next one.
+ */
+export function applyStatus(node: NodeState, status: NodeStatus, now: number): StatusOutcome {
+  const session = status.session;
+  if (session < node.session || (session !== node.session && session === node.previous.session)) {
+    return "stale_session";
+  }
+  const aliveAt = signOfLife(node, status.time, now);
+  if (session > node.session) startSession(node, session, aliveAt);
+  if (status.state === PeerState.OFFLINE) {
+    node.offline = true;
+    return "offline";
+  }
+  node.offline = false;
+  if (aliveAt > node.aliveAtMs) node.aliveAtMs = aliveAt;
+  return "online";
+}
+
+/**
+ * `live`: newest sample of the current session (becomes `latest`); `late`: fills a gap; `historical`:
+ * replayed from the agent's buffer (flagged, or from the previous session); `duplicate`: dropped (seen
+ * before, too old to tell, or from a session older than the previous one).
+ */
+export type TelemetryOutcome = "live" | "late" | "historical" | "duplicate";
+
+/** Applies one telemetry message that passed `telemetryProblem`. Sets `node.sampleAtMs` when accepted. */
+export function applyTelemetry(
+  fleet: FleetState,
+  node: NodeState,
+  t: NodeTelemetry,
+  now: number,
+): TelemetryOutcome {
+  node.received++;
+  const session = t.session;
+  let window: SeqWindow;
+  if (session === node.session) window = node.current;
+  else if (session > node.session) {
+    startSession(node, session, now);
+    window = node.current;
+  } else if (session === node.previous.session) window = node.previous;
+  else return duplicate(fleet, node);
+  const outcome = window.accept(Number(t.seq));
+  if (outcome === "duplicate") return duplicate(fleet, node);
+  const totals = fleet.totals;
+  totals.applied++;
+  if (outcome === "new") {
+    const opened = window.lastGapsOpened;
+    if (opened > 0) {
+      node.gaps += opened;
+      totals.gaps += opened;
+    }
+  } else {
+    node.gaps--;
+    totals.gaps--;
+  }
+  const agentMs = t.time === undefined ? undefined : epochMs(t.time);
+  if (outcome === "new" && !t.historical && window === node.current) {
+    node.latest ??= new LiveSample();
+    node.latest.update(t);
+    node.lastTelemetryAtMs = now;
+    node.sampleAtMs = now;
+    if (agentMs !== undefined) node.clockOffsetMs = now - agentMs;
+    return "live";
+  }
+  node.sampleAtMs = agentMs === undefined ? Number.NaN : Math.min(now, agentMs + node.clockOffsetMs);
+  if (t.historical || window !== node.current) {
+    node.historical++;
+    totals.historical++;
+    return "historical";
+  }
+  return "late";
+}
+
+function duplicate(fleet: FleetState, node: NodeState): "duplicate" {
+  node.duplicates++;
+  fleet.totals.duplicates++;
+  return "duplicate";
+}
+
+function startSession(node: NodeState, session: bigint, aliveAtMs: number): void {
+  const retired = node.previous;
+  node.previous = node.current;
+  node.current = retired;
+  retired.reset(session);
+  node.session = session;
+  node.offline = false;
+  node.aliveAtMs = aliveAtMs;
+}
+
+/** When a birth or status says the node was alive: its own time on the coordinator clock, else now. */
+function signOfLife(node: NodeState, time: Timestamp | undefined, now: number): number {
+  return time === undefined ? now : Math.min(now, epochMs(time) + node.clockOffsetMs);
+}
+
+/** Timestamp → epoch ms without the Date that `timestampMs` builds (this runs once per message). */
+function epochMs(ts: Timestamp): number {
+  return Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000);
+}
+
+function agentWasReset(node: NodeState, birth: NodeBirth): boolean {
+  if (node.birth === undefined || birth.session >= node.session) return false;
+  const known = timestampMs(node.birth.time);
+  const incoming = timestampMs(birth.time);
+  return known !== undefined && incoming !== undefined && incoming > known;
+}
+
+// --- health ---------------------------------------------------------------------------------------------
+
+export function intervalOf(fleet: FleetState, node: NodeState): number {
+  return node.intervalMs ?? fleet.options.defaultIntervalMs;
+}
+
+/**
+ * ONLINE, STALE (no telemetry for `staleAfterIntervals` of the node's interval), or OFFLINE (said so,
+ * or silent for `offlineAfterIntervals`). Silence counts from the latest telemetry or sign of life.
+ */
+export function nodeHealth(fleet: FleetState, node: NodeState, now: number): NodeHealth {
+  if (node.offline) return NodeHealth.OFFLINE;
+  const { staleAfterIntervals, offlineAfterIntervals } = fleet.options;
+  const interval = intervalOf(fleet, node);
+  const lastTelemetry = node.lastTelemetryAtMs ?? Number.NEGATIVE_INFINITY;
+  const silentMs = now - Math.max(lastTelemetry, node.aliveAtMs);
+  if (offlineAfterIntervals > 0) {
+    if (silentMs > offlineAfterIntervals * interval) return NodeHealth.OFFLINE;
+    if (silentMs > keepaliveDeadlineMs(node, interval)) return NodeHealth.OFFLINE;
+  }
+  if (silentMs > staleAfterIntervals * interval) return NodeHealth.STALE;
+  return NodeHealth.ONLINE;
+}
+
+/**
+ * How long a node may be silent before its broker must have dropped it: 1.5 × its MQTT keepalive, when
+ * its telemetry alone keeps the connection alive (interval ≤ keepalive). A broker may send the Will much
+ * later than that (Mosquitto 2.0: 7–14 s at 5 s keepalive); this does not wait for it. Infinite when the
+ * birth names no keepalive or the agent samples less often than it pings.
+ */
+export function keepaliveDeadlineMs(node: NodeState, intervalMs: number): number {
+  const keepaliveMs = (node.birth?.keepaliveSeconds ?? 0) * 1000;
+  return keepaliveMs > 0 && intervalMs <= keepaliveMs ? 1.5 * keepaliveMs : Number.POSITIVE_INFINITY;
+}
+
+// --- sample figures ---------------------------------------------------------------------------------
+
+export { cpuPercent, memoryPercent } from "./live-sample.ts";

@@ -1,0 +1,268 @@
+// The scheduling service: one serial decision queue fed by pending pods (cluster mode) and MQTT schedule
+// requests, on a snapshot of the cluster (or, standalone, of the agents) joined with live telemetry.
+// Composition only; each part owns its job. Stopping drains the queue and closes the store.
+import type { Logger } from "pino";
+import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } from "../../proto/index.ts";
+import type { ClusterEvents } from "../cluster/index.ts";
+import { REAL_TIMERS, type Timers } from "../cluster/index.ts";
+import { liveByNodeName } from "../fleet/live.ts";
+import type { FleetState } from "../fleet/state.ts";
+import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
+import { createAnalytics, type DecisionRecord } from "./analytics.ts";
+import { createCore } from "./core.ts";
+import { agentNodeInputs, clusterNodeInputs, type NodeObject, type PodObject } from "./inputs.ts";
+import type { KubeActions } from "./kube.ts";
+import { createRequestHandler, DEFAULT_POLICY, type SchedulingPolicy } from "./mqtt-requests.ts";
+import { createPodScheduler, keyOf, type PodScheduler } from "./pod-scheduler.ts";
+import { createSerialQueue } from "./serial.ts";
+import { resolveSettings, type SchedulingSettings } from "./settings.ts";
+import { createSnapshotCache } from "./snapshot-cache.ts";
+import { openDecisionStore } from "./store.ts";
+
+/** The parts of the coordinator's MQTT link the service uses (mqtt/link.ts `Link` fits). */
+export interface SchedulingLink {
+  readonly connected: boolean;
+  subscribe(filters: string[]): Promise<void>;
+  onMessage(handler: (topic: string, payload: Buffer) => void): void;
+  publish(kind: "scheduleDecision", topic: string, message: ScheduleDecision): Promise<void>;
+  on(event: "connect", listener: () => void): unknown;
+  off(event: "connect", listener: () => void): unknown;
+}
+
+/** The parts of the cluster view the service reads (cluster/cluster.ts `ClusterView` fits). */
+export interface SchedulingClusterView {
+  /** Both informers have listed once. */
+  synced(): boolean;
+  nodes(): readonly NodeObject[];
+  pods(): readonly PodObject[];
+  readonly events: {
+    on<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
+    off<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
+  };
+}
+
+export interface SchedulingServiceOptions {
+  settings?: Partial<SchedulingSettings>;
+  link: SchedulingLink;
+  /** Registers a handler for node messages as the coordinator applies them (`onNodeMessage`): they may
+   *  come straight from the embedded broker rather than over `link`. */
+  onNodeMessage: (handler: (topic: string, payload: Buffer) => void) => void;
+  topicRoot: string;
+  fleet: FleetState;
+  now: () => number;
+  logger: Logger;
+  /** Undefined: standalone (nodes are the agents, decisions advisory, nothing created). */
+  cluster?: { view: SchedulingClusterView; kube: KubeActions };
+  policy?: Partial<SchedulingPolicy>;
+  plugins?: Plugins;
+  timers?: Timers;
+  /** Called for every decision (e.g. Prometheus `observeDecision`). */
+  onDecision?: (record: DecisionRecord) => void;
+}
+
+export interface SchedulingService {
+  readonly mode: "cluster" | "standalone";
+  /** The report's scheduling section. */
+  summary(): SchedulingSummary;
+  records(): readonly DecisionRecord[];
+  /** Pods waiting for a decision (cluster mode). */
+  pending(): number;
+  /** How many times the scheduling snapshot was built. */
+  snapshotBuilds(): number;
+  /** Resolves when every decision queued so far has finished. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+const STOP_GRACE_MS = 5_000;
+
+export async function startScheduling(options: SchedulingServiceOptions): Promise<SchedulingService> {
+  const settings = resolveSettings(options.settings);
+  const log = options.logger.child({ module: "scheduling" });
+  const timers = options.timers ?? REAL_TIMERS;
+  const { fleet, now, link } = options;
+  const topics = topicsFor(options.topicRoot);
+  const policy: SchedulingPolicy = { ...DEFAULT_POLICY, ...options.policy };
+  const view = options.cluster?.view;
+
+  const store = openDecisionStore({ path: settings.storePath, keepRecords: settings.decisionWindow });
+  const analytics = createAnalytics({ window: settings.decisionWindow });
+  analytics.load(store.loadRecords(settings.decisionWindow));
+  store.prune(now() - settings.requestRetentionMs);
+
+  const scheduler = createScheduler({
+    config: settings.engine,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  });
+  const cache = createSnapshotCache({
+    assumed: scheduler.assumed,
+    maxAgeMs: settings.snapshotMaxAgeMs,
+    build: buildSnapshot,
+    source: (at) => {
+      const live = liveByNodeName(fleet, at);
+      return view ? clusterNodeInputs(view.nodes(), view.pods(), live) : agentNodeInputs(fleet, live);
+    },
+  });
+  const core = createCore({
+    settings,
+    scheduler,
+    cache,
+    queue: createSerialQueue(),
+    analytics,
+    store,
+    now,
+    log,
+    sleep: (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)),
+    onDecision: options.onDecision,
+  });
+
+  const inFlight = new Set<string>();
+  let pods: PodScheduler | undefined;
+  if (options.cluster) {
+    const clusterView = options.cluster.view;
+    pods = createPodScheduler({
+      core,
+      kube: options.cluster.kube,
+      timers,
+      inFlight,
+      ready: () => clusterView.synced(),
+    });
+  }
+  const requests = createRequestHandler({
+    core,
+    root: options.topicRoot,
+    policy,
+    ...(options.cluster && pods
+      ? {
+          cluster: {
+            kube: options.cluster.kube,
+            inFlight,
+            handOff: (p: PodObject) => pods?.handOff(p),
+            ready: () => view?.synced() ?? false,
+          },
+        }
+      : {}),
+    publish: (topic, decision) => link.publish("scheduleDecision", topic, decision),
+  });
+
+  let stopped = false;
+  // Informer listeners: the snapshot cache learns what changed, the pending-pod scheduler what to do.
+  const onPod = (type: "add" | "update" | "delete", pod: PodObject) => {
+    cache.podChanged(type, pod);
+    const record = analytics.podObserved(keyOf(pod), pod.spec?.nodeName, pod.status?.phase);
+    if (record !== undefined) {
+      try {
+        store.markRunning(record.id);
+      } catch (err) {
+        log.warn({ err }, "cannot update a decision record");
+      }
+    }
+    pods?.podChanged(type, pod);
+  };
+  const onNode = () => {
+    cache.invalidate();
+    pods?.clusterChanged();
+  };
+  const onResync = (kind: "node" | "pod") => {
+    cache.invalidate();
+    if (kind === "pod" && view) {
+      const all = view.pods();
+      cache.seed(all);
+      pods?.resync(all);
+    } else pods?.clusterChanged();
+  };
+  if (view) {
+    const all = view.pods();
+    cache.seed(all);
+    view.events.on("pod", onPod);
+    view.events.on("node", onNode);
+    view.events.on("resync", onResync);
+    pods?.resync(all);
+  }
+
+  // MQTT: schedule requests; agent births/statuses from the coordinator (an agent gone or back changes
+  // where pods fit).
+  link.onMessage((topic, payload) => {
+    if (!stopped && topic === topics.scheduleRequest) void requests.handle(payload);
+  });
+  options.onNodeMessage((topic) => {
+    if (stopped) return;
+    if (!topic.endsWith("/status") && !topic.endsWith("/birth")) return;
+    const parsed = parseTopic(topics.root, topic);
+    if (parsed.ok && (parsed.topic.kind === "nodeStatus" || parsed.topic.kind === "birth")) {
+      cache.invalidate();
+      pods?.clusterChanged();
+    }
+  });
+  const subscribe = () => {
+    link
+      .subscribe([topics.scheduleRequest])
+      .catch((err: unknown) => log.error({ err }, "cannot subscribe to schedule requests"));
+  };
+  link.on("connect", subscribe);
+  if (link.connected) await link.subscribe([topics.scheduleRequest]);
+
+  let pruneTimer: unknown;
+  const prune = () => {
+    pruneTimer = timers.setTimeout(() => {
+      try {
+        store.prune(now() - settings.requestRetentionMs);
+      } catch (err) {
+        log.warn({ err }, "cannot prune request ids");
+      }
+      prune();
+    }, PRUNE_EVERY_MS);
+  };
+  prune();
+
+  const mode = options.cluster ? "cluster" : "standalone";
+  log.info(
+    {
+      mode,
+      schedulerName: settings.schedulerName,
+      namespaces: [...settings.namespaces],
+      registries: settings.allowedRegistries,
+      store: settings.storePath,
+    },
+    "scheduling started",
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    mode,
+    summary: () => analytics.summary(),
+    records: () => analytics.records(),
+    pending: () => pods?.pending() ?? 0,
+    snapshotBuilds: () => cache.rebuilds,
+    idle: () => core.queue.idle(),
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        timers.clearTimeout(pruneTimer);
+        link.off("connect", subscribe);
+        if (view) {
+          view.events.off("pod", onPod);
+          view.events.off("node", onNode);
+          view.events.off("resync", onResync);
+        }
+        pods?.stop();
+        // Decisions in flight finish and are answered; an API server that does not answer cannot hold
+        // shutdown for longer than STOP_GRACE_MS.
+        let grace: unknown;
+        const drained = await Promise.race([
+          core.queue.idle().then(() => true),
+          new Promise<false>((resolve) => {
+            grace = timers.setTimeout(() => resolve(false), STOP_GRACE_MS);
+          }),
+        ]);
+        timers.clearTimeout(grace);
+        if (!drained)
+          log.warn({ queued: core.queue.size }, "stopping with scheduling decisions still in flight");
+        store.close();
+        log.info("scheduling stopped");
+      })();
+      return stopping;
+    },
+  };
+}
