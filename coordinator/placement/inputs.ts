@@ -1,6 +1,6 @@
 // What the engine schedules on, built from what the coordinator knows. Pure.
 //  - Cluster: every Kubernetes node, the non-terminated pods bound to it, and the live signals of the
-//    agent on it (joined by Kubernetes node name, see ../live.ts).
+//    agent on it (joined by Kubernetes node name, see ../fleet/live.ts).
 //  - Standalone: one synthetic node per agent that announced its size, with allocatable from its birth
 //    (cores → cpu, memory total → memory, 110 pods as the kubelet's default), its birth labels, and its
 //    live signals; no pods, since standalone decisions are advisory and create nothing.
