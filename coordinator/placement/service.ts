@@ -42,7 +42,7 @@ export interface SchedulingClusterView {
 }
 
 export interface SchedulingServiceOptions {
-  settings?: Partial<SchedulingSettings>;
+  settings: SchedulingSettings;
   link: SchedulingLink;
   /** Registers a handler for node messages as the coordinator applies them (`onNodeMessage`): they may
    *  come straight from the embedded broker rather than over `link`. */
@@ -91,8 +91,11 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   analytics.load(store.loadRecords(settings.decisionWindow));
   store.prune(now() - settings.requestRetentionMs);
 
+  // One definition of stale: the fleet's (coordinator.staleAfterIntervals), applied by the engine to live
+  // signals read at decision time (the snapshot cache's `live`).
+  const engine = settings.engine;
   const scheduler = createScheduler({
-    config: settings.engine,
+    config: { ...engine, live: { ...engine.live, staleAfterIntervals: fleet.options.staleAfterIntervals } },
     ...(options.plugins ? { plugins: options.plugins } : {}),
   });
   const cache = createSnapshotCache({
@@ -103,6 +106,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
       const live = liveByNodeName(fleet, at);
       return view ? clusterNodeInputs(view.nodes(), view.pods(), live) : agentNodeInputs(fleet, live);
     },
+    live: (at) => liveByNodeName(fleet, at),
   });
   const core = createCore({
     settings,

@@ -66,7 +66,8 @@ export interface NodeInfo {
   readonly allocScalars: ReadonlyMap<string, bigint>;
   /** status.capacity.cpu (allocatable when absent), milli-cores: Trimaran's denominator. */
   readonly capacityCpu: number;
-  readonly live: LiveTelemetry | undefined;
+  /** Replaced at decision time by `refreshLive` (live.ts) when a snapshot is reused. */
+  live: LiveTelemetry | undefined;
   // Aggregates over `pods`, maintained by node-info.ts.
   reqCpu: number;
   reqMemory: number;
@@ -92,7 +93,8 @@ export interface NodeInfo {
 export interface Snapshot {
   readonly nodes: readonly NodeInfo[];
   readonly byName: ReadonlyMap<string, NodeInfo>;
-  readonly takenAt: number | undefined;
+  /** When the live telemetry was read; moved forward by `refreshLive` (live.ts). */
+  takenAt: number | undefined;
   /** Pod key → node, for every pod in the snapshot. */
   readonly podNode: Map<string, NodeInfo>;
   /** Matching-pod counts per node for each spread selector seen so far (built lazily, kept current). */

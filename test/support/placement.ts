@@ -22,6 +22,7 @@ import {
   type ScheduleRequest,
   topicsFor,
 } from "../../proto/index.ts";
+import { testSchedulingSettings } from "./scheduling-settings.ts";
 
 let counter = 0;
 
@@ -183,6 +184,7 @@ export function testCore(
   now: () => number = () => 1_000_000,
 ): SchedulingCore {
   const resolved = resolveSettings({
+    ...testSchedulingSettings(),
     backoffInitialMs: 10,
     backoffMaxMs: 40,
     bindRetryDelayMs: 1,
