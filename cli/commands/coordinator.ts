@@ -38,7 +38,8 @@ export function registerCoordinator(program: Command): void {
           .option(
             "--embedded-broker [host:port]",
             "run the embedded MQTT broker here (default 127.0.0.1:1883)",
-          ),
+          )
+          .option("--state-dir <dir>", "where state is kept: the scheduling store (default: ./data)"),
       ),
     ),
   ).action(async (opts) => {

@@ -47,6 +47,9 @@ export function envVariables(): Array<[string, string[]]> {
   return out;
 }
 
+/** The settings object before the final transform (defaults as written, e.g. no derived scheduling.store). */
+export const settingsSchema = (): z.ZodObject => unwrap(configSchema) as z.ZodObject;
+
 /** The keys the schema knows at `path` (an object's keys), or undefined when `path` is not an object. */
 export function keysAt(path: readonly (string | number)[]): string[] | undefined {
   let schema = unwrap(configSchema);

@@ -88,8 +88,6 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
 
   const store = openDecisionStore({ path: settings.storePath, keepRecords: settings.decisionWindow });
   const analytics = createAnalytics({ window: settings.decisionWindow });
-  analytics.load(store.loadRecords(settings.decisionWindow));
-  store.prune(now() - settings.requestRetentionMs);
 
   // One definition of stale: the fleet's (coordinator.staleAfterIntervals), applied by the engine to live
   // signals read at decision time (the snapshot cache's `live`).
@@ -154,14 +152,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   // Informer listeners: the snapshot cache learns what changed, the pending-pod scheduler what to do.
   const onPod = (type: "add" | "update" | "delete", pod: PodObject) => {
     cache.podChanged(type, pod);
-    const record = analytics.podObserved(keyOf(pod), pod.spec?.nodeName, pod.status?.phase);
-    if (record !== undefined) {
-      try {
-        store.markRunning(record.id);
-      } catch (err) {
-        log.warn({ err }, "cannot update a decision record");
-      }
-    }
+    core.podObserved(keyOf(pod), pod.spec?.nodeName, pod.status?.phase);
     pods?.podChanged(type, pod);
   };
   const onNode = () => {
@@ -210,11 +201,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   let pruneTimer: unknown;
   const prune = () => {
     pruneTimer = timers.setTimeout(() => {
-      try {
-        store.prune(now() - settings.requestRetentionMs);
-      } catch (err) {
-        log.warn({ err }, "cannot prune request ids");
-      }
+      core.prune();
       prune();
     }, PRUNE_EVERY_MS);
   };
@@ -263,7 +250,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
         timers.clearTimeout(grace);
         if (!drained)
           log.warn({ queued: core.queue.size }, "stopping with scheduling decisions still in flight");
-        store.close();
+        core.close();
         log.info("scheduling stopped");
       })();
       return stopping;

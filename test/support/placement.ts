@@ -12,7 +12,12 @@ import { createSerialQueue } from "../../coordinator/placement/serial.ts";
 import { resolveSettings, type SchedulingSettings } from "../../coordinator/placement/settings.ts";
 import { createSnapshotCache } from "../../coordinator/placement/snapshot-cache.ts";
 import { openDecisionStore } from "../../coordinator/placement/store.ts";
-import { buildSnapshot, createScheduler, type NodeInput } from "../../coordinator/scheduler/index.ts";
+import {
+  buildSnapshot,
+  createScheduler,
+  type NodeInput,
+  type Plugins,
+} from "../../coordinator/scheduler/index.ts";
 import {
   createMessage,
   decode,
@@ -182,6 +187,7 @@ export function testCore(
   nodes: NodeInput[],
   settings: Partial<SchedulingSettings> = {},
   now: () => number = () => 1_000_000,
+  plugins?: Plugins,
 ): SchedulingCore {
   const resolved = resolveSettings({
     ...testSchedulingSettings(),
@@ -190,7 +196,7 @@ export function testCore(
     bindRetryDelayMs: 1,
     ...settings,
   });
-  const scheduler = createScheduler();
+  const scheduler = createScheduler(plugins ? { plugins } : {});
   return createCore({
     settings: resolved,
     scheduler,
