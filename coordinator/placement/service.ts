@@ -12,6 +12,7 @@ import { createAnalytics, type DecisionRecord } from "./analytics.ts";
 import { createCore } from "./core.ts";
 import { agentNodeInputs, clusterNodeInputs, type NodeObject, type PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
+import { createLiveReader } from "./live-reader.ts";
 import { createRequestHandler, DEFAULT_POLICY, type SchedulingPolicy } from "./mqtt-requests.ts";
 import { createPodScheduler, keyOf, type PodScheduler } from "./pod-scheduler.ts";
 import { createSerialQueue } from "./serial.ts";
@@ -92,6 +93,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   // One definition of stale: the fleet's (coordinator.staleAfterIntervals), applied by the engine to live
   // signals read at decision time (the snapshot cache's `live`).
   const engine = settings.engine;
+  const liveReader = createLiveReader(fleet);
   const scheduler = createScheduler({
     config: { ...engine, live: { ...engine.live, staleAfterIntervals: fleet.options.staleAfterIntervals } },
     ...(options.plugins ? { plugins: options.plugins } : {}),
@@ -101,10 +103,11 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     maxAgeMs: settings.snapshotMaxAgeMs,
     build: buildSnapshot,
     source: (at) => {
+      liveReader.reset(); // rebuilt on births and statuses: agents may have been renamed
       const live = liveByNodeName(fleet, at);
       return view ? clusterNodeInputs(view.nodes(), view.pods(), live) : agentNodeInputs(fleet, live);
     },
-    live: (at) => liveByNodeName(fleet, at),
+    live: (at) => liveReader.at(at),
   });
   const core = createCore({
     settings,

@@ -1,9 +1,9 @@
 // The scheduling snapshot, kept between decisions. Building one parses every pod's quantities (tens of
 // milliseconds for thousands of pods), so it is rebuilt only when something it holds changed: a node, a
 // pod bound, unbound, deleted or finished by someone else, an agent's status; or when it is older than
-// `maxAgeMs`. The agents' live signals are not left to age with it: they are read again at every
-// decision time (`live`), so a node is stale by the fleet's own rule applied to its latest data, whatever
-// the snapshot's age. Pods this coordinator placed are already in it through the assume cache: their
+// `maxAgeMs`. The agents' live signals are not left to age with it: at every decision, a node whose
+// sample looks more than an interval old is read again (`live`, see scheduler/live-refresh.ts), so stale
+// and offline are the fleet's own verdicts on its latest data, whatever the snapshot's age. Pods this coordinator placed are already in it through the assume cache: their
 // binding showing up in the informer only confirms them. No I/O.
 import {
   type AssumeCache,
@@ -21,7 +21,7 @@ export interface SnapshotCacheOptions {
   assumed: AssumeCache;
   maxAgeMs: number;
   /** The agents' live signals now, by node name; read again at every `get` on a reused snapshot. */
-  live?: (now: number) => ReadonlyMap<string, LiveTelemetry>;
+  live?: (now: number) => (name: string) => LiveTelemetry | undefined;
 }
 
 export interface SnapshotCache {
@@ -65,9 +65,8 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
         builtAt = now;
         rebuilds++;
         assumed.applyTo(snapshot, now);
-      } else if (options.live !== undefined && snapshot.takenAt !== now) {
-        const live = options.live(now);
-        refreshLive(snapshot, (name) => live.get(name), now);
+      } else if (options.live !== undefined) {
+        refreshLive(snapshot, options.live(now), now);
       }
       return snapshot;
     },

@@ -19,7 +19,7 @@ import { untoleratedTaintReason } from "./taints.ts";
 /** Live signals from the node's agent. Optional: a node may run no agent. */
 export interface LiveTelemetry {
   readonly online: boolean;
-  /** Age of the latest sample when the snapshot was taken (see SnapshotInput.takenAt). */
+  /** Age of the latest sample when the snapshot was taken (see SnapshotInput.takenAt); negative for a sample re-read later (live-refresh.ts). */
   readonly ageMs: number;
   /** The agent's reporting interval. */
   readonly intervalMs: number;
@@ -66,7 +66,7 @@ export interface NodeInfo {
   readonly allocScalars: ReadonlyMap<string, bigint>;
   /** status.capacity.cpu (allocatable when absent), milli-cores: Trimaran's denominator. */
   readonly capacityCpu: number;
-  /** Replaced at decision time by `refreshLive` (live.ts) when a snapshot is reused. */
+  /** Replaced by `refreshLive` (live-refresh.ts) when the snapshot is reused after the node's sample aged. */
   live: LiveTelemetry | undefined;
   // Aggregates over `pods`, maintained by node-info.ts.
   reqCpu: number;
@@ -93,8 +93,7 @@ export interface NodeInfo {
 export interface Snapshot {
   readonly nodes: readonly NodeInfo[];
   readonly byName: ReadonlyMap<string, NodeInfo>;
-  /** When the live telemetry was read; moved forward by `refreshLive` (live.ts). */
-  takenAt: number | undefined;
+  readonly takenAt: number | undefined;
   /** Pod key → node, for every pod in the snapshot. */
   readonly podNode: Map<string, NodeInfo>;
   /** Matching-pod counts per node for each spread selector seen so far (built lazily, kept current). */
