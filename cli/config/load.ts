@@ -3,18 +3,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { FleetError } from "../../common/errors.ts";
 import { configFromEnv, keysAt, unknownEnvProblems } from "./env.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { closest } from "./suggest.ts";
 
 export const DEFAULT_CONFIG_FILE = "config/config.yaml";
 
-export class ConfigError extends Error {
-  readonly code = "K3SF_ERR_CONFIG";
+export class ConfigError extends FleetError<"K3SF_ERR_CONFIG"> {
   readonly problems: string[];
   constructor(problems: string[], options?: { cause?: unknown }) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
-    this.name = "ConfigError";
+    super(
+      "K3SF_ERR_CONFIG",
+      `invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      options,
+    );
     this.problems = problems;
   }
 }

@@ -3,6 +3,7 @@
 // used only from here: the paths say what happened (a record, a request begun or settled, a pod seen
 // Running), and the core keeps it.
 import type { Logger } from "pino";
+import { createLogThrottle } from "../../common/log-throttle.ts";
 import type { ScheduleDecision } from "../../proto/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Analytics, DecisionRecord, NewRecord } from "./analytics.ts";
@@ -40,7 +41,10 @@ export interface SchedulingCore {
   close(): void;
   /** The pod (by uid) is placed by us and its binding not yet seen in the informer. */
   isAssumed(uid: string): boolean;
-  /** Logs at warn at most once per `key` per minute (debug otherwise): a flood of bad requests cannot flood logs. */
+  /**
+   * Logs at warn at most once per `key` per minute, and 100 lines a minute in all (debug otherwise, with the
+   * count left out on the next line): a flood of bad requests cannot flood logs.
+   */
   warnLimited(key: string, fields: Record<string, unknown>, message: string): void;
   sleep(ms: number): Promise<void>;
 }
@@ -59,11 +63,16 @@ export interface CoreParts {
 }
 
 const WARN_EVERY_MS = 60_000;
+const WARN_LINES_PER_INTERVAL = 100;
 const MAX_WARN_KEYS = 1_000;
 
 export function createCore(parts: CoreParts): SchedulingCore {
   const { analytics, store, log, now, scheduler, settings } = parts;
-  const warned = new Map<string, number>();
+  const warned = createLogThrottle({
+    intervalMs: WARN_EVERY_MS,
+    maxPerInterval: WARN_LINES_PER_INTERVAL,
+    maxKeys: MAX_WARN_KEYS,
+  });
   // What an earlier run decided, and request ids past their retention gone.
   analytics.load(store.loadRecords(settings.decisionWindow));
   store.prune(now() - settings.requestRetentionMs);
@@ -121,15 +130,10 @@ export function createCore(parts: CoreParts): SchedulingCore {
     },
     isAssumed: (uid) => uid !== "" && scheduler.assumed.list().some((a) => a.key === uid),
     warnLimited(key, fields, message) {
-      const at = now();
-      const last = warned.get(key);
-      if (last !== undefined && at - last < WARN_EVERY_MS) {
-        log.debug(fields, message);
-        return;
-      }
-      if (warned.size >= MAX_WARN_KEYS) warned.clear();
-      warned.set(key, at);
-      log.warn(fields, message);
+      const admitted = warned.admit(key, now());
+      if (!admitted.log) log.debug(fields, message);
+      else if (admitted.suppressed > 0) log.warn({ ...fields, suppressed: admitted.suppressed }, message);
+      else log.warn(fields, message);
     },
   };
 }

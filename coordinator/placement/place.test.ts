@@ -2,10 +2,10 @@
 // an MQTT request that creates its pod, a dry run, an advisory (standalone) answer. Before, the request
 // paths ran the default plugins whatever was injected.
 import { describe, expect, it } from "vitest";
+import { REAL_TIMERS } from "../../common/timers.ts";
 import { DecisionStatus, encode, type ScheduleDecision, topicsFor } from "../../proto/index.ts";
 import { fakeKube, scheduleRequest, testCore } from "../../test/support/placement.ts";
 import { capacity, makeNode, makePod } from "../../test/support/scheduler.ts";
-import { REAL_TIMERS } from "../cluster/index.ts";
 import { DEFAULT_PLUGINS, filterPlugin, type NodeInput, type Plugins } from "../scheduler/index.ts";
 import type { PodObject } from "./inputs.ts";
 import { createRequestHandler, DEFAULT_POLICY } from "./mqtt-requests.ts";

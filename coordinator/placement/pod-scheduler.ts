@@ -3,7 +3,7 @@
 // `FailedScheduling` Event on the pod. Unschedulable pods and failed bindings retry with backoff, and
 // sooner when the cluster changes. A 409 on the binding means someone else bound the pod (or it was
 // recreated): the pod is read again from the API server, never bound blindly a second time.
-import type { Timers } from "../cluster/index.ts";
+import type { Timers } from "../../common/timers.ts";
 import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";

@@ -2,9 +2,9 @@
 // requests, on a snapshot of the cluster (or, standalone, of the agents) joined with live telemetry.
 // Composition only; each part owns its job. Stopping drains the queue and closes the store.
 import type { Logger } from "pino";
+import { REAL_TIMERS, type Timers } from "../../common/timers.ts";
 import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } from "../../proto/index.ts";
 import type { ClusterEvents } from "../cluster/index.ts";
-import { REAL_TIMERS, type Timers } from "../cluster/index.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
 import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
