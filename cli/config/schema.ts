@@ -178,7 +178,7 @@ export const configSchema = z
     coordinator: z
       .strictObject({
         reportInterval: duration("30s", 100),
-        /** A node is stale after this many missed sampling intervals... */
+        /** A node is stale after this many missed sampling intervals — in the report and for the scheduler alike... */
         staleAfterIntervals: int(3, 1, 1000),
         /** ...and offline after this many, if its Will never came. */
         offlineAfterIntervals: int(12, 2, 10_000),
@@ -227,7 +227,7 @@ export const configSchema = z
         /** Retry backoff of unschedulable pods (kube-scheduler: 1s doubling to 10s). */
         backoffInitial: duration("1s", 10),
         backoffMax: duration("10s", 10),
-        /** The scheduling snapshot is rebuilt at least this often, for fresh telemetry values. */
+        /** The scheduling snapshot is rebuilt at least this often (load figures); stale and offline are judged on current data at every decision. */
         snapshotMaxAge: duration("10s", 100),
         /** Decisions kept for the report's analytics. */
         decisionWindow: int(10_000, 100, 1_000_000),
