@@ -90,15 +90,17 @@ export const DEFAULT_BUFFER_OPTIONS = {
   settleMs: 1_000,
 } as const satisfies BufferOptions;
 
+// The config schema (cli/config/schema.ts) holds the product defaults; these mirror them for callers that
+// start an agent without the CLI (tests, benches), and cli/config/defaults.test.ts fails if they drift.
 export const DEFAULT_AGENT_OPTIONS = {
   brokerUrl: "mqtt://127.0.0.1:1883",
   topicRoot: DEFAULT_TOPIC_ROOT,
   intervalMs: 5_000,
-  keepaliveSeconds: 30,
+  keepaliveSeconds: 10,
   labels: {},
-  stateDir: "/var/lib/k3s-fleet",
+  stateDir: "./data",
   // No target by default: probing a public address is the operator's choice, not ours.
-  internet: { target: undefined, timeoutMs: 3_000, everyMs: 30_000 },
+  internet: { target: undefined, timeoutMs: 2_000, everyMs: 30_000 },
 } as const satisfies Omit<AgentOptions, "nodeId" | "logger">;
 
 export interface RunningAgent {

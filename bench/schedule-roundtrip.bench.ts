@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
+import { testSchedulingSettings } from "../test/support/scheduling-settings.ts";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
       connectTimeoutMs: 10_000,
       metricsIntervalMs: 0,
     },
-    scheduling: { storePath: join(dir, "scheduling.sqlite") },
+    scheduling: testSchedulingSettings({ storePath: join(dir, "scheduling.sqlite") }),
     logger: pino({ level: "warn" }),
   });
   const synced = () => service.cluster?.synced() && service.cluster.nodes().length === NODES;

@@ -46,7 +46,7 @@ export interface ServiceOptions {
    * Scheduling (secondary scheduler + MQTT schedule requests); `false` turns it off. Standalone when no
    * cluster is reachable: decisions are advisory.
    */
-  scheduling?: Partial<SchedulingSettings> | false;
+  scheduling: SchedulingSettings | false;
   /** Called for every scheduling decision (e.g. Prometheus `observeDecision`). */
   onSchedulingDecision?: (record: DecisionRecord) => void;
 }
@@ -165,7 +165,8 @@ async function startSchedulingPart(
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
   const { createKubeActions, resolveSettings, startScheduling } = await import("./placement/index.ts");
-  const settings = options.scheduling || {};
+  const settings = options.scheduling;
+  if (settings === false) throw new Error("scheduling is off");
   try {
     return await startScheduling({
       settings,

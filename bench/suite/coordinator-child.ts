@@ -18,13 +18,13 @@ import pino from "pino";
 import { liveByNodeName } from "../../coordinator/fleet/live.ts";
 import { type NodeState, nodeHealth } from "../../coordinator/fleet/state.ts";
 import { agentNodeInputs } from "../../coordinator/placement/inputs.ts";
-import { DEFAULT_SCHEDULING_SETTINGS } from "../../coordinator/placement/settings.ts";
 import { createSnapshotCache } from "../../coordinator/placement/snapshot-cache.ts";
 import { buildSnapshot, createScheduler, type Pod, schedule } from "../../coordinator/scheduler/index.ts";
 import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { decode, encode, NodeHealth, type NodeTelemetry } from "../../proto/index.ts";
 import { createRng } from "../../simulator/rng.ts";
 import { makePod } from "../../test/support/scheduler.ts";
+import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
 import { figuresOf, MsHistogram, serveCommands } from "./harness.ts";
 import type {
   CoordinatorStart,
@@ -271,7 +271,7 @@ async function scheduleLoad(args: ScheduleLoadArgs): Promise<ScheduleLoadResult>
   let snapshotNodes = 0;
   const cache = createSnapshotCache({
     assumed: scheduler.assumed,
-    maxAgeMs: args.snapshotMaxAgeMs ?? DEFAULT_SCHEDULING_SETTINGS.snapshotMaxAgeMs,
+    maxAgeMs: args.snapshotMaxAgeMs ?? testSchedulingSettings().snapshotMaxAgeMs,
     source: (at) => agentNodeInputs(fleet, liveByNodeName(fleet, at)),
     build: (input) => {
       const t0 = performance.now();
@@ -358,7 +358,7 @@ serveCommands({
       maxPayloadBytes: 64 * 1024,
       keepaliveSeconds: 10,
       logger,
-      scheduling: { storePath: ":memory:" },
+      scheduling: testSchedulingSettings(),
     });
     service.coordinator.onNodeMessage(onMessage);
     return { brokerUrl: service.broker?.url ?? args.brokerUrl, pid: process.pid };

@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetReport } from "../../proto/index.ts";
+import { schedulingSettings } from "../config/scheduling.ts";
 import type { Config } from "../config/schema.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl, splitHostPort } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
@@ -37,7 +38,8 @@ export function registerCoordinator(program: Command): void {
           .option(
             "--embedded-broker [host:port]",
             "run the embedded MQTT broker here (default 127.0.0.1:1883)",
-          ),
+          )
+          .option("--state-dir <dir>", "where state is kept: the scheduling store (default: ./data)"),
       ),
     ),
   ).action(async (opts) => {
@@ -83,27 +85,6 @@ function embeddedBrokerOptions(config: Config) {
             requireClientCert: listenTls.requireClientCert,
           }
         : undefined,
-  };
-}
-
-/** The `scheduling:` config section as the scheduling service's settings (false when disabled). */
-export function schedulingSettings(config: Config) {
-  const s = config.scheduling;
-  if (!s.enabled) return false as const;
-  return {
-    schedulerName: s.schedulerName,
-    defaultNamespace: config.k3s.namespace,
-    allowedNamespaces: s.allowedNamespaces,
-    allowedRegistries: s.allowedRegistries,
-    maxCpu: s.maxCpu,
-    maxMemory: s.maxMemory,
-    storePath: s.store,
-    requestRetentionMs: s.requestRetention,
-    backoffInitialMs: s.backoffInitial,
-    backoffMaxMs: s.backoffMax,
-    snapshotMaxAgeMs: s.snapshotMaxAge,
-    decisionWindow: s.decisionWindow,
-    engine: { weights: s.weights },
   };
 }
 

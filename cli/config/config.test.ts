@@ -20,11 +20,10 @@ describe("durations", () => {
     ["1m30s", 90_000],
     ["2h", 7_200_000],
     ["1.5s", 1500],
-    ["250", 250],
-    [30_000, 30_000],
+    ["0", 0],
   ])("%s = %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(["", "fast", "5 s", "-1s", "1d", "s5", "5s5"])("rejects %j", (text) => {
+  it.each(["", "fast", "5 s", "-1s", "1d", "s5", "5s5", "250", "1.5"])("rejects %j", (text) => {
     expect(parseDuration(text)).toBeUndefined();
   });
 
@@ -108,6 +107,62 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ file: none, env: {}, flags })).toThrow(
       /offlineAfterIntervals: must be greater/,
     );
+  });
+
+  it("refuses a duration without a unit, from a flag, the environment or the file", () => {
+    const problems = (load: () => unknown) => {
+      try {
+        load();
+      } catch (error) {
+        return (error as ConfigError).problems.join("\n");
+      }
+      return "accepted";
+    };
+    expect(problems(() => loadConfig({ file: none, env: {}, flags: { agent: { interval: "250" } } }))).toBe(
+      "agent.interval: 250 has no unit: write 250ms or 250s (units: ms, s, m, h)",
+    );
+    expect(problems(() => loadConfig({ file: none, env: { K3S_FLEET_BROKER_KEEPALIVE: "30" } }))).toMatch(
+      /broker\.keepalive: 30 has no unit/,
+    );
+    expect(
+      problems(() => loadConfig({ file: file("coordinator:\n  reportInterval: 5000\n"), env: {} })),
+    ).toMatch(/coordinator\.reportInterval: 5000 has no unit/);
+  });
+
+  it("stops at unknown or misspelt keys in the file, naming the setting meant", () => {
+    const path = file(
+      "agnet:\n  interval: 5s\nagent:\n  intervall: 5s\nbroker:\n  usersfile: users.yaml\n  zzz: 1\n",
+    );
+    try {
+      loadConfig({ file: path, env: {} });
+      expect.unreachable("unknown keys were accepted");
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual(
+        expect.arrayContaining([
+          "agnet: unknown setting (did you mean agent?)",
+          "agent.intervall: unknown setting (did you mean agent.interval?)",
+          "broker.usersfile: unknown setting (did you mean broker.usersFile?)",
+          "broker.zzz: unknown setting",
+        ]),
+      );
+    }
+  });
+
+  it("stops at unknown K3S_FLEET_* environment variables", () => {
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_INTERVALL: "5s" } })).toThrow(
+      "environment K3S_FLEET_AGENT_INTERVALL: not a setting (did you mean K3S_FLEET_AGENT_INTERVAL?)",
+    );
+    expect(() =>
+      loadConfig({ file: none, env: { K3S_FLEET_CONFIG: "x.yaml", OTHER_THING: "1" } }),
+    ).not.toThrow();
+  });
+
+  it("keeps all state under one directory: the scheduling store follows agent.stateDir", () => {
+    expect(loadConfig({ file: none, env: {} }).scheduling.store).toBe(join("data", "scheduling.sqlite"));
+    const flags = { agent: { stateDir: "/srv/k3sf" } };
+    expect(loadConfig({ file: none, env: {}, flags }).scheduling.store).toBe("/srv/k3sf/scheduling.sqlite");
+    const env = { K3S_FLEET_SCHEDULING_STORE: "/elsewhere/s.db" };
+    expect(loadConfig({ file: none, env, flags }).scheduling.store).toBe("/elsewhere/s.db");
   });
 
   it("names a missing or malformed config file", () => {

@@ -1,12 +1,12 @@
-// Go-style durations ("500ms", "5s", "1m30s", "2h") as the old tool's flags took them, or plain milliseconds.
+// Go-style durations ("500ms", "5s", "1m30s", "2h") as the old tool's flags took them. A unit is required:
+// a bare "250" could mean seconds as easily as milliseconds, so it is not a duration ("0" excepted).
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 
 /** Milliseconds in `text`, or undefined when it is not a duration. */
-export function parseDuration(text: string | number): number | undefined {
-  if (typeof text === "number") return Number.isFinite(text) && text >= 0 ? text : undefined;
+export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (trimmed === "0") return 0;
   if (trimmed === "") return undefined;
   let total = 0;
   PART.lastIndex = 0;

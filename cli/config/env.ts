@@ -3,8 +3,12 @@
 // and NODE_NAME from the downward API.
 import { z } from "zod";
 import { configSchema } from "./schema.ts";
+import { closest } from "./suggest.ts";
 
 export const ENV_PREFIX = "K3S_FLEET_";
+
+/** Prefixed names read elsewhere that are not settings. */
+const NOT_SETTINGS: ReadonlySet<string> = new Set(["K3S_FLEET_CONFIG"]);
 
 /** Names kept from the earlier Go tool, mapped to their config path. */
 const LEGACY_ENV: Record<string, string[]> = {
@@ -41,6 +45,36 @@ export function envVariables(): Array<[string, string[]]> {
   walk(configSchema, []);
   for (const [name, path] of Object.entries(LEGACY_ENV)) out.push([name, path]);
   return out;
+}
+
+/** The settings object before the final transform (defaults as written, e.g. no derived scheduling.store). */
+export const settingsSchema = (): z.ZodObject => unwrap(configSchema) as z.ZodObject;
+
+/** The keys the schema knows at `path` (an object's keys), or undefined when `path` is not an object. */
+export function keysAt(path: readonly (string | number)[]): string[] | undefined {
+  let schema = unwrap(configSchema);
+  for (const key of path) {
+    if (!(schema instanceof z.ZodObject)) return undefined;
+    const child = (schema.shape as Record<string, z.ZodType>)[String(key)];
+    if (child === undefined) return undefined;
+    schema = unwrap(child);
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+/** One problem per K3S_FLEET_* variable that names no setting: a typo there would silently do nothing. */
+export function unknownEnvProblems(env: NodeJS.ProcessEnv): string[] {
+  const known = envVariables()
+    .map(([name]) => name)
+    .filter((name) => name.startsWith(ENV_PREFIX));
+  const knownSet = new Set([...known, ...NOT_SETTINGS]);
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(ENV_PREFIX) || knownSet.has(name)) continue;
+    const hint = closest(name, known);
+    problems.push(`environment ${name}: not a setting${hint ? ` (did you mean ${hint}?)` : ""}`);
+  }
+  return problems.sort();
 }
 
 /** The config layer the environment gives; the prefixed name wins over the legacy one. */

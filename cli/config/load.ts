@@ -2,17 +2,22 @@
 // listing every problem with where it came from.
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { configFromEnv } from "./env.ts";
+import type { z } from "zod";
+import { FleetError } from "../../common/errors.ts";
+import { configFromEnv, keysAt, unknownEnvProblems } from "./env.ts";
 import { type Config, configSchema } from "./schema.ts";
+import { closest } from "./suggest.ts";
 
 export const DEFAULT_CONFIG_FILE = "config/config.yaml";
 
-export class ConfigError extends Error {
-  readonly code = "K3SF_ERR_CONFIG";
+export class ConfigError extends FleetError<"K3SF_ERR_CONFIG"> {
   readonly problems: string[];
   constructor(problems: string[], options?: { cause?: unknown }) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
-    this.name = "ConfigError";
+    super(
+      "K3SF_ERR_CONFIG",
+      `invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      options,
+    );
     this.problems = problems;
   }
 }
@@ -30,14 +35,25 @@ export function loadConfig({ file, env = process.env, flags = {} }: LoadOptions 
     file ?? env.K3S_FLEET_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const fromFile = path ? readConfigFile(path) : {};
   const merged = deepMerge(deepMerge(fromFile, configFromEnv(env)), flags);
+  const envProblems = unknownEnvProblems(env);
   const result = configSchema.safeParse(merged);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
-      { cause: result.error },
-    );
+  if (!result.success || envProblems.length > 0) {
+    const issues = result.success ? [] : result.error.issues.flatMap(describeIssue);
+    throw new ConfigError([...issues, ...envProblems], { cause: result.error });
   }
   return result.data;
+}
+
+/** One line per problem; an unknown key names the setting it most likely meant. */
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const where = issue.path.join(".");
+  if (issue.code !== "unrecognized_keys") return [`${where || "(root)"}: ${issue.message}`];
+  const known = keysAt(issue.path as (string | number)[]) ?? [];
+  return issue.keys.map((key) => {
+    const full = where ? `${where}.${key}` : key;
+    const hint = closest(key, known);
+    return `${full}: unknown setting${hint ? ` (did you mean ${where ? `${where}.` : ""}${hint}?)` : ""}`;
+  });
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -1,19 +1,29 @@
 // The one configuration schema: types, defaults, validation. Env names are derived from its paths
 // (K3S_FLEET_AGENT_INTERVAL ⇐ agent.interval) in env.ts, so adding a setting here is the whole change.
+// Every product default lives here and nowhere else: the code takes the resolved values. Objects are
+// strict: an unknown or misspelt key is an error like any invalid value (load.ts adds "did you mean").
+// config/config.yaml lists every setting with its default; config.test.ts keeps the two in step.
+import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_LIMITS, longestContractTopic } from "../../proto/limits.ts";
 import { topicRootProblem } from "../../proto/topics.ts";
 import { parseDuration } from "./duration.ts";
 
-/** A duration given as "5s", "1m30s", "250ms" or milliseconds; parsed to milliseconds. */
+/** A duration with its unit: "5s", "1m30s", "250ms"; parsed to milliseconds. A bare number is refused. */
 const duration = (fallback: string, min = 1) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((value, ctx) => {
-      const ms = parseDuration(value);
+      const ms = typeof value === "number" ? undefined : parseDuration(value);
       if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: `"${value}" is not a duration (e.g. 500ms, 5s, 1m)` });
+        const bare = typeof value === "number" || /^\s*\d+(\.\d+)?\s*$/.test(value);
+        ctx.addIssue({
+          code: "custom",
+          message: bare
+            ? `${value} has no unit: write ${value}ms or ${value}s (units: ms, s, m, h)`
+            : `"${value}" is not a duration (e.g. 500ms, 5s, 1m)`,
+        });
         return z.NEVER;
       }
       if (ms < min) {
@@ -87,7 +97,7 @@ const quantity = (fallback: string) =>
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const configSchema = z
-  .object({
+  .strictObject({
     /** MQTT topic root; the version is part of it. */
     topicRoot: z
       .string()
@@ -96,7 +106,7 @@ export const configSchema = z
         message: "must be a topic without wildcards or edge '/'",
       }),
     broker: z
-      .object({
+      .strictObject({
         /** External broker URL (mqtt://, mqtts://). Unset: the embedded broker's address. */
         url: z.url({ protocol: /^mqtts?$|^tcp$|^ssl$/ }).optional(),
         /** Where `up` and `coordinator --embedded-broker` listen. */
@@ -113,14 +123,11 @@ export const configSchema = z
         refusedPublish: z.enum(["drop", "disconnect"]).default("drop"),
         /** Embedded broker listens with TLS when cert and key are set; with a CA, client certificates log in. */
         listenTls: z
-          .object({
+          .strictObject({
             certFile: z.string().optional(),
             keyFile: z.string().optional(),
             caFile: z.string().optional(),
-            requireClientCert: z
-              .union([z.boolean(), z.enum(["true", "false"])])
-              .default(false)
-              .transform((v) => v === true || v === "true"),
+            requireClientCert: boolean(false),
           })
           .prefault({}),
         maxPayloadBytes: int(64 * 1024, 256, 16 * 1024 * 1024),
@@ -128,7 +135,7 @@ export const configSchema = z
         maxTopicLength: int(DEFAULT_LIMITS.maxTopicLength, 1, 65_535),
         /** Embedded broker: largest payload per topic kind in bytes, 0 = no limit of its own; larger are refused. */
         maxPayloadByTopic: z
-          .object({
+          .strictObject({
             telemetry: payloadLimit("telemetry"),
             birth: payloadLimit("birth"),
             status: payloadLimit("status"),
@@ -146,7 +153,7 @@ export const configSchema = z
       })
       .prefault({}),
     agent: z
-      .object({
+      .strictObject({
         /** Node id in topics; defaults to the Kubernetes node name (NODE_NAME) or the hostname. */
         nodeName: z.string().optional(),
         interval: duration("5s", 100),
@@ -165,16 +172,13 @@ export const configSchema = z
         /** Buffered samples replayed per second at most, beside the live ones (mind a broker's rate limit). */
         bufferReplayRate: z.coerce.number().gt(0).max(10_000).default(20),
         /** Hold telemetry in the buffer until the coordinator's status says ONLINE; false: only while OFFLINE. */
-        waitForCoordinator: z
-          .union([z.boolean(), z.enum(["true", "false"])])
-          .default(true)
-          .transform((v) => v === true || v === "true"),
+        waitForCoordinator: boolean(true),
       })
       .prefault({}),
     coordinator: z
-      .object({
+      .strictObject({
         reportInterval: duration("30s", 100),
-        /** A node is stale after this many missed sampling intervals... */
+        /** A node is stale after this many missed sampling intervals — in the report and for the scheduler alike... */
         staleAfterIntervals: int(3, 1, 1000),
         /** ...and offline after this many, if its Will never came. */
         offlineAfterIntervals: int(12, 2, 10_000),
@@ -183,28 +187,25 @@ export const configSchema = z
       })
       .prefault({}),
     http: z
-      .object({
+      .strictObject({
         /** Coordinator's /healthz, /readyz, /metrics; "off" disables them. */
         listen: z.union([z.literal("off"), hostPort]).default("127.0.0.1:9464"),
       })
       .prefault({}),
     k3s: z
-      .object({
+      .strictObject({
         /** Namespace for pods created from schedule requests (the old tool's -namespace). */
         namespace: z.string().default("default"),
         /** Explicit kubeconfig; otherwise in-cluster, KUBECONFIG, ~/.kube/config, /etc/rancher/k3s/k3s.yaml. */
         kubeconfig: z.string().optional(),
         /** Never contact Kubernetes: nodes are the agents and decisions are advisory. */
-        standalone: z
-          .union([z.boolean(), z.enum(["true", "false"])])
-          .default(false)
-          .transform((v) => v === true || v === "true"),
+        standalone: boolean(false),
         connectTimeout: duration("5s"),
         metricsInterval: duration("15s", 1000),
       })
       .prefault({}),
     scheduling: z
-      .object({
+      .strictObject({
         /** Act on decisions: bind pending pods with our schedulerName, answer MQTT schedule requests. */
         enabled: boolean(true),
         /** spec.schedulerName this coordinator schedules (and sets on pods it creates). */
@@ -219,20 +220,33 @@ export const configSchema = z
         /** Largest CPU / memory request or limit a request may ask for (no limit is set unless asked for). */
         maxCpu: quantity("4"),
         maxMemory: quantity("8Gi"),
-        /** node:sqlite file: request ids (idempotency across restarts) and decision analytics. */
-        store: z.string().default("./data/scheduling.sqlite"),
+        /** node:sqlite file: request ids (idempotency across restarts) and decision analytics. Unset: {agent.stateDir}/scheduling.sqlite. */
+        store: z.string().optional(),
         /** How long a request id is remembered. */
         requestRetention: duration("24h", 1000),
         /** Retry backoff of unschedulable pods (kube-scheduler: 1s doubling to 10s). */
         backoffInitial: duration("1s", 10),
         backoffMax: duration("10s", 10),
-        /** The scheduling snapshot is rebuilt at least this often, for fresh telemetry values. */
+        /** The scheduling snapshot is rebuilt at least this often (load figures); stale and offline are judged on current data at every decision. */
         snapshotMaxAge: duration("10s", 100),
         /** Decisions kept for the report's analytics. */
         decisionWindow: int(10_000, 100, 1_000_000),
+        /** Reject nodes whose agent never sent telemetry (otherwise a node without an agent is not filtered). */
+        requireTelemetry: boolean(false),
+        /** NodeResourcesFit scoring: LeastAllocated spreads pods, MostAllocated packs them (bin packing). */
+        scoringStrategy: z.enum(["LeastAllocated", "MostAllocated"]).default("LeastAllocated"),
+        /** Reject nodes whose agent reports real use above these percentages. */
+        pressure: z
+          .strictObject({
+            cpuPercent: z.coerce.number().min(0).max(100).default(95),
+            memoryPercent: z.coerce.number().min(0).max(100).default(95),
+            /** Fullest filesystem; kubelet's hard eviction threshold is nodefs.available < 10 %. */
+            diskPercent: z.coerce.number().min(0).max(100).default(90),
+          })
+          .prefault({}),
         /** Score plugin weights, 0 disables one (kube-scheduler defaults where it has one). */
         weights: z
-          .object({
+          .strictObject({
             resourceAllocation: int(1, 0, 100),
             balancedAllocation: int(1, 0, 100),
             taintToleration: int(3, 0, 100),
@@ -244,7 +258,7 @@ export const configSchema = z
       })
       .prefault({}),
     logging: z
-      .object({
+      .strictObject({
         level: logLevel.default("info"),
         /** Log file; default is standard error, so reports on standard output stay clean. */
         file: z.string().optional(),
@@ -289,7 +303,12 @@ export const configSchema = z
         message: "must be greater than coordinator.staleAfterIntervals",
       });
     }
-  });
+  })
+  // All state under one directory: the scheduling store follows agent.stateDir (--state-dir) unless set.
+  .transform((c) => ({
+    ...c,
+    scheduling: { ...c.scheduling, store: c.scheduling.store ?? join(c.agent.stateDir, "scheduling.sqlite") },
+  }));
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

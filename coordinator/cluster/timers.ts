@@ -1,11 +1,2 @@
-// The one-shot timer the cluster edge schedules with (informer restarts, backoff resets, metrics
-// polls). Injected so tests can drive time instead of waiting for it.
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const REAL_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+// The cluster edge schedules with the shared one-shot timer (common/timers.ts).
+export { REAL_TIMERS, type Timers } from "../../common/timers.ts";

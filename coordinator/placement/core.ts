@@ -1,12 +1,16 @@
 // What both decision paths (pending pods, MQTT requests) share: the engine with its assume cache, the
-// snapshot cache, the one serial queue, analytics and the store. Built once by the service.
+// snapshot cache, the one serial queue, analytics and the store. Built once by the service. The store is
+// used only from here: the paths say what happened (a record, a request begun or settled, a pod seen
+// Running), and the core keeps it.
 import type { Logger } from "pino";
+import { createLogThrottle } from "../../common/log-throttle.ts";
+import type { ScheduleDecision } from "../../proto/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Analytics, DecisionRecord, NewRecord } from "./analytics.ts";
 import type { SerialQueue } from "./serial.ts";
 import type { ResolvedSettings } from "./settings.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
-import type { DecisionStore } from "./store.ts";
+import type { DecisionStore, StoredRequest } from "./store.ts";
 
 export interface SchedulingCore {
   readonly settings: ResolvedSettings;
@@ -14,14 +18,33 @@ export interface SchedulingCore {
   readonly cache: SnapshotCache;
   readonly queue: SerialQueue;
   readonly analytics: Analytics;
-  readonly store: DecisionStore;
   readonly now: () => number;
   readonly log: Logger;
   /** Keeps a decision: analytics, store, and the `onDecision` hook. Never throws. */
   record(r: NewRecord): DecisionRecord;
+  /** What the store remembers of request `requestId` (idempotency). */
+  storedRequest(requestId: string): StoredRequest | undefined;
+  /** A request is about to create its pod: a repeat must look for it. */
+  requestBegun(requestId: string, namespace: string, podName: string, planned: ScheduleDecision): void;
+  /** How a request ended: `finish` answers every repeat the same, `forget` lets a repeat start afresh. Never throws. */
+  requestSettled(
+    requestId: string,
+    namespace: string,
+    podName: string,
+    persist: "finish" | "forget" | "keep",
+    decision: ScheduleDecision,
+  ): void;
+  /** The informer shows a pod (namespace/name) in `phase` on `node`: completes its record once Running. Never throws. */
+  podObserved(key: string, node: string | undefined, phase: string | undefined): void;
+  /** Forgets request ids older than the retention. Never throws. */
+  prune(): void;
+  close(): void;
   /** The pod (by uid) is placed by us and its binding not yet seen in the informer. */
   isAssumed(uid: string): boolean;
-  /** Logs at warn at most once per `key` per minute (debug otherwise): a flood of bad requests cannot flood logs. */
+  /**
+   * Logs at warn at most once per `key` per minute, and 100 lines a minute in all (debug otherwise, with the
+   * count left out on the next line): a flood of bad requests cannot flood logs.
+   */
   warnLimited(key: string, fields: Record<string, unknown>, message: string): void;
   sleep(ms: number): Promise<void>;
 }
@@ -40,13 +63,57 @@ export interface CoreParts {
 }
 
 const WARN_EVERY_MS = 60_000;
+const WARN_LINES_PER_INTERVAL = 100;
 const MAX_WARN_KEYS = 1_000;
 
 export function createCore(parts: CoreParts): SchedulingCore {
-  const { analytics, store, log, now, scheduler } = parts;
-  const warned = new Map<string, number>();
+  const { analytics, store, log, now, scheduler, settings } = parts;
+  const warned = createLogThrottle({
+    intervalMs: WARN_EVERY_MS,
+    maxPerInterval: WARN_LINES_PER_INTERVAL,
+    maxKeys: MAX_WARN_KEYS,
+  });
+  // What an earlier run decided, and request ids past their retention gone.
+  analytics.load(store.loadRecords(settings.decisionWindow));
+  store.prune(now() - settings.requestRetentionMs);
   return {
-    ...parts,
+    settings,
+    scheduler,
+    cache: parts.cache,
+    queue: parts.queue,
+    analytics,
+    now,
+    log,
+    sleep: parts.sleep,
+    storedRequest: (requestId) => store.request(requestId),
+    requestBegun(requestId, namespace, podName, planned) {
+      store.begin(requestId, namespace, podName, planned, now());
+    },
+    requestSettled(requestId, namespace, podName, persist, decision) {
+      try {
+        if (persist === "finish") store.finish(requestId, namespace, podName, decision, now());
+        else if (persist === "forget") store.forget(requestId);
+      } catch (err) {
+        log.error({ err, requestId }, "cannot store schedule decision");
+      }
+    },
+    podObserved(key, node, phase) {
+      const record = analytics.podObserved(key, node, phase);
+      if (record === undefined) return;
+      try {
+        store.markRunning(record.id);
+      } catch (err) {
+        log.warn({ err }, "cannot update a decision record");
+      }
+    },
+    prune() {
+      try {
+        store.prune(now() - settings.requestRetentionMs);
+      } catch (err) {
+        log.warn({ err }, "cannot prune request ids");
+      }
+    },
+    close: () => store.close(),
     record(r) {
       const record = analytics.record(r);
       try {
@@ -63,15 +130,10 @@ export function createCore(parts: CoreParts): SchedulingCore {
     },
     isAssumed: (uid) => uid !== "" && scheduler.assumed.list().some((a) => a.key === uid),
     warnLimited(key, fields, message) {
-      const at = now();
-      const last = warned.get(key);
-      if (last !== undefined && at - last < WARN_EVERY_MS) {
-        log.debug(fields, message);
-        return;
-      }
-      if (warned.size >= MAX_WARN_KEYS) warned.clear();
-      warned.set(key, at);
-      log.warn(fields, message);
+      const admitted = warned.admit(key, now());
+      if (!admitted.log) log.debug(fields, message);
+      else if (admitted.suppressed > 0) log.warn({ ...fields, suppressed: admitted.suppressed }, message);
+      else log.warn(fields, message);
     },
   };
 }

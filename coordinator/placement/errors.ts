@@ -1,4 +1,5 @@
 // Coded errors of the scheduling service. Callers branch on `code`; the underlying error is the `cause`.
+import { FleetError } from "../../common/errors.ts";
 
 export type SchedulingErrorCode =
   /** The decision store (node:sqlite) cannot be opened, read or written. */
@@ -8,15 +9,7 @@ export type SchedulingErrorCode =
   /** Invalid scheduling settings; `problems` lists every one. */
   | "K3SF_ERR_SCHEDULING_CONFIG";
 
-export class SchedulingError extends Error {
-  readonly code: SchedulingErrorCode;
-
-  constructor(code: SchedulingErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class SchedulingError extends FleetError<SchedulingErrorCode> {}
 
 /** A failed Kubernetes API call: HTTP status (undefined for network failures) and the Status reason. */
 export class KubeRequestError extends SchedulingError {

@@ -37,5 +37,5 @@ export {
   type SchedulingServiceOptions,
   startScheduling,
 } from "./service.ts";
-export { DEFAULT_SCHEDULING_SETTINGS, resolveSettings, type SchedulingSettings } from "./settings.ts";
+export { INTERNAL_DEFAULTS, resolveSettings, type SchedulingSettings } from "./settings.ts";
 export { openDecisionStore } from "./store.ts";

@@ -77,7 +77,7 @@ describe("schedule requests (fakes)", () => {
     expect(d.status).toBe(DecisionStatus.REJECTED);
     expect(d.message).toContain("Kubernetes refused the pod: ");
     expect(d.message).toContain('Pod "web" is invalid: spec.containers[0].image: Required value');
-    expect(core.store.request("r1")).toBeUndefined();
+    expect(core.storedRequest("r1")).toBeUndefined();
   });
 
   it("after an ambiguous create failure, a repeat finds the pod and finishes it: one create in all", async () => {
@@ -92,7 +92,7 @@ describe("schedule requests (fakes)", () => {
     const first = await send({ podName: "web", requestId: "r1" });
     expect(first.status).toBe(DecisionStatus.ERROR);
     expect(first.message).toContain("cannot create pod default/web");
-    expect(core.store.request("r1")?.state).toBe("creating");
+    expect(core.storedRequest("r1")?.state).toBe("creating");
     const second = await send({ podName: "web", requestId: "r1" });
     expect(second).toMatchObject({ status: DecisionStatus.SCHEDULED, node: "node-a", podUid: "uid-1" });
     expect(k.calls).toEqual(["create default/web", "read default/web", "bind default/web node-a"]);
@@ -123,7 +123,7 @@ describe("schedule requests (fakes)", () => {
       status: DecisionStatus.ERROR,
       message: "pod default/web was deleted before it could be bound",
     });
-    expect(core.store.request("r1")).toBeUndefined();
+    expect(core.storedRequest("r1")).toBeUndefined();
   });
 
   it("standalone and dry-run decide without Kubernetes and keep nothing", async () => {
@@ -133,7 +133,7 @@ describe("schedule requests (fakes)", () => {
       advisory: true,
       podUid: "",
     });
-    expect(standalone.core.store.request("s1")).toBeUndefined();
+    expect(standalone.core.storedRequest("s1")).toBeUndefined();
     const dry = setup();
     expect(await dry.send({ requestId: "d1", dryRun: true })).toMatchObject({
       status: DecisionStatus.SCHEDULED,
@@ -157,7 +157,7 @@ describe("schedule requests (fakes)", () => {
       "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) didn't match Pod's node affinity/selector.",
     );
     expect(k.calls).toEqual([]);
-    expect(core.store.request("big")?.state).toBe("done");
+    expect(core.storedRequest("big")?.state).toBe("done");
     expect(core.analytics.summary().unschedulableReasons).toEqual({
       "Insufficient cpu": 1n,
       "Insufficient memory": 1n,
@@ -191,7 +191,7 @@ describe("schedule requests (fakes)", () => {
       message: "the coordinator has not listed the cluster yet; retry shortly",
     });
     expect(k.calls).toEqual([]);
-    expect(core.store.request("early")).toBeUndefined();
+    expect(core.storedRequest("early")).toBeUndefined();
     setReady(true);
     expect((await send({ podName: "early", requestId: "early" })).status).toBe(DecisionStatus.SCHEDULED);
   });

@@ -4,15 +4,16 @@
 // a repeat (QoS 1 redelivery, a client retry, a coordinator restart in between) gets the same decision
 // and never a second pod. A request whose reply topic is not allowed gets no reply at all.
 import { decode, type ScheduleDecision, type ScheduleRequest } from "../../proto/index.ts";
-import type { DecisionStatusName, NewRecord } from "./analytics.ts";
 import type { SchedulingCore } from "./core.ts";
-import { errorDecision, rejectedDecision, STATUS_NAME, toScheduleDecision } from "./decision.ts";
+import { errorDecision, rejectedDecision, toScheduleDecision } from "./decision.ts";
 import { salvageEnvelope } from "./envelope.ts";
 import type { PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
 import { type PodManifest, podManifest } from "./manifest.ts";
+import { decide as decideOnSnapshot, splitReasons } from "./place.ts";
 import { type CheckResult, checkRequest, replyTopicProblem, type ValidRequest } from "./policy.ts";
-import { createPlacer, decideOnly, type Outcome, splitReasons } from "./request-place.ts";
+import { answerResult, decisionRecord } from "./record.ts";
+import { createPlacer, type Outcome } from "./request-place.ts";
 import type { ResolvedSettings } from "./settings.ts";
 
 /** Request policy as injected functions; the defaults are the safe ones in policy.ts and manifest.ts. */
@@ -49,7 +50,7 @@ export interface RequestHandler {
 
 export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
   const { core, root, policy, cluster } = options;
-  const { settings, queue, store, log, now } = core;
+  const { settings, queue, log, now } = core;
   let repeats = 0;
   const placer = cluster === undefined ? undefined : createPlacer(core, cluster.kube);
 
@@ -71,26 +72,14 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     reasons: string[],
     receivedAt: number,
   ): void {
-    const status = STATUS_NAME[decision.status] as DecisionStatusName;
-    const r: NewRecord = {
-      at: receivedAt,
-      source: "mqtt",
-      pod: valid.pod,
-      requestId: valid.requestId,
-      status,
-      node: decision.node,
-      score: Number(decision.score),
-      scores: decision.scores.map((s) => ({
-        plugin: s.plugin,
-        score: Number(s.score),
-        weight: Number(s.weight),
-      })),
-      reasons,
-      latencyMs: now() - receivedAt,
+    const from = {
+      ...valid,
+      source: "mqtt" as const,
       advisory: decision.advisory,
-      dryRun: valid.dryRun,
+      at: receivedAt,
+      since: receivedAt,
     };
-    core.record(r);
+    core.record(decisionRecord(from, answerResult(decision, reasons), now()));
   }
 
   async function refuse(
@@ -118,7 +107,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
   async function decide(valid: ValidRequest, receivedAt: number): Promise<void> {
     const { requestId, namespace, podName } = valid;
     const key = `${namespace}/${podName}`;
-    const stored = store.request(requestId);
+    const stored = core.storedRequest(requestId);
     if (stored?.state === "done" && stored.decision !== undefined) {
       repeats++;
       log.debug({ requestId }, "repeated schedule request: same decision");
@@ -143,7 +132,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       let decision: ScheduleDecision;
       let reasons: string[] = [];
       try {
-        const engine = decideOnly(core, manifest, at);
+        const engine = decideOnSnapshot(core, manifest, at);
         decision = toScheduleDecision(engine, { requestId, now: now(), advisory: cluster === undefined });
         reasons = engine.status === "unschedulable" ? splitReasons(engine) : [];
       } catch (err) {
@@ -169,12 +158,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     } finally {
       cluster.inFlight.delete(key);
     }
-    try {
-      if (outcome.persist === "finish") store.finish(requestId, namespace, podName, outcome.decision, now());
-      else if (outcome.persist === "forget") store.forget(requestId);
-    } catch (err) {
-      log.error({ err, requestId }, "cannot store schedule decision");
-    }
+    core.requestSettled(requestId, namespace, podName, outcome.persist, outcome.decision);
     if (outcome.left !== undefined) cluster.handOff(outcome.left);
     record(meta, outcome.decision, outcome.reasons, receivedAt);
     await reply(valid.replyTo, outcome.decision);

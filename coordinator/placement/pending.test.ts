@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Timers } from "../cluster/index.ts";
+import type { Timers } from "../../common/timers.ts";
 import { createPendingQueue } from "./pending.ts";
 
 /** A manual clock: timers fire only when `advance` passes their time. */

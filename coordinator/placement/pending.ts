@@ -4,7 +4,7 @@
 // a pod frees capacity, an agent comes back), waiting pods are tried `initialMs` after their last attempt
 // instead, without resetting the backoff. Time is injected. `onDue(key)` is called when a key becomes due;
 // the caller queues the attempt.
-import type { Timers } from "../cluster/index.ts";
+import type { Timers } from "../../common/timers.ts";
 
 export interface PendingQueueOptions {
   initialMs: number;

@@ -1,9 +1,9 @@
 // The pending-pod path with constructor-injected fakes (fakeKube, real engine, real timers with short
 // backoff). The end-to-end version (fake API server, informers) is test/scheduling-cluster.
 import { describe, expect, it } from "vitest";
+import { REAL_TIMERS } from "../../common/timers.ts";
 import { fakeKube, testCore } from "../../test/support/placement.ts";
 import { capacity, makeNode, makePod } from "../../test/support/scheduler.ts";
-import { REAL_TIMERS } from "../cluster/index.ts";
 import type { NodeInput } from "../scheduler/index.ts";
 import type { PodObject } from "./inputs.ts";
 import { createPodScheduler, isPendingFor } from "./pod-scheduler.ts";

@@ -3,11 +3,20 @@
 // `FailedScheduling` Event on the pod. Unschedulable pods and failed bindings retry with backoff, and
 // sooner when the cluster changes. A 409 on the binding means someone else bound the pod (or it was
 // recreated): the pod is read again from the API server, never bound blindly a second time.
-import type { Timers } from "../cluster/index.ts";
+import type { Timers } from "../../common/timers.ts";
+import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
-import { type KubeActions, kubeError, type PodRef } from "./kube.ts";
+import type { KubeActions, PodRef } from "./kube.ts";
 import { createPendingQueue } from "./pending.ts";
+import { bindPod, decide, splitReasons } from "./place.ts";
+import {
+  decisionRecord,
+  engineResult,
+  failedResult,
+  type RecordResult,
+  type RecordSource,
+} from "./record.ts";
 
 export interface PodSchedulerOptions {
   core: SchedulingCore;
@@ -49,13 +58,9 @@ export function isPendingFor(pod: PodObject, schedulerName: string): boolean {
   );
 }
 
-const distinctReasons = (reasons: readonly string[]): string[] => [
-  ...new Set(reasons.flatMap((r) => r.split(", "))),
-];
-
 export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const { core, kube, inFlight } = options;
-  const { settings, scheduler, cache, queue, log, now } = core;
+  const { settings, queue, log, now } = core;
   const name = settings.schedulerName;
   /** Our unbound pods, as last seen. */
   const ours = new Map<string, PodObject>();
@@ -119,39 +124,27 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       uid,
     };
     const started = now();
-    const since = dueSince.get(key) ?? started;
-    const base = { source: "pod" as const, pod: key, requestId: "", advisory: false, dryRun: false };
-    let decision: ReturnType<typeof scheduler.decide>;
+    const from: RecordSource = {
+      source: "pod",
+      pod: key,
+      requestId: "",
+      advisory: false,
+      dryRun: false,
+      at: started,
+      since: dueSince.get(key) ?? started,
+    };
+    const keep = (result: RecordResult) => core.record(decisionRecord(from, result, now()));
+    let decision: Decision;
     try {
-      decision = scheduler.decide(cache.get(started), pod, started);
+      decision = decide(core, pod, started);
     } catch (err) {
-      const message = `cannot schedule: ${(err as Error).message}`;
-      core.record({
-        ...base,
-        at: started,
-        status: "error",
-        node: "",
-        score: 0,
-        scores: [],
-        reasons: [message],
-        latencyMs: now() - since,
-      });
+      keep(failedResult("error", [`cannot schedule: ${(err as Error).message}`]));
       core.warnLimited(`decide:${key}`, { err, pod: key }, "cannot schedule pod");
       pending.failed(key);
       return;
     }
     if (decision.status === "unschedulable" || decision.node === undefined) {
-      const reasons = distinctReasons(decision.rejections.map((r) => r.reason));
-      core.record({
-        ...base,
-        at: started,
-        status: "unschedulable",
-        node: "",
-        score: 0,
-        scores: [],
-        reasons,
-        latencyMs: now() - since,
-      });
+      keep(engineResult(decision, "unschedulable", splitReasons(decision)));
       if (lastFailure.get(key) !== decision.message) {
         lastFailure.set(key, decision.message);
         event(ref, "Warning", "FailedScheduling", "Scheduling", decision.message);
@@ -161,75 +154,46 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       return;
     }
     const node = decision.node;
-    const scored = { node, score: decision.score ?? 0, scores: decision.scores ?? [] };
-    try {
-      await kube.bind(ref, node);
-    } catch (err) {
-      const e = kubeError(`bind ${key}`, err);
-      const snapshot = cache.current();
-      if (snapshot !== undefined) scheduler.assumed.forget(snapshot, uid);
-      const failed = (reason: string) =>
-        core.record({
-          ...base,
-          ...scored,
-          at: started,
-          status: "error",
-          reasons: [reason],
-          latencyMs: now() - since,
-        });
-      if (e.status === 409 || e.status === 404) {
-        // Someone else bound it, or it was deleted or recreated: believe the API server, not the cache.
-        let fresh: PodObject | undefined;
-        try {
-          fresh = await kube.readPod(ref.namespace, ref.name);
-        } catch (readErr) {
-          failed(`binding conflict, and the pod cannot be read: ${(readErr as Error).message}`);
-          pending.failed(key);
-          return;
-        }
-        const boundTo = fresh?.spec?.nodeName;
-        if (boundTo && fresh?.metadata?.uid === uid) {
-          if (boundTo === node) {
-            core.record({
-              ...base,
-              ...scored,
-              at: started,
-              status: "scheduled",
-              reasons: [],
-              latencyMs: now() - since,
-            });
-          } else failed(`pod was bound to ${boundTo} by someone else`);
-          log.info({ pod: key, node: boundTo, chosen: node }, "pod already bound; not binding again");
-          forgetPod(key);
-          return;
+    const failed = (reason: string) => keep(engineResult(decision, "error", [reason]));
+    const outcome = await bindPod(core, kube, pod, node, { retries: 0, rebindOnce: false });
+    switch (outcome.kind) {
+      case "bound":
+        keep(engineResult(decision, "scheduled"));
+        forgetPod(key);
+        return;
+      case "boundAlready":
+        if (outcome.samePod) {
+          if (outcome.node === node) keep(engineResult(decision, "scheduled"));
+          else failed(`pod was bound to ${outcome.node} by someone else`);
         }
         forgetPod(key);
-        if (fresh !== undefined && isPendingFor(fresh, name)) {
-          ours.set(key, fresh); // recreated under the same name: a new pod, decided afresh
+        return;
+      case "unbound":
+        forgetPod(key);
+        if (isPendingFor(outcome.pod, name)) {
+          ours.set(key, outcome.pod); // recreated under the same name: a new pod, decided afresh
           pending.add(key);
         }
-        if (fresh === undefined) failed("pod was deleted before it could be bound");
+        return;
+      case "deleted":
+        forgetPod(key);
+        failed("pod was deleted before it could be bound");
+        return;
+      case "unreadable":
+        failed(`binding conflict, and the pod cannot be read: ${outcome.error.message}`);
+        pending.failed(key);
+        return;
+      case "failed": {
+        failed(outcome.error.message);
+        const delay = pending.failed(key);
+        core.warnLimited(
+          `bind:${outcome.error.status ?? "net"}`,
+          { err: outcome.error, pod: key, node, retryInMs: delay },
+          "binding failed; will retry",
+        );
         return;
       }
-      failed(e.message);
-      const delay = pending.failed(key);
-      core.warnLimited(
-        `bind:${e.status ?? "net"}`,
-        { err: e, pod: key, node, retryInMs: delay },
-        "binding failed; will retry",
-      );
-      return;
     }
-    core.record({
-      ...base,
-      ...scored,
-      at: started,
-      status: "scheduled",
-      reasons: [],
-      latencyMs: now() - since,
-    });
-    forgetPod(key);
-    event(ref, "Normal", "Scheduled", "Binding", `Successfully assigned ${key} to ${node}`);
   }
 
   return {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createMessage, type MessageInit } from "../../proto/index.ts";
+import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
 import { checkRequest, replyTopicProblem } from "./policy.ts";
 import { resolveSettings } from "./settings.ts";
 
 const root = "k3s-fleet/v1";
-const settings = resolveSettings();
+const settings = resolveSettings(testSchedulingSettings());
 const request = (init: MessageInit<"scheduleRequest"> = {}) =>
   createMessage("scheduleRequest", {
     requestId: "r1",
@@ -117,6 +118,7 @@ describe("checkRequest", () => {
 
   it("follows the configured namespaces, registries and maxima", () => {
     const custom = resolveSettings({
+      ...testSchedulingSettings(),
       defaultNamespace: "apps",
       allowedNamespaces: ["apps", "edge"],
       allowedRegistries: ["ghcr.io/acme"],

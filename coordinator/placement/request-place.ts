@@ -1,14 +1,14 @@
 // Acting on one schedule request in the cluster: decide on the current snapshot, remember the intent,
-// create the pod (or find the one an earlier attempt created), take its place in the snapshot, bind it,
-// and say how it ended. A 409 is believed: the pod is read again, and only bound once more when it is
-// still unbound and still the same pod. Runs on the serial queue (see mqtt-requests.ts).
+// create the pod (or find the one an earlier attempt created), then assume and bind it through the one
+// decision path (place.ts), and say how it ended. Runs on the serial queue (see mqtt-requests.ts).
 import type { ScheduleDecision } from "../../proto/index.ts";
-import { type Decision, schedule } from "../scheduler/index.ts";
+import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { alreadyBoundDecision, errorDecision, rejectedDecision, toScheduleDecision } from "./decision.ts";
 import type { PodObject } from "./inputs.ts";
-import { type KubeActions, kubeError, type PodRef } from "./kube.ts";
+import { type KubeActions, kubeError } from "./kube.ts";
 import { type PodManifest, requestIdOf } from "./manifest.ts";
+import { bindPod, decide, splitReasons } from "./place.ts";
 import type { ValidRequest } from "./policy.ts";
 import type { StoredRequest } from "./store.ts";
 
@@ -22,39 +22,12 @@ export interface Outcome {
   left?: PodObject;
 }
 
-export const splitReasons = (d: Decision): string[] => [
-  ...new Set(d.rejections.flatMap((r) => r.reason.split(", "))),
-];
-
-/** Engine decision on the current snapshot, nothing assumed (dry-run, standalone, or before creating). */
-export function decideOnly(core: SchedulingCore, pod: PodManifest | PodObject, at: number): Decision {
-  const { cache, scheduler } = core;
-  const snapshot = cache.get(at);
-  scheduler.assumed.expire(snapshot, at);
-  return schedule(snapshot, pod, scheduler.config, at);
-}
+const requestOf = (pod: PodObject) =>
+  requestIdOf(pod as { metadata?: { annotations?: Record<string, string> } });
 
 /** The request path's use of the cluster, bound to the shared core. */
 export function createPlacer(core: SchedulingCore, kube: KubeActions) {
-  const { settings, scheduler, cache, store, log, now } = core;
-
-  function forgetAssumed(uid: string): void {
-    const snapshot = cache.current();
-    if (snapshot !== undefined && uid !== "") scheduler.assumed.forget(snapshot, uid);
-  }
-
-  async function bindWithRetries(ref: PodRef, node: string): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await kube.bind(ref, node);
-        return undefined;
-      } catch (err) {
-        const e = kubeError(`bind ${ref.namespace}/${ref.name}`, err);
-        if (e.status === 409 || e.status === 404 || e.permanent || attempt >= settings.bindRetries) return e;
-        await core.sleep(settings.bindRetryDelayMs * 2 ** attempt);
-      }
-    }
-  }
+  const { settings, now } = core;
 
   /** Creates (or finds) the pod and binds it. Runs on the queue. */
   async function place(
@@ -93,18 +66,13 @@ export function createPlacer(core: SchedulingCore, kube: KubeActions) {
       } catch (err) {
         return error(`cannot check for an earlier attempt's pod: ${(err as Error).message}`, "keep");
       }
-      if (
-        pod !== undefined &&
-        requestIdOf(pod as { metadata?: { annotations?: Record<string, string> } }) !== requestId
-      )
-        return notOurs();
+      if (pod !== undefined && requestOf(pod) !== requestId) return notOurs();
       if (pod?.spec?.nodeName) return bound(pod, stored.decision);
     }
 
-    const at = now();
     let engine: Decision;
     try {
-      engine = decideOnly(core, pod ?? manifest, at);
+      engine = decide(core, pod ?? manifest, now());
     } catch (err) {
       return error(`cannot schedule: ${(err as Error).message}`, pod ? "keep" : "forget", pod);
     }
@@ -120,7 +88,7 @@ export function createPlacer(core: SchedulingCore, kube: KubeActions) {
     }
     const node = engine.node;
     const planned = toScheduleDecision(engine, { requestId, now: now() });
-    store.begin(requestId, namespace, podName, planned, now());
+    core.requestBegun(requestId, namespace, podName, planned);
 
     if (pod === undefined) {
       try {
@@ -134,8 +102,7 @@ export function createPlacer(core: SchedulingCore, kube: KubeActions) {
             return error(`pod ${key} exists but cannot be read: ${(readErr as Error).message}`, "keep");
           }
           if (pod === undefined) return error(`pod ${key} was deleted while being created`, "forget");
-          if (requestIdOf(pod as { metadata?: { annotations?: Record<string, string> } }) !== requestId)
-            return notOurs();
+          if (requestOf(pod) !== requestId) return notOurs();
           if (pod.spec?.nodeName) return bound(pod, planned);
         } else if (e.permanent) {
           const reason = `Kubernetes refused the pod: ${e.message}`;
@@ -151,78 +118,37 @@ export function createPlacer(core: SchedulingCore, kube: KubeActions) {
       }
     }
 
+    // Nothing else ran since the decision (one queue): the pod takes the place the engine chose. A pod
+    // still unbound after a conflict, with the same uid, is bound once more, knowingly.
     const uid = pod.metadata?.uid ?? "";
-    const ref: PodRef = { namespace, name: podName, uid };
-    // Nothing else ran since the decision (one queue): the pod takes the place the engine chose.
-    const snapshot = cache.current();
-    if (snapshot !== undefined && uid !== "" && !core.isAssumed(uid)) {
-      try {
-        scheduler.assumed.assume(snapshot, pod, node, now());
-      } catch (err) {
-        log.debug({ err, pod: key }, "pod already in the snapshot");
-      }
-    }
-    // A 409 means the pod changed under us: read it again. Bound: someone (an earlier attempt, another
-    // scheduler) placed it, and that stands. Still unbound with the same uid: bind once more, knowingly.
-    for (let round = 0; ; round++) {
-      const failure = await bindWithRetries(ref, node);
-      if (failure === undefined) {
-        kube
-          .recordEvent({
-            pod: ref,
-            type: "Normal",
-            reason: "Scheduled",
-            action: "Binding",
-            note: `Successfully assigned ${key} to ${node}`,
-            now: now(),
-          })
-          .catch((err: unknown) =>
-            core.warnLimited("event:Scheduled", { err, pod: key }, "cannot record Scheduled event"),
-          );
+    const outcome = await bindPod(core, kube, pod, node, { retries: settings.bindRetries, rebindOnce: true });
+    switch (outcome.kind) {
+      case "bound":
         return {
           decision: toScheduleDecision(engine, { requestId, now: now(), podUid: uid }),
           persist: "finish",
           reasons: [],
         };
-      }
-      const e = kubeError(`bind ${key}`, failure);
-      if (e.status !== 409 && e.status !== 404) {
-        forgetAssumed(uid);
+      case "boundAlready":
+        return bound(outcome.pod, planned);
+      case "failed":
         return error(
-          `pod ${key} was created but not bound yet (${e.message}); the scheduler keeps trying`,
+          `pod ${key} was created but not bound yet (${outcome.error.message}); the scheduler keeps trying`,
           "keep",
           pod,
           uid,
         );
-      }
-      let fresh: PodObject | undefined;
-      try {
-        fresh = await kube.readPod(namespace, podName);
-      } catch (readErr) {
-        forgetAssumed(uid);
+      case "unreadable":
+        return error(`binding conflict, and pod ${key} cannot be read: ${outcome.error.message}`, "keep");
+      case "deleted":
+        return error(`pod ${key} was deleted before it could be bound`, "forget");
+      case "unbound":
         return error(
-          `binding conflict, and pod ${key} cannot be read: ${(readErr as Error).message}`,
+          `cannot bind pod ${key}: ${outcome.error.message}`,
           "keep",
+          outcome.pod,
+          outcome.pod.metadata?.uid ?? "",
         );
-      }
-      if (fresh?.spec?.nodeName) {
-        if (fresh.spec.nodeName !== node) forgetAssumed(uid);
-        log.info(
-          { pod: key, node: fresh.spec.nodeName, chosen: node },
-          "pod already bound; not binding again",
-        );
-        return bound(fresh, planned);
-      }
-      forgetAssumed(uid);
-      if (fresh === undefined) return error(`pod ${key} was deleted before it could be bound`, "forget");
-      if (fresh.metadata?.uid !== uid || round > 0)
-        return error(`cannot bind pod ${key}: ${e.message}`, "keep", fresh, fresh.metadata?.uid ?? "");
-      const again = cache.current();
-      if (again !== undefined) {
-        try {
-          scheduler.assumed.assume(again, fresh, node, now());
-        } catch {}
-      }
     }
   }
 

@@ -2,9 +2,9 @@
 // requests, on a snapshot of the cluster (or, standalone, of the agents) joined with live telemetry.
 // Composition only; each part owns its job. Stopping drains the queue and closes the store.
 import type { Logger } from "pino";
+import { REAL_TIMERS, type Timers } from "../../common/timers.ts";
 import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } from "../../proto/index.ts";
 import type { ClusterEvents } from "../cluster/index.ts";
-import { REAL_TIMERS, type Timers } from "../cluster/index.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
 import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
@@ -12,6 +12,7 @@ import { createAnalytics, type DecisionRecord } from "./analytics.ts";
 import { createCore } from "./core.ts";
 import { agentNodeInputs, clusterNodeInputs, type NodeObject, type PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
+import { createLiveReader } from "./live-reader.ts";
 import { createRequestHandler, DEFAULT_POLICY, type SchedulingPolicy } from "./mqtt-requests.ts";
 import { createPodScheduler, keyOf, type PodScheduler } from "./pod-scheduler.ts";
 import { createSerialQueue } from "./serial.ts";
@@ -42,7 +43,7 @@ export interface SchedulingClusterView {
 }
 
 export interface SchedulingServiceOptions {
-  settings?: Partial<SchedulingSettings>;
+  settings: SchedulingSettings;
   link: SchedulingLink;
   /** Registers a handler for node messages as the coordinator applies them (`onNodeMessage`): they may
    *  come straight from the embedded broker rather than over `link`. */
@@ -88,11 +89,13 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
 
   const store = openDecisionStore({ path: settings.storePath, keepRecords: settings.decisionWindow });
   const analytics = createAnalytics({ window: settings.decisionWindow });
-  analytics.load(store.loadRecords(settings.decisionWindow));
-  store.prune(now() - settings.requestRetentionMs);
 
+  // One definition of stale: the fleet's (coordinator.staleAfterIntervals), applied by the engine to live
+  // signals read at decision time (the snapshot cache's `live`).
+  const engine = settings.engine;
+  const liveReader = createLiveReader(fleet);
   const scheduler = createScheduler({
-    config: settings.engine,
+    config: { ...engine, live: { ...engine.live, staleAfterIntervals: fleet.options.staleAfterIntervals } },
     ...(options.plugins ? { plugins: options.plugins } : {}),
   });
   const cache = createSnapshotCache({
@@ -100,9 +103,11 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     maxAgeMs: settings.snapshotMaxAgeMs,
     build: buildSnapshot,
     source: (at) => {
+      liveReader.reset(); // rebuilt on births and statuses: agents may have been renamed
       const live = liveByNodeName(fleet, at);
       return view ? clusterNodeInputs(view.nodes(), view.pods(), live) : agentNodeInputs(fleet, live);
     },
+    live: (at) => liveReader.at(at),
   });
   const core = createCore({
     settings,
@@ -150,14 +155,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   // Informer listeners: the snapshot cache learns what changed, the pending-pod scheduler what to do.
   const onPod = (type: "add" | "update" | "delete", pod: PodObject) => {
     cache.podChanged(type, pod);
-    const record = analytics.podObserved(keyOf(pod), pod.spec?.nodeName, pod.status?.phase);
-    if (record !== undefined) {
-      try {
-        store.markRunning(record.id);
-      } catch (err) {
-        log.warn({ err }, "cannot update a decision record");
-      }
-    }
+    core.podObserved(keyOf(pod), pod.spec?.nodeName, pod.status?.phase);
     pods?.podChanged(type, pod);
   };
   const onNode = () => {
@@ -206,11 +204,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   let pruneTimer: unknown;
   const prune = () => {
     pruneTimer = timers.setTimeout(() => {
-      try {
-        store.prune(now() - settings.requestRetentionMs);
-      } catch (err) {
-        log.warn({ err }, "cannot prune request ids");
-      }
+      core.prune();
       prune();
     }, PRUNE_EVERY_MS);
   };
@@ -259,7 +253,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
         timers.clearTimeout(grace);
         if (!drained)
           log.warn({ queued: core.queue.size }, "stopping with scheduling decisions still in flight");
-        store.close();
+        core.close();
         log.info("scheduling stopped");
       })();
       return stopping;

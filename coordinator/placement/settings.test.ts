@@ -1,15 +1,20 @@
 import { describe, expect, it } from "vitest";
+import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
 import { SchedulingConfigError } from "./errors.ts";
-import { DEFAULT_SCHEDULING_SETTINGS, resolveSettings } from "./settings.ts";
+import { resolveSettings as resolve, type SchedulingSettings } from "./settings.ts";
+
+const resolveSettings = (overrides: Partial<SchedulingSettings> = {}) =>
+  resolve(testSchedulingSettings(overrides));
 
 describe("resolveSettings", () => {
-  it("defaults: the default namespace only, Docker Official Images, 4 CPU / 8Gi", () => {
+  it("the schema's defaults: the default namespace only, Docker Official Images, 4 CPU / 8Gi", () => {
     const s = resolveSettings();
     expect([...s.namespaces]).toEqual(["default"]);
     expect(s.allowedRegistries).toEqual(["docker.io/library"]);
     expect(s.maxCpuMilli).toBe(4000n);
     expect(s.maxMemoryBytes).toBe(8n * 1024n ** 3n);
-    expect(s.schedulerName).toBe(DEFAULT_SCHEDULING_SETTINGS.schedulerName);
+    expect(s.schedulerName).toBe("k3s-fleet");
+    expect(s.bindRetries).toBe(2); // internal tuning, not a setting
   });
 
   it("an empty namespace list means the default namespace", () => {

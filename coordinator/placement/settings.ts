@@ -1,5 +1,6 @@
-// The scheduling service's settings and their defaults, in one object. The CLI maps its `scheduling:`
-// config section onto this; tests and benches pass partial overrides.
+// The scheduling service's settings. Product settings have no defaults here: the config schema
+// (cli/config/schema.ts) holds them, and cli/config/scheduling.ts maps its `scheduling:` section onto this.
+// Only internal tuning that is not a setting has a value of its own (INTERNAL_DEFAULTS).
 import { parseQuantity, type SchedulerConfigInput, toMilli, toUnits } from "../scheduler/index.ts";
 import { SchedulingConfigError } from "./errors.ts";
 
@@ -27,41 +28,32 @@ export interface SchedulingSettings {
   /** Retry backoff of unschedulable or failed pods: initial, doubling to max (kube-scheduler: 1 s, 10 s). */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
-  /** The scheduling snapshot is rebuilt at least this often (fresh telemetry values), and on every relevant change. */
+  /** The scheduling snapshot is rebuilt at least this often (live signals are read at every decision). */
   readonly snapshotMaxAgeMs: number;
   /** Decisions kept for the report's analytics. */
   readonly decisionWindow: number;
-  /** Extra attempts of a Binding that failed with a retryable error, within one MQTT request. */
-  readonly bindRetries: number;
-  /** Delay before the first bind retry; doubles. */
-  readonly bindRetryDelayMs: number;
-  /** Largest ScheduleRequest payload decoded. */
-  readonly maxRequestBytes: number;
-  /** Engine configuration (weights, thresholds); defaults are the engine's. */
+  /**
+   * Engine configuration (weights, scoring strategy, live thresholds). `live.staleAfterIntervals` is not
+   * taken from here: stale is the fleet's own rule (coordinator.staleAfterIntervals), see service.ts.
+   */
   readonly engine: SchedulerConfigInput;
+  /** Extra attempts of a Binding that failed with a retryable error, within one MQTT request. */
+  readonly bindRetries?: number;
+  /** Delay before the first bind retry; doubles. */
+  readonly bindRetryDelayMs?: number;
+  /** Largest ScheduleRequest payload decoded. */
+  readonly maxRequestBytes?: number;
 }
 
-export const DEFAULT_SCHEDULING_SETTINGS: SchedulingSettings = Object.freeze({
-  schedulerName: "k3s-fleet",
-  defaultNamespace: "default",
-  allowedNamespaces: Object.freeze([]) as readonly string[],
-  allowedRegistries: Object.freeze(["docker.io/library"]),
-  maxCpu: "4",
-  maxMemory: "8Gi",
-  storePath: ":memory:",
-  requestRetentionMs: 24 * 3_600_000,
-  backoffInitialMs: 1_000,
-  backoffMaxMs: 10_000,
-  snapshotMaxAgeMs: 10_000,
-  decisionWindow: 10_000,
+/** Internal tuning, not product settings. */
+export const INTERNAL_DEFAULTS = Object.freeze({
   bindRetries: 2,
   bindRetryDelayMs: 100,
   maxRequestBytes: 64 * 1024,
-  engine: Object.freeze({}),
 });
 
 /** Settings with their limits parsed once. */
-export interface ResolvedSettings extends SchedulingSettings {
+export interface ResolvedSettings extends Required<SchedulingSettings> {
   readonly namespaces: ReadonlySet<string>;
   readonly maxCpuMilli: bigint;
   readonly maxMemoryBytes: bigint;
@@ -69,8 +61,8 @@ export interface ResolvedSettings extends SchedulingSettings {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export function resolveSettings(input: Partial<SchedulingSettings> = {}): ResolvedSettings {
-  const s: SchedulingSettings = { ...DEFAULT_SCHEDULING_SETTINGS, ...withoutUndefined(input) };
+export function resolveSettings(input: SchedulingSettings): ResolvedSettings {
+  const s = { ...INTERNAL_DEFAULTS, ...withoutUndefined(input) } as Required<SchedulingSettings>;
   const problems: string[] = [];
   if (!DNS_SUBDOMAIN.test(s.schedulerName) || s.schedulerName.length > 253)
     problems.push(`schedulerName ${JSON.stringify(s.schedulerName)} is not a DNS subdomain`);

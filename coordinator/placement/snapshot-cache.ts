@@ -1,9 +1,17 @@
 // The scheduling snapshot, kept between decisions. Building one parses every pod's quantities (tens of
 // milliseconds for thousands of pods), so it is rebuilt only when something it holds changed: a node, a
 // pod bound, unbound, deleted or finished by someone else, an agent's status; or when it is older than
-// `maxAgeMs` (fresh telemetry values). Pods this coordinator placed are already in it through the assume
-// cache: their binding showing up in the informer only confirms them. No I/O.
-import type { AssumeCache, NodeInput, Snapshot } from "../scheduler/index.ts";
+// `maxAgeMs`. The agents' live signals are not left to age with it: at every decision, a node whose
+// sample looks more than an interval old is read again (`live`, see scheduler/live-refresh.ts), so stale
+// and offline are the fleet's own verdicts on its latest data, whatever the snapshot's age. Pods this coordinator placed are already in it through the assume cache: their
+// binding showing up in the informer only confirms them. No I/O.
+import {
+  type AssumeCache,
+  type LiveTelemetry,
+  type NodeInput,
+  refreshLive,
+  type Snapshot,
+} from "../scheduler/index.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
 
 export interface SnapshotCacheOptions {
@@ -12,10 +20,15 @@ export interface SnapshotCacheOptions {
   build: (input: { nodes: readonly NodeInput[]; takenAt: number }) => Snapshot;
   assumed: AssumeCache;
   maxAgeMs: number;
+  /** The agents' live signals now, by node name; read again at every `get` on a reused snapshot. */
+  live?: (now: number) => (name: string) => LiveTelemetry | undefined;
 }
 
 export interface SnapshotCache {
-  /** The current snapshot, rebuilt first when stale; assumed pods are carried into a rebuilt one. */
+  /**
+   * The current snapshot, rebuilt first when out of date, with live signals as of `now`; assumed pods
+   * are carried into a rebuilt one.
+   */
   get(now: number): Snapshot;
   /** The snapshot decisions are being made on (undefined before the first `get`). */
   current(): Snapshot | undefined;
@@ -52,6 +65,8 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
         builtAt = now;
         rebuilds++;
         assumed.applyTo(snapshot, now);
+      } else if (options.live !== undefined) {
+        refreshLive(snapshot, options.live(now), now);
       }
       return snapshot;
     },

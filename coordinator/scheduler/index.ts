@@ -26,6 +26,7 @@ export {
 } from "./errors.ts";
 export { fitErrorMessage, NO_NODES_MESSAGE, scheduledMessage } from "./explain.ts";
 export type * from "./k8s-types.ts";
+export { refreshLive } from "./live-refresh.ts";
 export {
   type FilterPlugin,
   type FilterResult,

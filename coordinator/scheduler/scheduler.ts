@@ -9,8 +9,11 @@ import type { Snapshot } from "./snapshot.ts";
 export interface Scheduler {
   readonly config: SchedulerConfig;
   readonly assumed: AssumeCache;
+  readonly plugins: Plugins;
   /** Decide for `pod`; on success the pod is assumed onto its node (when it has a name or uid). */
   decide(snapshot: Snapshot, pod: Pod, now: number): Decision;
+  /** Decide for `pod` with the same plugins, assuming nothing (dry runs, advisory answers, before creating). */
+  evaluate(snapshot: Snapshot, pod: Pod, now: number): Decision;
 }
 
 export function createScheduler(
@@ -19,12 +22,17 @@ export function createScheduler(
   const config = resolveSchedulerConfig(options.config);
   const plugins = options.plugins ?? DEFAULT_PLUGINS;
   const assumed = options.assumeCache ?? createAssumeCache(config);
+  const evaluate = (snapshot: Snapshot, pod: Pod, now: number): Decision => {
+    assumed.expire(snapshot, now);
+    return schedule(snapshot, pod, config, now, plugins);
+  };
   return {
     config,
     assumed,
+    plugins,
+    evaluate,
     decide(snapshot, pod, now) {
-      assumed.expire(snapshot, now);
-      const decision = schedule(snapshot, pod, config, now, plugins);
+      const decision = evaluate(snapshot, pod, now);
       const named = pod.metadata?.uid !== undefined || pod.metadata?.name !== undefined;
       if (decision.status === "scheduled" && decision.node !== undefined && named) {
         assumed.assume(snapshot, pod, decision.node, now);

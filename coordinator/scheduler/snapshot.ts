@@ -19,7 +19,7 @@ import { untoleratedTaintReason } from "./taints.ts";
 /** Live signals from the node's agent. Optional: a node may run no agent. */
 export interface LiveTelemetry {
   readonly online: boolean;
-  /** Age of the latest sample when the snapshot was taken (see SnapshotInput.takenAt). */
+  /** Age of the latest sample when the snapshot was taken (see SnapshotInput.takenAt); negative for a sample re-read later (live-refresh.ts). */
   readonly ageMs: number;
   /** The agent's reporting interval. */
   readonly intervalMs: number;
@@ -66,7 +66,8 @@ export interface NodeInfo {
   readonly allocScalars: ReadonlyMap<string, bigint>;
   /** status.capacity.cpu (allocatable when absent), milli-cores: Trimaran's denominator. */
   readonly capacityCpu: number;
-  readonly live: LiveTelemetry | undefined;
+  /** Replaced by `refreshLive` (live-refresh.ts) when the snapshot is reused after the node's sample aged. */
+  live: LiveTelemetry | undefined;
   // Aggregates over `pods`, maintained by node-info.ts.
   reqCpu: number;
   reqMemory: number;

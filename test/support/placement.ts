@@ -12,7 +12,12 @@ import { createSerialQueue } from "../../coordinator/placement/serial.ts";
 import { resolveSettings, type SchedulingSettings } from "../../coordinator/placement/settings.ts";
 import { createSnapshotCache } from "../../coordinator/placement/snapshot-cache.ts";
 import { openDecisionStore } from "../../coordinator/placement/store.ts";
-import { buildSnapshot, createScheduler, type NodeInput } from "../../coordinator/scheduler/index.ts";
+import {
+  buildSnapshot,
+  createScheduler,
+  type NodeInput,
+  type Plugins,
+} from "../../coordinator/scheduler/index.ts";
 import {
   createMessage,
   decode,
@@ -22,6 +27,7 @@ import {
   type ScheduleRequest,
   topicsFor,
 } from "../../proto/index.ts";
+import { testSchedulingSettings } from "./scheduling-settings.ts";
 
 let counter = 0;
 
@@ -181,14 +187,16 @@ export function testCore(
   nodes: NodeInput[],
   settings: Partial<SchedulingSettings> = {},
   now: () => number = () => 1_000_000,
+  plugins?: Plugins,
 ): SchedulingCore {
   const resolved = resolveSettings({
+    ...testSchedulingSettings(),
     backoffInitialMs: 10,
     backoffMaxMs: 40,
     bindRetryDelayMs: 1,
     ...settings,
   });
-  const scheduler = createScheduler();
+  const scheduler = createScheduler(plugins ? { plugins } : {});
   return createCore({
     settings: resolved,
     scheduler,

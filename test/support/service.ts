@@ -1,11 +1,15 @@
 // Coordinator service options as the end-to-end tests start it: the embedded broker on a loopback port,
 // a report interval no test waits for, and the CLI's defaults for the rest. Each test adds what it is about
 // (a cluster, scheduling settings) and overrides what it must.
+import type { SchedulingSettings } from "../../coordinator/placement/settings.ts";
 import type { ServiceOptions } from "../../coordinator/service.ts";
+import { testSchedulingSettings } from "./scheduling-settings.ts";
 
 export function testServiceOptions(
-  options: Partial<ServiceOptions> & Pick<ServiceOptions, "topicRoot" | "logger">,
+  options: Partial<Omit<ServiceOptions, "scheduling">> &
+    Pick<ServiceOptions, "topicRoot" | "logger"> & { scheduling?: Partial<SchedulingSettings> | false },
 ): ServiceOptions {
+  const { scheduling, ...rest } = options;
   return {
     embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
     brokerUrl: "unused",
@@ -15,6 +19,7 @@ export function testServiceOptions(
     defaultIntervalMs: 60_000,
     maxPayloadBytes: 65_536,
     keepaliveSeconds: 5,
-    ...options,
+    ...rest,
+    scheduling: scheduling === false ? false : testSchedulingSettings(scheduling),
   };
 }

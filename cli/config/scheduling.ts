@@ -1,0 +1,34 @@
+// The `scheduling:` config section as the scheduling service's settings: every value comes from the
+// resolved config, none is defaulted here.
+import type { SchedulingSettings } from "../../coordinator/placement/settings.ts";
+import type { Config } from "./schema.ts";
+
+/** The scheduling service's settings, or false when scheduling is turned off. */
+export function schedulingSettings(config: Config): SchedulingSettings | false {
+  const s = config.scheduling;
+  if (!s.enabled) return false;
+  return {
+    schedulerName: s.schedulerName,
+    defaultNamespace: config.k3s.namespace,
+    allowedNamespaces: s.allowedNamespaces,
+    allowedRegistries: s.allowedRegistries,
+    maxCpu: s.maxCpu,
+    maxMemory: s.maxMemory,
+    storePath: s.store,
+    requestRetentionMs: s.requestRetention,
+    backoffInitialMs: s.backoffInitial,
+    backoffMaxMs: s.backoffMax,
+    snapshotMaxAgeMs: s.snapshotMaxAge,
+    decisionWindow: s.decisionWindow,
+    engine: {
+      weights: s.weights,
+      scoringStrategy: s.scoringStrategy,
+      live: {
+        requireTelemetry: s.requireTelemetry,
+        cpuPressurePercent: s.pressure.cpuPercent,
+        memoryPressurePercent: s.pressure.memoryPercent,
+        diskPressurePercent: s.pressure.diskPercent,
+      },
+    },
+  };
+}
