@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { Aedes, AedesOptions, Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_TOPIC_ROOT, type Topics, topicsFor } from "../../../proto/topics.ts";
+import { type CheckGateOptions, createCheckGate, DEFAULT_CHECK_GATE } from "./check-gate.ts";
 import { AuthError, type ConnackRefusal, ConnectRefusedError } from "./errors.ts";
 import { isLoopbackHost } from "./listen-safety.ts";
 import { DEFAULT_SCRYPT_COST, type ParsedHash, verifyPassword } from "./password.ts";
@@ -39,6 +40,8 @@ export type RefusalReason =
   | "client_id_taken" // held by another user's live connection or persistent session
   | "will_denied" // Will topic outside the client's publish grants
   | "auth_error" // something threw while checking: refused with 0x03
+  | "auth_busy" // no room to check the password now (check-gate.ts): refused with 0x03
+  | "auth_backoff" // this address failed for this user too recently: refused with 0x03, nothing checked
   | "publish_denied"
   | "subscribe_denied";
 
@@ -59,6 +62,8 @@ export interface BrokerAuthOptions {
    * Mosquitto does. MQTT 3.1.1 §3.3.5 allows both.
    */
   refusedPublish?: "disconnect" | "drop";
+  /** Bounds on password checks (check-gate.ts); unset values take DEFAULT_CHECK_GATE. */
+  checkGate?: Partial<CheckGateOptions>;
 }
 
 export interface BrokerAuth {
@@ -108,6 +113,37 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
   let users = options.users;
   let reserved = reservedClientIds(users, policy.agentClientId);
   let decoy = decoyHash(users);
+  const gate = createCheckGate({
+    ...DEFAULT_CHECK_GATE,
+    now: () => performance.now(),
+    ...options.checkGate,
+  });
+
+  /** The password check through the gate: true/false, or why it was not made. */
+  async function passwordMatches(
+    client: Client,
+    username: string,
+    password: Buffer | undefined,
+    hash: ParsedHash,
+  ): Promise<boolean | Refusal | "gone"> {
+    const outcome = await gate.check({
+      address: remoteAddress(client) ?? "unknown",
+      username,
+      password: password ?? Buffer.alloc(0),
+      verify: () => verifyPassword(password ?? "", hash),
+      alive: () => isLive(client),
+    });
+    if (outcome === "ok") return password !== undefined;
+    if (outcome === "bad") return false;
+    if (outcome === "gone") return "gone";
+    return outcome === "busy"
+      ? { reason: "auth_busy", returnCode: 3, message: "too many password checks waiting" }
+      : {
+          reason: "auth_backoff",
+          returnCode: 3,
+          message: `recent failures for ${username} from this address`,
+        };
+  }
 
   function refuse(client: Client | null, reason: RefusalReason, message: string, extra: object = {}) {
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
@@ -168,6 +204,7 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
     password: Buffer | undefined,
   ): Promise<Refusal | "gone" | undefined> {
     const principal = await identify(client, username, password);
+    if (principal === "gone") return "gone";
     if ("reason" in principal) return principal;
     const problem = policy.clientIdProblem(principal, client.id, {
       reserved,
@@ -210,9 +247,9 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
-  ): Promise<Principal | Refusal> {
+  ): Promise<Principal | Refusal | "gone"> {
     if (users === undefined) {
-      const remote = "remoteAddress" in client.conn ? client.conn.remoteAddress : undefined;
+      const remote = remoteAddress(client);
       if (remote === undefined || !isLoopbackHost(remote)) {
         return {
           reason: "anonymous_not_loopback",
@@ -241,15 +278,17 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
         };
       if (entry.credential.kind === "cert") return principalFor(entry);
       // A user with a password gives it even with a certificate.
-      if (password === undefined || !(await verifyPassword(password, entry.credential.hash)))
-        return { reason: "bad_password", returnCode: 4, message: `wrong password for ${certName}` };
+      const matches = await passwordMatches(client, certName, password, entry.credential.hash);
+      if (matches !== true) return matches || badPassword(certName);
       return principalFor(entry);
     }
     if (username === undefined)
       return { reason: "no_credentials", returnCode: 5, message: "anonymous clients are not allowed" };
     const entry = table.get(username);
     if (entry === undefined) {
-      await verifyPassword(password ?? "", decoy); // as slow as a known user: names cannot be probed by timing
+      // As slow as a known user, through the same gate: names cannot be probed by timing.
+      const matches = await passwordMatches(client, username, password, decoy);
+      if (matches !== true && matches !== false) return matches;
       return { reason: "unknown_user", returnCode: 4, message: `unknown user ${username}` };
     }
     if (entry.credential.kind === "cert")
@@ -258,8 +297,8 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
         returnCode: 4,
         message: `${username} logs in with a client certificate only`,
       };
-    if (password === undefined || !(await verifyPassword(password, entry.credential.hash)))
-      return { reason: "bad_password", returnCode: 4, message: `wrong password for ${username}` };
+    const matches = await passwordMatches(client, username, password, entry.credential.hash);
+    if (matches !== true) return matches || badPassword(username);
     return principalFor(entry);
   }
 
@@ -289,6 +328,7 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
       users = next;
       reserved = reservedClientIds(next, policy.agentClientId);
       decoy = decoyHash(next);
+      gate.forget();
     },
     principalOf: (client) => sessions.get(client)?.principal,
   };
@@ -300,6 +340,14 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
  */
 export function installPreConnect(aedes: Aedes, auth: BrokerAuth): void {
   aedes.preConnect = auth.hooks.preConnect;
+}
+
+function badPassword(username: string): Refusal {
+  return { reason: "bad_password", returnCode: 4, message: `wrong password for ${username}` };
+}
+
+function remoteAddress(client: Client): string | undefined {
+  return "remoteAddress" in client.conn ? client.conn.remoteAddress : undefined;
 }
 
 function isLive(client: Client): boolean {

@@ -1,0 +1,151 @@
+// Who may spend a password check, and when. scrypt is deliberately slow (tens of ms and 32 MiB each, on
+// libuv's four threads), so a flood of CONNECTs with wrong passwords must not queue one check per packet:
+// - at most `concurrency` checks run at once, at most `maxQueued` wait; past that the CONNECT is answered
+//   "server unavailable" (CONNACK 3) at once, as EMQX answers when its auth is overloaded;
+// - at most `maxPerAddress` checks per remote address run or wait, so one address cannot fill the queue;
+// - after `freeFailures` failed checks in a row for one username from one address, that address waits before
+//   it may try that username again (doubling from `backoffInitialMs` to `backoffMaxMs`), answered CONNACK 3
+//   without a check meanwhile; a typo followed by the right password is not delayed;
+// - a check whose client has already gone is skipped;
+// - a good login is remembered for `cacheTtlMs` as an HMAC of the password under a key that lives only in
+//   this process, so a client reconnecting with the same password costs one HMAC, not one scrypt.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+export interface CheckGateOptions {
+  concurrency: number;
+  maxQueued: number;
+  maxPerAddress: number;
+  freeFailures: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  cacheTtlMs: number;
+  /** Remembered logins and back-off entries, each; the oldest go first. */
+  maxEntries: number;
+  /** Monotonic milliseconds. */
+  now: () => number;
+}
+
+export const DEFAULT_CHECK_GATE: Omit<CheckGateOptions, "now"> = {
+  concurrency: 2,
+  maxQueued: 64,
+  maxPerAddress: 8,
+  freeFailures: 3,
+  backoffInitialMs: 500,
+  backoffMaxMs: 10_000,
+  cacheTtlMs: 5 * 60_000,
+  maxEntries: 10_000,
+};
+
+export interface CheckRequest {
+  address: string;
+  username: string;
+  password: Buffer;
+  /** The expensive check itself. */
+  verify: () => Promise<boolean>;
+  /** False once the client has gone: its check is skipped. */
+  alive: () => boolean;
+}
+
+/** `busy`: no room to check now; `backoff`: this address failed for this user too recently; `gone`: skipped. */
+export type CheckOutcome = "ok" | "bad" | "busy" | "backoff" | "gone";
+
+export interface CheckGate {
+  check(request: CheckRequest): Promise<CheckOutcome>;
+  /** Forget remembered logins (the users table changed). */
+  forget(): void;
+  /** Checks running and waiting now. */
+  load(): { running: number; queued: number };
+}
+
+interface Backoff {
+  failures: number;
+  until: number;
+}
+
+export function createCheckGate(options: CheckGateOptions): CheckGate {
+  const { concurrency, maxQueued, maxPerAddress, freeFailures, backoffInitialMs, backoffMaxMs } = options;
+  const { cacheTtlMs, maxEntries, now } = options;
+  const key = randomBytes(32);
+  const remembered = new Map<string, { digest: Buffer; expires: number }>();
+  const backoffs = new Map<string, Backoff>();
+  const perAddress = new Map<string, number>();
+  const waiting: Array<() => void> = [];
+  let running = 0;
+
+  const digestOf = (username: string, password: Buffer) =>
+    createHmac("sha256", key).update(username).update("\0").update(password).digest();
+
+  function bounded<V>(map: Map<string, V>, k: string, value: V) {
+    map.delete(k);
+    map.set(k, value);
+    if (map.size > maxEntries) map.delete(map.keys().next().value as string);
+  }
+
+  function isRemembered(username: string, password: Buffer): boolean {
+    const entry = remembered.get(username);
+    if (entry === undefined) return false;
+    if (entry.expires <= now()) {
+      remembered.delete(username);
+      return false;
+    }
+    return timingSafeEqual(entry.digest, digestOf(username, password));
+  }
+
+  function takeSlot(): Promise<void> | undefined {
+    if (running < concurrency) {
+      running++;
+      return Promise.resolve();
+    }
+    if (waiting.length >= maxQueued) return undefined;
+    return new Promise((resolve) => waiting.push(resolve));
+  }
+
+  function releaseSlot() {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+
+  async function run(request: CheckRequest): Promise<CheckOutcome> {
+    const backoffKey = `${request.address}\0${request.username}`;
+    if (!request.alive()) return "gone";
+    const ok = await request.verify();
+    if (ok) {
+      backoffs.delete(backoffKey);
+      bounded(remembered, request.username, {
+        digest: digestOf(request.username, request.password),
+        expires: now() + cacheTtlMs,
+      });
+      return "ok";
+    }
+    const failures = (backoffs.get(backoffKey)?.failures ?? 0) + 1;
+    const over = failures - freeFailures;
+    const wait = over <= 0 ? 0 : Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(over - 1, 30));
+    bounded(backoffs, backoffKey, { failures, until: now() + wait });
+    return "bad";
+  }
+
+  return {
+    async check(request) {
+      if (isRemembered(request.username, request.password)) return "ok";
+      const backoff = backoffs.get(`${request.address}\0${request.username}`);
+      if (backoff !== undefined && now() < backoff.until) return "backoff";
+      const active = perAddress.get(request.address) ?? 0;
+      if (active >= maxPerAddress) return "busy";
+      const slot = takeSlot();
+      if (slot === undefined) return "busy";
+      perAddress.set(request.address, active + 1);
+      try {
+        await slot;
+        return await run(request);
+      } finally {
+        releaseSlot();
+        const left = (perAddress.get(request.address) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(request.address);
+        else perAddress.set(request.address, left);
+      }
+    },
+    forget: () => remembered.clear(),
+    load: () => ({ running, queued: waiting.length }),
+  };
+}
