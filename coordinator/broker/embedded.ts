@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_COORDINATOR_OPTIONS } from "../fleet/fleet-service.ts";
+import type { CheckGateOptions } from "./auth/check-gate.ts";
 import {
   assertListenSafe,
   type BrokerTlsConfig,
@@ -14,9 +15,10 @@ import {
   type Role,
   withEphemeralUsers,
 } from "./auth/index.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import { type ConnectionBounds, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import type { LimitReason, LimitSettingsInput } from "./limits.ts";
 import { createBrokerLimits } from "./limits-hooks.ts";
+import type { QueueBounds } from "./offline-queues.ts";
 
 export interface SecuredBrokerOptions {
   host: string;
@@ -41,6 +43,12 @@ export interface SecuredBrokerOptions {
    * in anonymous mode the coordinator's client id).
    */
   rateExempt?: (client: Client) => boolean;
+  /** What a connection may cost before CONNACK (broker.ts DEFAULT_CONNECTIONS). */
+  connections?: Partial<ConnectionBounds>;
+  /** Per-client queues of persistent sessions (offline-queues.ts DEFAULT_QUEUE_BOUNDS). */
+  queues?: Partial<QueueBounds>;
+  /** Password checks: concurrency, queue, back-off, remembered logins (auth/check-gate.ts). */
+  checkGate?: Partial<Omit<CheckGateOptions, "now">>;
   /** The coordinator's client id in anonymous mode; default DEFAULT_COORDINATOR_OPTIONS.clientId. */
   coordinatorClientId?: string;
   logger: Logger;
@@ -88,6 +96,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     topicRoot: options.topicRoot,
     logger: logger.child({ module: "auth" }),
     refusedPublish: options.refusedPublish,
+    checkGate: options.checkGate,
   });
   const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
   const isCoordinator = (client: Client) => {
@@ -108,6 +117,8 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     tls: options.tls ? await brokerTlsOptions(options.tls) : undefined,
     ...auth.hooks,
     limits,
+    connections: options.connections,
+    queues: options.queues,
     logger,
   });
   logger.info(

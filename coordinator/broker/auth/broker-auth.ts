@@ -39,6 +39,7 @@ export type RefusalReason =
   | "client_id_not_allowed" // policy.clientIdProblem
   | "client_id_taken" // held by another user's live connection or persistent session
   | "will_denied" // Will topic outside the client's publish grants
+  | "persistent_session_denied" // clean session = 0 from a role with no use for one (policy.persistentSession)
   | "auth_error" // something threw while checking: refused with 0x03
   | "auth_busy" // no room to check the password now (check-gate.ts): refused with 0x03
   | "auth_backoff" // this address failed for this user too recently: refused with 0x03, nothing checked
@@ -211,6 +212,13 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
       agentClientId: policy.agentClientId,
     });
     if (problem) return { reason: "client_id_not_allowed", returnCode: 2, message: problem };
+    if (facts.persistent && !policy.persistentSession(principal)) {
+      return {
+        reason: "persistent_session_denied",
+        returnCode: 5,
+        message: "this role may not keep a persistent session (connect with clean session = 1)",
+      };
+    }
     const grants = policy.grants(principal, client.id, topics);
     if (facts.willTopic !== undefined && !mayPublish(grants, facts.willTopic)) {
       return {
