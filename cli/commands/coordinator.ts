@@ -67,6 +67,14 @@ function embeddedBrokerOptions(config: Config) {
     maxPayloadByTopic,
     maxPublishRate,
     publishBurst,
+    maxConnectBytes,
+    maxPendingPerAddress,
+    maxConnections,
+    connectTimeout,
+    maxQueuedMessages,
+    maxQueuedBytes,
+    authConcurrency,
+    authQueue,
   } = config.broker;
   return {
     ...splitHostPort(embedded),
@@ -74,6 +82,9 @@ function embeddedBrokerOptions(config: Config) {
     usersFile,
     refusedPublish,
     limits: { maxTopicLength, maxPayloadByTopic, maxPublishRate, publishBurst },
+    connections: { maxConnectBytes, maxPendingPerAddress, maxConnections, connectTimeoutMs: connectTimeout },
+    queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes },
+    checkGate: { concurrency: authConcurrency, maxQueued: authQueue },
     tls:
       listenTls.certFile && listenTls.keyFile
         ? {
