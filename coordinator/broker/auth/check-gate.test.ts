@@ -105,3 +105,20 @@ describe("createCheckGate", () => {
     void blocker;
   });
 });
+
+describe("createCheckGate turns", () => {
+  it("waiting checks take turns by address: a late address is not served after a whole flood", async () => {
+    const { request, pending, calls } = setup({ concurrency: 1, maxQueued: 100, maxPerAddress: 100 });
+    const outcomes = [];
+    for (let i = 0; i < 10; i++)
+      outcomes.push(request(`ghost-${i}`, "x", { result: "deferred", address: "10.6.6.6" }));
+    outcomes.push(request("edge", "right", { result: "deferred", address: "10.0.0.2" }));
+    for (let i = 0; i < 11; i++) {
+      await new Promise((r) => setImmediate(r));
+      pending.shift()?.(false);
+    }
+    await Promise.all(outcomes);
+    // ghost-0 was running; of the waiting ones the other address came first.
+    expect(calls.slice(0, 3)).toEqual(["ghost-0:x", "ghost-1:x", "edge:right"]);
+  });
+});

@@ -2,7 +2,9 @@
 // libuv's four threads), so a flood of CONNECTs with wrong passwords must not queue one check per packet:
 // - at most `concurrency` checks run at once, at most `maxQueued` wait; past that the CONNECT is answered
 //   "server unavailable" (CONNACK 3) at once, as EMQX answers when its auth is overloaded;
-// - at most `maxPerAddress` checks per remote address run or wait, so one address cannot fill the queue;
+// - at most `maxPerAddress` checks per remote address run or wait, and waiting checks take turns by address
+//   (round robin), so a flood from one address delays a client from another by a check or two, not by the
+//   whole queue;
 // - after `freeFailures` failed checks in a row for one username from one address, that address waits before
 //   it may try that username again (doubling from `backoffInitialMs` to `backoffMaxMs`), answered CONNACK 3
 //   without a check meanwhile; a typo followed by the right password is not delayed;
@@ -27,8 +29,8 @@ export interface CheckGateOptions {
 
 export const DEFAULT_CHECK_GATE: Omit<CheckGateOptions, "now"> = {
   concurrency: 2,
-  maxQueued: 64,
-  maxPerAddress: 8,
+  maxQueued: 16,
+  maxPerAddress: 4,
   freeFailures: 3,
   backoffInitialMs: 500,
   backoffMaxMs: 10_000,
@@ -69,7 +71,9 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
   const remembered = new Map<string, { digest: Buffer; expires: number }>();
   const backoffs = new Map<string, Backoff>();
   const perAddress = new Map<string, number>();
-  const waiting: Array<() => void> = [];
+  /** Waiting checks by address; Map order is the round-robin order. */
+  const lanes = new Map<string, Array<() => void>>();
+  let queued = 0;
   let running = 0;
 
   const digestOf = (username: string, password: Buffer) =>
@@ -91,19 +95,33 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
     return timingSafeEqual(entry.digest, digestOf(username, password));
   }
 
-  function takeSlot(): Promise<void> | undefined {
+  function takeSlot(address: string): Promise<void> | undefined {
     if (running < concurrency) {
       running++;
       return Promise.resolve();
     }
-    if (waiting.length >= maxQueued) return undefined;
-    return new Promise((resolve) => waiting.push(resolve));
+    if (queued >= maxQueued) return undefined;
+    queued++;
+    return new Promise((resolve) => {
+      const lane = lanes.get(address);
+      if (lane) lane.push(resolve);
+      else lanes.set(address, [resolve]);
+    });
   }
 
+  /** Hands the slot to the first waiting address's oldest check, and sends that address to the back. */
   function releaseSlot() {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
+    const first = lanes.entries().next();
+    if (first.done) {
+      running--;
+      return;
+    }
+    const [address, lane] = first.value;
+    const next = lane.shift() as () => void;
+    lanes.delete(address);
+    if (lane.length > 0) lanes.set(address, lane);
+    queued--;
+    next();
   }
 
   async function run(request: CheckRequest): Promise<CheckOutcome> {
@@ -132,7 +150,7 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       if (backoff !== undefined && now() < backoff.until) return "backoff";
       const active = perAddress.get(request.address) ?? 0;
       if (active >= maxPerAddress) return "busy";
-      const slot = takeSlot();
+      const slot = takeSlot(request.address);
       if (slot === undefined) return "busy";
       perAddress.set(request.address, active + 1);
       try {
@@ -146,6 +164,6 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       }
     },
     forget: () => remembered.clear(),
-    load: () => ({ running, queued: waiting.length }),
+    load: () => ({ running, queued }),
   };
 }
