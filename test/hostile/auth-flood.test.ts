@@ -109,9 +109,13 @@ describe("password-check flood", () => {
     for (let i = 0; i < 30; i++) {
       const s = await openSocket(b.broker.port);
       s.on("error", () => undefined);
-      s.write(connectPacket({ clientId: `gone-${i}`, username: `ghost-${i}`, password: "nope" }));
       sockets.push(s);
     }
+    // All CONNECTs at once, then every socket closes: only the check already running may still be made.
+    sockets.forEach((s, i) => {
+      s.write(connectPacket({ clientId: `gone-${i}`, username: `ghost-${i}`, password: "nope" }));
+    });
+    await new Promise((r) => setImmediate(r));
     for (const s of sockets) s.destroy();
     await new Promise((r) => setTimeout(r, 1500));
     // Only what was already running (or got its turn before the close arrived) was checked.
