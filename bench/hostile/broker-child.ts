@@ -17,6 +17,8 @@ const secured = await startSecuredBroker({
   usersFile,
   refusedPublish: "drop",
   localClients: [],
+  // BENCH_CONNECT_RATE=20: the opt-in per-address accept rate (broker.maxConnectRatePerAddress).
+  connections: { connectRatePerAddress: Number(process.env.BENCH_CONNECT_RATE ?? 0) },
   logger: pino({ level: "silent" }),
 });
 const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -70,6 +70,7 @@ function embeddedBrokerOptions(config: Config) {
     maxConnectBytes,
     maxPendingPerAddress,
     maxConnections,
+    maxConnectRatePerAddress,
     connectTimeout,
     maxQueuedMessages,
     maxQueuedBytes,
@@ -82,7 +83,13 @@ function embeddedBrokerOptions(config: Config) {
     usersFile,
     refusedPublish,
     limits: { maxTopicLength, maxPayloadByTopic, maxPublishRate, publishBurst },
-    connections: { maxConnectBytes, maxPendingPerAddress, maxConnections, connectTimeoutMs: connectTimeout },
+    connections: {
+      maxConnectBytes,
+      maxPendingPerAddress,
+      maxConnections,
+      connectTimeoutMs: connectTimeout,
+      connectRatePerAddress: maxConnectRatePerAddress,
+    },
     queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes },
     checkGate: { concurrency: authConcurrency, maxQueued: authQueue },
     tls:

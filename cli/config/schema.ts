@@ -149,6 +149,8 @@ export const configSchema = z
         maxPendingPerAddress: int(64, 1, 1_000_000),
         /** Embedded broker: all sockets at once; keep it below the open-file limit (`ulimit -n`). */
         maxConnections: int(10_000, 1, 1_000_000),
+        /** Embedded broker: new sockets per second per remote address (burst: twice that), 0 = no limit. */
+        maxConnectRatePerAddress: z.coerce.number().min(0).max(1_000_000).default(0),
         /** Embedded broker: time a new socket has to send CONNECT. */
         connectTimeout: duration("10s", 100),
         /** Embedded broker: messages queued per persistent session (offline or awaiting PUBACK), 0 = no limit. */

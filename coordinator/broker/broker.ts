@@ -46,6 +46,8 @@ export interface ConnectionBounds {
   maxConnectBytes: number;
   /** Sockets per remote address open without a completed CONNECT/CONNACK. */
   maxPendingPerAddress: number;
+  /** New sockets per second per remote address, 0 = no limit (EMQX max_conn_rate, but per address). */
+  connectRatePerAddress: number;
   /** All sockets at once (net.Server maxConnections); keep it below the process's open-file limit. */
   maxConnections: number;
   /** Time a socket has to send CONNECT (aedes connectTimeout; EMQX idle_timeout defaults to 15 s). */
@@ -56,6 +58,7 @@ export const DEFAULT_CONNECTIONS: ConnectionBounds = {
   ...DEFAULT_GATE,
   maxConnections: 10_000,
   connectTimeoutMs: 10_000,
+  connectRatePerAddress: 0,
 };
 
 // The package is CommonJS and its types declare an ES default export: at run time the default import is the
@@ -124,6 +127,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     maxConnectBytes: bounds.maxConnectBytes,
     maxPacketBytes: (maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD) + PUBLISH_HEADER_ROOM,
     maxPendingPerAddress: bounds.maxPendingPerAddress,
+    connectRatePerAddress: bounds.connectRatePerAddress,
     logger: log,
   });
   aedes.on("client", (client) => gate.connected(client.conn as Socket));

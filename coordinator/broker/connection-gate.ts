@@ -3,19 +3,25 @@
 //   `maxPacketBytes` closes the connection at its fixed header, before the parser buffers the body;
 // - at most `maxPendingPerAddress` connections per remote address may be open without having completed
 //   CONNECT/CONNACK (idle sockets, or CONNECTs waiting for their password check); more are closed at once.
+// - optionally, at most `connectRatePerAddress` new sockets per second per address (token bucket, burst
+//   `connectBurstPerAddress`): more are closed at accept, before aedes spends anything on them (EMQX's
+//   `max_conn_rate`, per address). Off by default, as in EMQX: the fleet simulator opens 500/s on loopback.
 // The total number of sockets is the server's `maxConnections`; the time allowed for CONNECT is aedes'
 // `connectTimeout` (both set by broker.ts).
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { createFrameGuard, type FrameViolationReason } from "./frame-guard.ts";
-import { createLogThrottle } from "./limits.ts";
+import { createBucket, createLogThrottle, type TokenBucket, takeToken } from "./limits.ts";
 
-export type GateRefusalReason = FrameViolationReason | "too_many_pending";
+export type GateRefusalReason = FrameViolationReason | "too_many_pending" | "connect_rate";
 
 export interface ConnectionGateOptions {
   maxConnectBytes: number;
   maxPacketBytes: number;
   maxPendingPerAddress: number;
+  /** New sockets per second per address; 0 = no limit. */
+  connectRatePerAddress?: number;
+  connectBurstPerAddress?: number;
   logger: Logger;
   /** Monotonic milliseconds, for log throttling. */
   now?: () => number;
@@ -42,6 +48,10 @@ export function createConnectionGate(options: ConnectionGateOptions): Connection
   const counts = new Map<GateRefusalReason, number>();
   const pendingByAddress = new Map<string, number>();
   const pendingSockets = new Map<Socket, string>();
+  const rate = options.connectRatePerAddress ?? 0;
+  const burst = options.connectBurstPerAddress ?? Math.max(1, rate * 2);
+  /** Buckets by address, oldest first; bounded so a flood of addresses costs no memory. */
+  const buckets = new Map<string, TokenBucket>();
   const throttle = createLogThrottle({ intervalMs: 10_000, maxPerInterval: 20, maxKeys: 1000 });
 
   function refuse(socket: Socket, address: string, reason: GateRefusalReason, detail: string) {
@@ -64,6 +74,19 @@ export function createConnectionGate(options: ConnectionGateOptions): Connection
   return {
     admit(socket) {
       const address = socket.remoteAddress ?? "unknown";
+      if (rate > 0) {
+        const at = now();
+        let bucket = buckets.get(address);
+        if (bucket === undefined) {
+          bucket = createBucket(burst, at);
+          buckets.set(address, bucket);
+          if (buckets.size > 10_000) buckets.delete(buckets.keys().next().value as string);
+        }
+        if (!takeToken(bucket, rate, burst, at)) {
+          refuse(socket, address, "connect_rate", `more than ${rate} new connections/s from ${address}`);
+          return false;
+        }
+      }
       const pending = pendingByAddress.get(address) ?? 0;
       if (pending >= maxPendingPerAddress) {
         refuse(socket, address, "too_many_pending", `${pending} connections from ${address} await CONNECT`);

@@ -96,6 +96,20 @@ describe("idle connections without CONNECT", () => {
     expect(b.connectionRefusals()).toEqual({});
   });
 
+  it("with connectRatePerAddress, closes new sockets from an address over its rate at accept", async () => {
+    const b = await broker({ connections: { connectRatePerAddress: 5 } }); // burst 10
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => openSocket(b.port)));
+    for (const s of sockets) cleanup.push(async () => s.destroy());
+    const closed = await Promise.all(sockets.map((s) => closedWithin(s, 500)));
+    expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(9);
+    expect(b.connectionRefusals().connect_rate).toBe(closed.filter(Boolean).length);
+    // Another address is not affected.
+    const other = await openSocket(b.port, "127.0.0.1", "127.0.0.3");
+    cleanup.push(async () => other.destroy());
+    other.write(connectPacket({ clientId: "other" }));
+    expect(await awaitConnack(other)).toBe(0);
+  });
+
   it("refuses sockets beyond maxConnections", async () => {
     const b = await broker({ connections: { maxConnections: 3 } });
     await client(b.url, { clientId: "a" });
