@@ -36,13 +36,13 @@ describe("createCheckGate", () => {
     const { gate, pending, request } = setup({ concurrency: 1, maxQueued: 2, maxPerAddress: 100 });
     const outcomes = [1, 2, 3].map((i) => request(`u${i}`, "right", { result: "deferred" }));
     expect(await request("u4", "right", { result: "deferred" })).toBe("busy");
-    expect(gate.load()).toEqual({ running: 1, queued: 2 });
+    expect(gate.load()).toMatchObject({ running: 1, queued: 2 });
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setImmediate(r));
       pending.shift()?.(true);
     }
     expect(await Promise.all(outcomes)).toEqual(["ok", "ok", "ok"]);
-    expect(gate.load()).toEqual({ running: 0, queued: 0 });
+    expect(gate.load()).toMatchObject({ running: 0, queued: 0 });
   });
 
   it("caps checks per address; another address still gets a place", async () => {
@@ -120,5 +120,29 @@ describe("createCheckGate turns", () => {
     await Promise.all(outcomes);
     // ghost-0 was running; of the waiting ones the other address came first.
     expect(calls.slice(0, 3)).toEqual(["ghost-0:x", "ghost-1:x", "edge:right"]);
+  });
+});
+
+describe("createCheckGate wait bound", () => {
+  it("does not queue a check whose expected wait is above maxWaitMs, from measured check times", async () => {
+    const { gate, request, pending, advance } = setup({
+      concurrency: 1,
+      maxQueued: 100,
+      maxPerAddress: 100,
+      maxWaitMs: 1000,
+    });
+    // One check of 400 ms teaches the gate how long a check takes.
+    const first = request("a", "right", { result: "deferred" });
+    await new Promise((r) => setImmediate(r));
+    advance(400);
+    pending.shift()?.(true);
+    expect(await first).toBe("ok");
+    const running = request("b", "right", { result: "deferred" });
+    const queued = [request("c", "right"), request("d", "right")]; // waits of 400 and 800 ms
+    expect(await request("e", "right")).toBe("busy"); // would wait 1200 ms
+    expect(gate.load()).toMatchObject({ running: 1, queued: 2, checkMs: 400 });
+    await new Promise((r) => setImmediate(r));
+    pending.shift()?.(true);
+    expect(await Promise.all([running, ...queued])).toEqual(["ok", "ok", "ok"]);
   });
 });

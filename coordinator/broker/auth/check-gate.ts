@@ -8,6 +8,8 @@
 // - after `freeFailures` failed checks in a row for one username from one address, that address waits before
 //   it may try that username again (doubling from `backoffInitialMs` to `backoffMaxMs`), answered CONNACK 3
 //   without a check meanwhile; a typo followed by the right password is not delayed;
+// - a check is not queued when the wait it would have, estimated from recent check times, is above
+//   `maxWaitMs` (answered CONNACK 3 at once): the queue's length adapts to how fast this machine hashes;
 // - a check whose client has already gone is skipped;
 // - a good login is remembered for `cacheTtlMs` as an HMAC of the password under a key that lives only in
 //   this process, so a client reconnecting with the same password costs one HMAC, not one scrypt.
@@ -17,6 +19,8 @@ export interface CheckGateOptions {
   concurrency: number;
   maxQueued: number;
   maxPerAddress: number;
+  /** Longest expected wait in the queue (queued checks ÷ concurrency × recent check time). */
+  maxWaitMs: number;
   freeFailures: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
@@ -31,6 +35,7 @@ export const DEFAULT_CHECK_GATE: Omit<CheckGateOptions, "now"> = {
   concurrency: 2,
   maxQueued: 16,
   maxPerAddress: 4,
+  maxWaitMs: 2000,
   freeFailures: 3,
   backoffInitialMs: 500,
   backoffMaxMs: 10_000,
@@ -56,7 +61,7 @@ export interface CheckGate {
   /** Forget remembered logins (the users table changed). */
   forget(): void;
   /** Checks running and waiting now. */
-  load(): { running: number; queued: number };
+  load(): { running: number; queued: number; checkMs: number };
 }
 
 interface Backoff {
@@ -66,7 +71,9 @@ interface Backoff {
 
 export function createCheckGate(options: CheckGateOptions): CheckGate {
   const { concurrency, maxQueued, maxPerAddress, freeFailures, backoffInitialMs, backoffMaxMs } = options;
-  const { cacheTtlMs, maxEntries, now } = options;
+  const { cacheTtlMs, maxEntries, maxWaitMs, now } = options;
+  /** Moving average of check durations (ms); starts at 0 so the first checks are never refused for it. */
+  let checkMs = 0;
   const key = randomBytes(32);
   const remembered = new Map<string, { digest: Buffer; expires: number }>();
   const backoffs = new Map<string, Backoff>();
@@ -101,6 +108,7 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       return Promise.resolve();
     }
     if (queued >= maxQueued) return undefined;
+    if (((queued + 1) / concurrency) * checkMs > maxWaitMs) return undefined;
     queued++;
     return new Promise((resolve) => {
       const lane = lanes.get(address);
@@ -127,7 +135,10 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
   async function run(request: CheckRequest): Promise<CheckOutcome> {
     const backoffKey = `${request.address}\0${request.username}`;
     if (!request.alive()) return "gone";
+    const started = now();
     const ok = await request.verify();
+    const took = now() - started;
+    checkMs = checkMs === 0 ? took : checkMs * 0.8 + took * 0.2;
     if (ok) {
       backoffs.delete(backoffKey);
       bounded(remembered, request.username, {
@@ -164,6 +175,6 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       }
     },
     forget: () => remembered.clear(),
-    load: () => ({ running, queued }),
+    load: () => ({ running, queued, checkMs: Math.round(checkMs) }),
   };
 }
