@@ -146,3 +146,23 @@ describe("createCheckGate wait bound", () => {
     expect(await Promise.all([running, ...queued])).toEqual(["ok", "ok", "ok"]);
   });
 });
+
+describe("createCheckGate fairness when full", () => {
+  it("a full queue makes room for another address by pushing out the busiest address's newest check", async () => {
+    const { request, pending, calls } = setup({ concurrency: 1, maxQueued: 2, maxPerAddress: 100 });
+    const flood = [0, 1, 2].map((i) =>
+      request(`ghost-${i}`, "x", { result: "deferred", address: "10.6.6.6" }),
+    );
+    expect(await request("ghost-3", "x", { address: "10.6.6.6" })).toBe("busy"); // same address: no room
+    const node = request("edge", "right", { result: "deferred", address: "10.0.0.2" });
+    expect(await flood[2]).toBe("busy"); // pushed out for the node
+    const third = request("other", "right", { address: "10.0.0.3" });
+    expect(await third).toBe("busy"); // lanes of one each: nobody to push out
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      pending.shift()?.(i === 2);
+    }
+    expect(await node).toBe("ok");
+    expect(calls).toEqual(["ghost-0:x", "ghost-1:x", "edge:right"]);
+  });
+});

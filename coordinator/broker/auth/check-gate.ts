@@ -3,8 +3,9 @@
 // - at most `concurrency` checks run at once, at most `maxQueued` wait; past that the CONNECT is answered
 //   "server unavailable" (CONNACK 3) at once, as EMQX answers when its auth is overloaded;
 // - at most `maxPerAddress` checks per remote address run or wait, and waiting checks take turns by address
-//   (round robin), so a flood from one address delays a client from another by a check or two, not by the
-//   whole queue;
+//   (round robin), and a full queue makes room for an address with fewer waiting checks by answering the
+//   busiest address's newest one busy: a flood from one address delays a client from another by a check
+//   or two, not by the whole queue, and cannot keep it out;
 // - after `freeFailures` failed checks in a row for one username from one address, that address waits before
 //   it may try that username again (doubling from `backoffInitialMs` to `backoffMaxMs`), answered CONNACK 3
 //   without a check meanwhile; a typo followed by the right password is not delayed;
@@ -79,7 +80,7 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
   const backoffs = new Map<string, Backoff>();
   const perAddress = new Map<string, number>();
   /** Waiting checks by address; Map order is the round-robin order. */
-  const lanes = new Map<string, Array<() => void>>();
+  const lanes = new Map<string, Array<(admitted: boolean) => void>>();
   let queued = 0;
   let running = 0;
 
@@ -102,19 +103,39 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
     return timingSafeEqual(entry.digest, digestOf(username, password));
   }
 
-  function takeSlot(address: string): Promise<void> | undefined {
+  /**
+   * A slot now, a place in the queue (resolves true when its turn comes, false when it was pushed out), or
+   * undefined when there is no room. A full queue still takes a check from an address with fewer waiting
+   * checks than the address with the most: that one's newest waiting check is answered busy instead, so
+   * one address cannot keep the queue to itself.
+   */
+  function takeSlot(address: string): Promise<boolean> | undefined {
     if (running < concurrency) {
       running++;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    if (queued >= maxQueued) return undefined;
-    if (((queued + 1) / concurrency) * checkMs > maxWaitMs) return undefined;
+    const full = queued >= maxQueued || ((queued + 1) / concurrency) * checkMs > maxWaitMs;
+    if (full && !pushOut(address)) return undefined;
     queued++;
     return new Promise((resolve) => {
       const lane = lanes.get(address);
       if (lane) lane.push(resolve);
       else lanes.set(address, [resolve]);
     });
+  }
+
+  /** Answers busy to the newest check of the longest lane, if that lane is longer than `address`'s plus one. */
+  function pushOut(address: string): boolean {
+    const own = lanes.get(address)?.length ?? 0;
+    let longest: [string, Array<(admitted: boolean) => void>] | undefined;
+    for (const entry of lanes)
+      if (longest === undefined || entry[1].length > longest[1].length) longest = entry;
+    if (longest === undefined || longest[0] === address || longest[1].length <= own + 1) return false;
+    const evicted = longest[1].pop() as (admitted: boolean) => void;
+    if (longest[1].length === 0) lanes.delete(longest[0]);
+    queued--;
+    evicted(false);
+    return true;
   }
 
   /** Hands the slot to the first waiting address's oldest check, and sends that address to the back. */
@@ -125,11 +146,11 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       return;
     }
     const [address, lane] = first.value;
-    const next = lane.shift() as () => void;
+    const next = lane.shift() as (admitted: boolean) => void;
     lanes.delete(address);
     if (lane.length > 0) lanes.set(address, lane);
     queued--;
-    next();
+    next(true);
   }
 
   async function run(request: CheckRequest): Promise<CheckOutcome> {
@@ -164,11 +185,12 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       const slot = takeSlot(request.address);
       if (slot === undefined) return "busy";
       perAddress.set(request.address, active + 1);
+      let admitted = false;
       try {
-        await slot;
-        return await run(request);
+        admitted = await slot;
+        return admitted ? await run(request) : "busy";
       } finally {
-        releaseSlot();
+        if (admitted) releaseSlot();
         const left = (perAddress.get(request.address) ?? 1) - 1;
         if (left <= 0) perAddress.delete(request.address);
         else perAddress.set(request.address, left);
