@@ -77,6 +77,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       ? await startSecuredBroker({
           ...options.embeddedBroker,
           topicRoot: options.topicRoot,
+          coordinatorClientId: options.clientId,
           localClients: [
             { name: "coordinator", role: "coordinator" },
             ...(options.localAgentNodeId

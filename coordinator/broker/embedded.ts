@@ -11,6 +11,7 @@ import {
   type BrokerTlsConfig,
   brokerTlsOptions,
   createBrokerAuth,
+  defaultAgentClientId,
   loadUsers,
   type Role,
   withEphemeralUsers,
@@ -61,7 +62,10 @@ export interface Credentials {
 
 export interface SecuredBroker {
   broker: EmbeddedBroker;
-  /** Credentials for each local client by name; empty when anonymous access is in force. */
+  /**
+   * Credentials for each local client by name. In anonymous mode too: there they only prove the client is
+   * this process's own, which keeps its client id reserved.
+   */
   credentials: ReadonlyMap<string, Credentials>;
   refusals(): Partial<Record<string, number>>;
   /** PUBLISH and SUBSCRIBE refused by the limits, by reason. */
@@ -91,14 +95,29 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
       });
     }
   }
+  // Anonymous mode: the same in-process clients get a random password anyway, so their client ids can be
+  // kept from other local processes (issue 12: any local process could take over the coordinator's id).
+  const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
+  const reservedIds = new Map<string, Credentials>();
+  if (!fileUsers) {
+    const suffix = randomBytes(4).toString("hex");
+    for (const c of options.localClients) {
+      const own = { username: `local-${c.name}-${suffix}`, password: randomBytes(24).toString("base64url") };
+      const clientId =
+        c.role === "coordinator" ? coordinatorClientId : c.nodeId && defaultAgentClientId(c.nodeId);
+      if (!clientId) continue;
+      credentials.set(c.name, own);
+      reservedIds.set(clientId, own);
+    }
+  }
   const auth = createBrokerAuth({
+    reservedIds,
     users,
     topicRoot: options.topicRoot,
     logger: logger.child({ module: "auth" }),
     refusedPublish: options.refusedPublish,
     checkGate: options.checkGate,
   });
-  const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
   const isCoordinator = (client: Client) => {
     const principal = auth.principalOf(client);
     return principal?.kind === "user" ? principal.role === "coordinator" : client.id === coordinatorClientId;

@@ -7,7 +7,7 @@
 // - any client may take over any client id (and its session), closing the connection that holds it; here a
 //   client id held by a live connection, or by a persistent session, can only be taken by the same user;
 // - a Will is checked only when it is published; here a Will the client could not publish refuses CONNECT.
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Aedes, AedesOptions, Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_TOPIC_ROOT, type Topics, topicsFor } from "../../../proto/topics.ts";
@@ -63,6 +63,12 @@ export interface BrokerAuthOptions {
    * Mosquitto does. MQTT 3.1.1 §3.3.5 allows both.
    */
   refusedPublish?: "disconnect" | "drop";
+  /**
+   * Anonymous mode only: client ids kept for this process's own clients (the coordinator, the local agent).
+   * Another loopback process may not take them (and with them the coordinator's session and rate
+   * exemption); a client with such an id must log in with the username and password given here.
+   */
+  reservedIds?: ReadonlyMap<string, { username: string; password: string }>;
   /** Bounds on password checks (check-gate.ts); unset values take DEFAULT_CHECK_GATE. */
   checkGate?: Partial<CheckGateOptions>;
 }
@@ -265,6 +271,14 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
           message: `no users file: only loopback clients are allowed, not ${remote ?? "an unknown address"}`,
         };
       }
+      const owner = options.reservedIds?.get(client.id);
+      if (owner && !(username === owner.username && sameSecret(password, owner.password))) {
+        return {
+          reason: "client_id_not_allowed",
+          returnCode: 2,
+          message: "client id is reserved for this process's own clients",
+        };
+      }
       return { kind: "anonymous" };
     }
     const table = users;
@@ -348,6 +362,12 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
  */
 export function installPreConnect(aedes: Aedes, auth: BrokerAuth): void {
   aedes.preConnect = auth.hooks.preConnect;
+}
+
+function sameSecret(given: Buffer | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const want = Buffer.from(expected);
+  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 function badPassword(username: string): Refusal {
