@@ -11,6 +11,7 @@ import type { ClusterView } from "./cluster/index.ts";
 import { type RunningCoordinator, startCoordinator } from "./fleet/fleet-service.ts";
 import { liveByNodeName } from "./fleet/live.ts";
 import { aedesNodeFeed } from "./fleet/node-feed.ts";
+import { registerBrokerMetrics } from "./http/broker-metrics.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./http/metrics.ts";
 import { type HttpEndpoint, startHttpServer } from "./http/server.ts";
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
@@ -76,6 +77,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       ? await startSecuredBroker({
           ...options.embeddedBroker,
           topicRoot: options.topicRoot,
+          coordinatorClientId: options.clientId,
           localClients: [
             { name: "coordinator", role: "coordinator" },
             ...(options.localAgentNodeId
@@ -110,6 +112,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
     });
     const running = coordinator;
     const metrics = createCoordinatorMetrics(running);
+    if (secured) registerBrokerMetrics(metrics.registry, secured);
     if (options.scheduling !== false) {
       scheduling = await startSchedulingPart(options, running, connected, logger, metrics, (record) => {
         metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);

@@ -223,4 +223,47 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
       `${t.coordinatorStatus} online`,
     ]);
   });
+  // Issue 12: every role against every topic kind, including node topics named after the user itself
+  // (the node patterns apply to every user, so without a deny line a viewer could publish as node "viewer").
+  it("every role publishes exactly what its row of the role table allows, no more", async () => {
+    const users = ["edge-a", "scheduler", "viewer", "coordinator"] as const;
+    const kinds = (user: string) => ({
+      ownBirth: t.birth(user),
+      ownTelemetry: t.telemetry(user),
+      ownStatus: t.nodeStatus(user),
+      otherTelemetry: t.telemetry("edge-b"),
+      request: t.scheduleRequest,
+      reply: t.scheduleReply("sched-obs"),
+      coordinatorStatus: t.coordinatorStatus,
+      report: t.report,
+    });
+    const allowed: Record<(typeof users)[number], string[]> = {
+      "edge-a": ["ownBirth", "ownTelemetry", "ownStatus"],
+      scheduler: ["request"],
+      viewer: [],
+      coordinator: ["reply", "coordinatorStatus", "report"],
+    };
+    const observer = await connect("coordinator", "observer");
+    const replies = await connect("scheduler", "sched-obs");
+    const seen: string[] = [];
+    for (const c of [observer, replies])
+      c.on("message", (_topic, payload, packet) => {
+        if (!packet.retain) seen.push(payload.toString()); // not what earlier tests retained
+      });
+    await observer.subscribeAsync(["k3s-fleet/v1/node/#", t.scheduleRequest, "k3s-fleet/v1/coordinator/#"], {
+      qos: 1,
+    });
+    await replies.subscribeAsync(t.scheduleReply("sched-obs"), { qos: 1 });
+    for (const user of users) {
+      const c = await connect(user, `matrix-${user === "edge-a" ? "k3s-fleet-agent-edge-a" : user}`);
+      for (const [kind, topic] of Object.entries(kinds(user))) {
+        await c.publishAsync(topic, `${user}:${kind}`, { qos: 1 });
+      }
+    }
+    await observer.publishAsync(t.coordinatorStatus, "end", { qos: 1 });
+    await until(() => seen.includes("end"), "the end marker");
+    await new Promise((r) => setTimeout(r, 200));
+    const expected = users.flatMap((user) => allowed[user].map((kind) => `${user}:${kind}`));
+    expect(seen.filter((p) => p !== "end").sort()).toEqual(expected.sort());
+  });
 });

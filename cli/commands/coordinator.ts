@@ -69,6 +69,15 @@ function embeddedBrokerOptions(config: Config) {
     maxPayloadByTopic,
     maxPublishRate,
     publishBurst,
+    maxConnectBytes,
+    maxPendingPerAddress,
+    maxConnections,
+    maxConnectRatePerAddress,
+    connectTimeout,
+    maxQueuedMessages,
+    maxQueuedBytes,
+    authConcurrency,
+    authQueue,
   } = config.broker;
   return {
     ...splitHostPort(embedded),
@@ -76,6 +85,15 @@ function embeddedBrokerOptions(config: Config) {
     usersFile,
     refusedPublish,
     limits: { maxTopicLength, maxPayloadByTopic, maxPublishRate, publishBurst },
+    connections: {
+      maxConnectBytes,
+      maxPendingPerAddress,
+      maxConnections,
+      connectTimeoutMs: connectTimeout,
+      connectRatePerAddress: maxConnectRatePerAddress,
+    },
+    queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes },
+    checkGate: { concurrency: authConcurrency, maxQueued: authQueue },
     tls:
       listenTls.certFile && listenTls.keyFile
         ? {

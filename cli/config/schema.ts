@@ -150,6 +150,24 @@ export const configSchema = z
         maxPublishRate: z.coerce.number().min(0).max(1_000_000).default(DEFAULT_LIMITS.maxPublishRate),
         /** Embedded broker: messages a client may send at once before maxPublishRate applies. */
         publishBurst: int(DEFAULT_LIMITS.publishBurst, 1, 1_000_000),
+        /** Embedded broker: a CONNECT announcing more bytes is dropped at its fixed header, before auth. */
+        maxConnectBytes: int(64 * 1024, 1024, 16 * 1024 * 1024),
+        /** Embedded broker: sockets per remote address open without a completed CONNECT; more are closed. */
+        maxPendingPerAddress: int(64, 1, 1_000_000),
+        /** Embedded broker: all sockets at once; keep it below the open-file limit (`ulimit -n`). */
+        maxConnections: int(10_000, 1, 1_000_000),
+        /** Embedded broker: new sockets per second per remote address (burst: twice that), 0 = no limit. */
+        maxConnectRatePerAddress: z.coerce.number().min(0).max(1_000_000).default(0),
+        /** Embedded broker: time a new socket has to send CONNECT. */
+        connectTimeout: duration("10s", 100),
+        /** Embedded broker: messages queued per persistent session (offline or awaiting PUBACK), 0 = no limit. */
+        maxQueuedMessages: int(1000, 0, 10_000_000),
+        /** Embedded broker: payload bytes queued per persistent session, 0 = no limit. */
+        maxQueuedBytes: int(16 * 1024 * 1024, 0, 2 ** 31),
+        /** Embedded broker: password checks (scrypt) running at once; more wait in authQueue. */
+        authConcurrency: int(2, 1, 64),
+        /** Embedded broker: password checks waiting; past this a CONNECT gets CONNACK 3 (server unavailable). */
+        authQueue: int(64, 0, 100_000),
       })
       .prefault({}),
     agent: z

@@ -3,8 +3,16 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
+import memoryModule from "aedes-persistence";
 import type { Logger } from "pino";
+import { createConnectionGate, DEFAULT_GATE, type GateRefusalReason } from "./connection-gate.ts";
 import type { BrokerLimits } from "./limits-hooks.ts";
+import {
+  boundQueues,
+  DEFAULT_QUEUE_BOUNDS,
+  type QueueBounds,
+  type QueueDropReason,
+} from "./offline-queues.ts";
 
 export interface EmbeddedBrokerOptions {
   host?: string;
@@ -27,7 +35,40 @@ export interface EmbeddedBrokerOptions {
    * `authorizePublish` / `authorizeSubscribe`, which still run for what the limits let through.
    */
   limits?: BrokerLimits;
+  /** What a connection may cost before CONNACK; see connection-gate.ts. Unset values take DEFAULT_CONNECTIONS. */
+  connections?: Partial<ConnectionBounds>;
+  /** Per-client queues of persistent sessions; unset values take DEFAULT_QUEUE_BOUNDS. */
+  queues?: Partial<QueueBounds>;
 }
+
+export interface ConnectionBounds {
+  /** A CONNECT announcing more bytes is dropped at its fixed header (Mosquitto reads it whole; EMQX caps all packets). */
+  maxConnectBytes: number;
+  /** Sockets per remote address open without a completed CONNECT/CONNACK. */
+  maxPendingPerAddress: number;
+  /** New sockets per second per remote address, 0 = no limit (EMQX max_conn_rate, but per address). */
+  connectRatePerAddress: number;
+  /** All sockets at once (net.Server maxConnections); keep it below the process's open-file limit. */
+  maxConnections: number;
+  /** Time a socket has to send CONNECT (aedes connectTimeout; EMQX idle_timeout defaults to 15 s). */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTIONS: ConnectionBounds = {
+  ...DEFAULT_GATE,
+  maxConnections: 10_000,
+  connectTimeoutMs: 10_000,
+  connectRatePerAddress: 0,
+};
+
+// The package is CommonJS and its types declare an ES default export: at run time the default import is the
+// factory itself.
+const memoryPersistence = memoryModule as unknown as () => object;
+
+/** Room for the variable header of a PUBLISH (topic ≤ 65,535 bytes, its length, a packet id) above the payload cap. */
+const PUBLISH_HEADER_ROOM = 65_535 + 2 + 2;
+/** The MQTT maximum (268,435,455) is what an uncapped broker accepts; ours defaults to 16 MiB of payload. */
+const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 export interface EmbeddedBroker {
   /** mqtt://host:port for clients. */
@@ -35,6 +76,12 @@ export interface EmbeddedBroker {
   readonly host: string;
   readonly port: number;
   readonly aedes: Aedes;
+  /** Connections closed before CONNACK by the connection gate, by reason. */
+  connectionRefusals(): Partial<Record<GateRefusalReason, number>>;
+  /** Messages not queued for a persistent session because its queue was full, by reason. */
+  queueDrops(): Partial<Record<QueueDropReason, number>>;
+  /** Messages and payload bytes queued for a persistent session (including those awaiting PUBACK). */
+  queued(clientId: string): { messages: number; bytes: number };
   /** Disconnects every client and stops listening; idempotent. */
   close(): Promise<void>;
 }
@@ -68,7 +115,22 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   if (authorizePublish) hooks.authorizePublish = authorizePublish;
   // concurrency 0: aedes' default bounded dispatcher (mqemitter) overflows the stack when thousands of clients
   // drop at once and their Wills fan out together (reproduced by bench/suite/aedes-burst.ts).
-  const aedes = await Aedes.createBroker({ ...hooks, concurrency: 0 });
+  const bounds = { ...DEFAULT_CONNECTIONS, ...options.connections };
+  const queues = boundQueues(memoryPersistence(), { ...DEFAULT_QUEUE_BOUNDS, ...options.queues });
+  const aedes = await Aedes.createBroker({
+    ...hooks,
+    concurrency: 0,
+    connectTimeout: bounds.connectTimeoutMs,
+    persistence: queues.persistence,
+  });
+  const gate = createConnectionGate({
+    maxConnectBytes: bounds.maxConnectBytes,
+    maxPacketBytes: (maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD) + PUBLISH_HEADER_ROOM,
+    maxPendingPerAddress: bounds.maxPendingPerAddress,
+    connectRatePerAddress: bounds.connectRatePerAddress,
+    logger: log,
+  });
+  aedes.on("client", (client) => gate.connected(client.conn as Socket));
   aedes.on("clientError", (client, error) => log.debug({ clientId: client.id, err: error }, "client error"));
   aedes.on("connectionError", (_client, error) => log.debug({ err: error }, "connection error"));
   aedes.on("keepaliveTimeout", (client) => log.info({ clientId: client.id }, "client keepalive timed out"));
@@ -79,9 +141,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    aedes.handle(socket);
+    if (gate.admit(socket)) aedes.handle(socket);
   };
   const server: Server = options.tls ? createTlsServer(options.tls, onSocket) : createServer(onSocket);
+  server.maxConnections = bounds.maxConnections;
   try {
     await listen(server, host, port);
   } catch (error) {
@@ -101,6 +164,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     host,
     port: actualPort,
     aedes,
+    connectionRefusals: () => gate.refusals(),
+    queueDrops: () => queues.dropped(),
+    queued: (clientId) => queues.queued(clientId),
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

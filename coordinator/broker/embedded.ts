@@ -5,18 +5,21 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_COORDINATOR_OPTIONS } from "../fleet/fleet-service.ts";
+import type { CheckGateOptions } from "./auth/check-gate.ts";
 import {
   assertListenSafe,
   type BrokerTlsConfig,
   brokerTlsOptions,
   createBrokerAuth,
+  defaultAgentClientId,
   loadUsers,
   type Role,
   withEphemeralUsers,
 } from "./auth/index.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
+import { type ConnectionBounds, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import type { LimitReason, LimitSettingsInput } from "./limits.ts";
 import { createBrokerLimits } from "./limits-hooks.ts";
+import type { QueueBounds } from "./offline-queues.ts";
 
 export interface SecuredBrokerOptions {
   host: string;
@@ -41,6 +44,12 @@ export interface SecuredBrokerOptions {
    * in anonymous mode the coordinator's client id).
    */
   rateExempt?: (client: Client) => boolean;
+  /** What a connection may cost before CONNACK (broker.ts DEFAULT_CONNECTIONS). */
+  connections?: Partial<ConnectionBounds>;
+  /** Per-client queues of persistent sessions (offline-queues.ts DEFAULT_QUEUE_BOUNDS). */
+  queues?: Partial<QueueBounds>;
+  /** Password checks: concurrency, queue, back-off, remembered logins (auth/check-gate.ts). */
+  checkGate?: Partial<Omit<CheckGateOptions, "now">>;
   /** The coordinator's client id in anonymous mode; default DEFAULT_COORDINATOR_OPTIONS.clientId. */
   coordinatorClientId?: string;
   logger: Logger;
@@ -53,7 +62,10 @@ export interface Credentials {
 
 export interface SecuredBroker {
   broker: EmbeddedBroker;
-  /** Credentials for each local client by name; empty when anonymous access is in force. */
+  /**
+   * Credentials for each local client by name. In anonymous mode too: there they only prove the client is
+   * this process's own, which keeps its client id reserved.
+   */
   credentials: ReadonlyMap<string, Credentials>;
   refusals(): Partial<Record<string, number>>;
   /** PUBLISH and SUBSCRIBE refused by the limits, by reason. */
@@ -83,13 +95,29 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
       });
     }
   }
+  // Anonymous mode: the same in-process clients get a random password anyway, so their client ids can be
+  // kept from other local processes (issue 12: any local process could take over the coordinator's id).
+  const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
+  const reservedIds = new Map<string, Credentials>();
+  if (!fileUsers) {
+    const suffix = randomBytes(4).toString("hex");
+    for (const c of options.localClients) {
+      const own = { username: `local-${c.name}-${suffix}`, password: randomBytes(24).toString("base64url") };
+      const clientId =
+        c.role === "coordinator" ? coordinatorClientId : c.nodeId && defaultAgentClientId(c.nodeId);
+      if (!clientId) continue;
+      credentials.set(c.name, own);
+      reservedIds.set(clientId, own);
+    }
+  }
   const auth = createBrokerAuth({
+    reservedIds,
     users,
     topicRoot: options.topicRoot,
     logger: logger.child({ module: "auth" }),
     refusedPublish: options.refusedPublish,
+    checkGate: options.checkGate,
   });
-  const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
   const isCoordinator = (client: Client) => {
     const principal = auth.principalOf(client);
     return principal?.kind === "user" ? principal.role === "coordinator" : client.id === coordinatorClientId;
@@ -108,6 +136,8 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     tls: options.tls ? await brokerTlsOptions(options.tls) : undefined,
     ...auth.hooks,
     limits,
+    connections: options.connections,
+    queues: options.queues,
     logger,
   });
   logger.info(

@@ -20,6 +20,7 @@ import {
   statusProblem,
   telemetryProblem,
 } from "./state.ts";
+import { telemetryRangeProblem } from "./telemetry-range.ts";
 
 export type RejectReason =
   | "bad_topic"
@@ -28,6 +29,10 @@ export type RejectReason =
   | "oversized"
   | "invalid"
   | "node_limit"
+  /** A float in the sample is NaN or infinite (telemetry-range.ts). */
+  | "non_finite"
+  /** A figure no real machine reports (negative or > 100 %, 2^53+ bytes, thousands of list items). */
+  | "out_of_range"
   /** A bug in ingest itself (an exception); the message is dropped. */
   | "internal";
 
@@ -120,6 +125,8 @@ export function createIngest(options: IngestOptions): Ingest {
       const t = decoded.message;
       const problem = telemetryProblem(t);
       if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
+      const range = telemetryRangeProblem(t);
+      if (range !== undefined) return reject(range.reason, nodeId, topic, range.detail);
       node ??= nodeFor(fleet, nodeId, at);
       if (applyTelemetry(fleet, node, t, at) !== "duplicate") {
         history.record(nodeId, intervalOf(fleet, node), node.sampleAtMs, cpuPercent(t), memoryPercent(t));

@@ -21,7 +21,7 @@ export interface CoordinatorMetrics {
 }
 
 /** A Prometheus counter that mirrors a total kept elsewhere: each scrape adds what grew since the last. */
-function mirrorCounter<L extends string>(
+export function mirrorCounter<L extends string>(
   registry: Registry,
   name: string,
   help: string,

@@ -3,6 +3,10 @@
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { createExpositionCache } from "./exposition-cache.ts";
+
+/** How long one /metrics collection is served again (below Prometheus' usual 15 s scrape interval). */
+export const DEFAULT_METRICS_MAX_AGE_MS = 5000;
 
 export interface ReadinessCheck {
   name: string;
@@ -15,6 +19,8 @@ export interface HttpServerOptions {
   registry: Registry;
   readiness: ReadinessCheck[];
   logger: Logger;
+  /** /metrics is collected at most once per this long; 0 = every request. */
+  metricsMaxAgeMs?: number;
 }
 
 export interface HttpEndpoint {
@@ -25,6 +31,7 @@ export interface HttpEndpoint {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpEndpoint> {
   const { registry, readiness, logger } = options;
+  const exposition = createExpositionCache(registry, options.metricsMaxAgeMs ?? DEFAULT_METRICS_MAX_AGE_MS);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -38,7 +45,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
       const body = readiness.map((c) => `${failing.includes(c) ? "[-]" : "[+]"}${c.name}`).join("\n");
       res.writeHead(failing.length ? 503 : 200, { "content-type": "text/plain" }).end(`${body}\n`);
     } else if (path === "/metrics") {
-      registry.metrics().then(
+      exposition.text().then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
         (error: unknown) => {
           logger.error({ err: error }, "cannot collect metrics");

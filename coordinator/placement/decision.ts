@@ -10,7 +10,8 @@ export interface DecisionContext {
   readonly podUid?: string;
 }
 
-const int = (x: number): bigint => BigInt(Math.round(x));
+/** Scores as wire integers; a non-finite score (it must not happen, ingest rejects NaN) becomes 0, never a throw. */
+const int = (x: number): bigint => (Number.isFinite(x) ? BigInt(Math.round(x)) : 0n);
 
 /** The engine's decision for the wire: scores rounded to integers, rejections and runner-up kept. */
 export function toScheduleDecision(d: Decision, ctx: DecisionContext): ScheduleDecision {

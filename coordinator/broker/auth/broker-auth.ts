@@ -7,10 +7,11 @@
 // - any client may take over any client id (and its session), closing the connection that holds it; here a
 //   client id held by a live connection, or by a persistent session, can only be taken by the same user;
 // - a Will is checked only when it is published; here a Will the client could not publish refuses CONNECT.
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Aedes, AedesOptions, Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_TOPIC_ROOT, type Topics, topicsFor } from "../../../proto/topics.ts";
+import { type CheckGateOptions, createCheckGate, DEFAULT_CHECK_GATE } from "./check-gate.ts";
 import { AuthError, type ConnackRefusal, ConnectRefusedError } from "./errors.ts";
 import { isLoopbackHost } from "./listen-safety.ts";
 import { DEFAULT_SCRYPT_COST, type ParsedHash, verifyPassword } from "./password.ts";
@@ -38,7 +39,10 @@ export type RefusalReason =
   | "client_id_not_allowed" // policy.clientIdProblem
   | "client_id_taken" // held by another user's live connection or persistent session
   | "will_denied" // Will topic outside the client's publish grants
+  | "persistent_session_denied" // clean session = 0 from a role with no use for one (policy.persistentSession)
   | "auth_error" // something threw while checking: refused with 0x03
+  | "auth_busy" // no room to check the password now (check-gate.ts): refused with 0x03
+  | "auth_backoff" // this address failed for this user too recently: refused with 0x03, nothing checked
   | "publish_denied"
   | "subscribe_denied";
 
@@ -59,6 +63,14 @@ export interface BrokerAuthOptions {
    * Mosquitto does. MQTT 3.1.1 §3.3.5 allows both.
    */
   refusedPublish?: "disconnect" | "drop";
+  /**
+   * Anonymous mode only: client ids kept for this process's own clients (the coordinator, the local agent).
+   * Another loopback process may not take them (and with them the coordinator's session and rate
+   * exemption); a client with such an id must log in with the username and password given here.
+   */
+  reservedIds?: ReadonlyMap<string, { username: string; password: string }>;
+  /** Bounds on password checks (check-gate.ts); unset values take DEFAULT_CHECK_GATE. */
+  checkGate?: Partial<CheckGateOptions>;
 }
 
 export interface BrokerAuth {
@@ -108,6 +120,37 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
   let users = options.users;
   let reserved = reservedClientIds(users, policy.agentClientId);
   let decoy = decoyHash(users);
+  const gate = createCheckGate({
+    ...DEFAULT_CHECK_GATE,
+    now: () => performance.now(),
+    ...options.checkGate,
+  });
+
+  /** The password check through the gate: true/false, or why it was not made. */
+  async function passwordMatches(
+    client: Client,
+    username: string,
+    password: Buffer | undefined,
+    hash: ParsedHash,
+  ): Promise<boolean | Refusal | "gone"> {
+    const outcome = await gate.check({
+      address: remoteAddress(client) ?? "unknown",
+      username,
+      password: password ?? Buffer.alloc(0),
+      verify: () => verifyPassword(password ?? "", hash),
+      alive: () => isLive(client),
+    });
+    if (outcome === "ok") return password !== undefined;
+    if (outcome === "bad") return false;
+    if (outcome === "gone") return "gone";
+    return outcome === "busy"
+      ? { reason: "auth_busy", returnCode: 3, message: "too many password checks waiting" }
+      : {
+          reason: "auth_backoff",
+          returnCode: 3,
+          message: `recent failures for ${username} from this address`,
+        };
+  }
 
   function refuse(client: Client | null, reason: RefusalReason, message: string, extra: object = {}) {
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
@@ -168,12 +211,20 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
     password: Buffer | undefined,
   ): Promise<Refusal | "gone" | undefined> {
     const principal = await identify(client, username, password);
+    if (principal === "gone") return "gone";
     if ("reason" in principal) return principal;
     const problem = policy.clientIdProblem(principal, client.id, {
       reserved,
       agentClientId: policy.agentClientId,
     });
     if (problem) return { reason: "client_id_not_allowed", returnCode: 2, message: problem };
+    if (facts.persistent && !policy.persistentSession(principal)) {
+      return {
+        reason: "persistent_session_denied",
+        returnCode: 5,
+        message: "this role may not keep a persistent session (connect with clean session = 1)",
+      };
+    }
     const grants = policy.grants(principal, client.id, topics);
     if (facts.willTopic !== undefined && !mayPublish(grants, facts.willTopic)) {
       return {
@@ -210,14 +261,22 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
-  ): Promise<Principal | Refusal> {
+  ): Promise<Principal | Refusal | "gone"> {
     if (users === undefined) {
-      const remote = "remoteAddress" in client.conn ? client.conn.remoteAddress : undefined;
+      const remote = remoteAddress(client);
       if (remote === undefined || !isLoopbackHost(remote)) {
         return {
           reason: "anonymous_not_loopback",
           returnCode: 5,
           message: `no users file: only loopback clients are allowed, not ${remote ?? "an unknown address"}`,
+        };
+      }
+      const owner = options.reservedIds?.get(client.id);
+      if (owner && !(username === owner.username && sameSecret(password, owner.password))) {
+        return {
+          reason: "client_id_not_allowed",
+          returnCode: 2,
+          message: "client id is reserved for this process's own clients",
         };
       }
       return { kind: "anonymous" };
@@ -241,15 +300,17 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
         };
       if (entry.credential.kind === "cert") return principalFor(entry);
       // A user with a password gives it even with a certificate.
-      if (password === undefined || !(await verifyPassword(password, entry.credential.hash)))
-        return { reason: "bad_password", returnCode: 4, message: `wrong password for ${certName}` };
+      const matches = await passwordMatches(client, certName, password, entry.credential.hash);
+      if (matches !== true) return matches || badPassword(certName);
       return principalFor(entry);
     }
     if (username === undefined)
       return { reason: "no_credentials", returnCode: 5, message: "anonymous clients are not allowed" };
     const entry = table.get(username);
     if (entry === undefined) {
-      await verifyPassword(password ?? "", decoy); // as slow as a known user: names cannot be probed by timing
+      // As slow as a known user, through the same gate: names cannot be probed by timing.
+      const matches = await passwordMatches(client, username, password, decoy);
+      if (matches !== true && matches !== false) return matches;
       return { reason: "unknown_user", returnCode: 4, message: `unknown user ${username}` };
     }
     if (entry.credential.kind === "cert")
@@ -258,8 +319,8 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
         returnCode: 4,
         message: `${username} logs in with a client certificate only`,
       };
-    if (password === undefined || !(await verifyPassword(password, entry.credential.hash)))
-      return { reason: "bad_password", returnCode: 4, message: `wrong password for ${username}` };
+    const matches = await passwordMatches(client, username, password, entry.credential.hash);
+    if (matches !== true) return matches || badPassword(username);
     return principalFor(entry);
   }
 
@@ -289,6 +350,7 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
       users = next;
       reserved = reservedClientIds(next, policy.agentClientId);
       decoy = decoyHash(next);
+      gate.forget();
     },
     principalOf: (client) => sessions.get(client)?.principal,
   };
@@ -300,6 +362,20 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
  */
 export function installPreConnect(aedes: Aedes, auth: BrokerAuth): void {
   aedes.preConnect = auth.hooks.preConnect;
+}
+
+function sameSecret(given: Buffer | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const want = Buffer.from(expected);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+function badPassword(username: string): Refusal {
+  return { reason: "bad_password", returnCode: 4, message: `wrong password for ${username}` };
+}
+
+function remoteAddress(client: Client): string | undefined {
+  return "remoteAddress" in client.conn ? client.conn.remoteAddress : undefined;
 }
 
 function isLive(client: Client): boolean {

@@ -14,6 +14,7 @@ export { CERT_ONLY, DEFAULT_SCRYPT_COST, hashPassword, type ScryptCost, verifyPa
 export { certUsername, verifiedPeerName } from "./peer-cert.ts";
 export {
   type AuthPolicy,
+  defaultAgentClientId,
   defaultAuthPolicy,
   filterCovers,
   type Grants,

@@ -130,14 +130,25 @@ export function defaultClientIdProblem(
   return undefined;
 }
 
+/**
+ * Whether `principal` may keep a persistent session (clean session = 0). A session outlives its connection
+ * and queues messages for it, so roles that only look (viewer) are refused one: a viewer that subscribed to
+ * all telemetry and left would have the broker queue the fleet's traffic for it.
+ */
+export function defaultPersistentSession(principal: Principal): boolean {
+  return principal.kind === "anonymous" || principal.role !== "viewer";
+}
+
 /** Policy as injected functions; `createBrokerAuth` takes any subset and fills in the rest from here. */
 export interface AuthPolicy {
   grants: (principal: Principal, clientId: string, topics: Topics) => Grants;
   clientIdProblem: (principal: Principal, clientId: string, context: ClientIdContext) => string | undefined;
   agentClientId: (nodeId: string) => string;
+  persistentSession: (principal: Principal) => boolean;
 }
 
 export const defaultAuthPolicy: AuthPolicy = {
+  persistentSession: defaultPersistentSession,
   grants: defaultGrants,
   clientIdProblem: defaultClientIdProblem,
   agentClientId: defaultAgentClientId,

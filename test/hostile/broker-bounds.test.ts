@@ -1,0 +1,157 @@
+// Attacks on the embedded broker before and around authentication (issue 12, High 1 and 3, Medium "idle
+// connections"): each must cost a bounded amount, and each test fails without its bound.
+import mqtt, { type MqttClient } from "mqtt";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { type EmbeddedBrokerOptions, startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
+import { collect, waitFor } from "../support/auth.ts";
+import {
+  awaitConnack,
+  closedWithin,
+  connectPacket,
+  fixedHeader,
+  openSocket,
+  writeFiller,
+} from "../support/raw-mqtt.ts";
+
+const logger = pino({ level: "silent" });
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+});
+
+async function broker(options: Partial<EmbeddedBrokerOptions> = {}) {
+  const b = await startEmbeddedBroker({ port: 0, logger, ...options });
+  cleanup.push(() => b.close());
+  return b;
+}
+
+async function client(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+  });
+  cleanup.push(() => c.endAsync(true));
+  return c;
+}
+
+describe("memory before authentication", () => {
+  it("drops a CONNECT announcing 256 MiB at its fixed header, whatever filler follows", async () => {
+    const b = await broker();
+    const socket = await openSocket(b.port);
+    cleanup.push(async () => socket.destroy());
+    socket.on("error", () => undefined);
+    socket.write(fixedHeader(1, 268_435_455));
+    const writing = writeFiller(socket, 32 * 1024 * 1024);
+    expect(await closedWithin(socket, 5000)).toBe(true);
+    await writing;
+    expect(b.connectionRefusals()).toEqual({ connect_too_large: 1 });
+  });
+
+  it("drops a packet above the payload cap before reading it, after CONNECT", async () => {
+    const b = await broker({ maxPayloadBytes: 1024 * 1024 });
+    const socket = await openSocket(b.port);
+    cleanup.push(async () => socket.destroy());
+    socket.write(connectPacket({ clientId: "big-publisher" }));
+    expect(await awaitConnack(socket)).toBe(0);
+    // PUBLISH QoS 0 announcing 100 MiB.
+    socket.write(fixedHeader(3, 100 * 1024 * 1024));
+    void writeFiller(socket, 8 * 1024 * 1024);
+    expect(await closedWithin(socket, 5000)).toBe(true);
+    expect(b.connectionRefusals()).toEqual({ packet_too_large: 1 });
+  });
+
+  it("still relays a legal packet at the payload cap", async () => {
+    const b = await broker({ maxPayloadBytes: 256 * 1024 });
+    const sub = await client(b.url);
+    await sub.subscribeAsync("t/#", { qos: 1 });
+    const seen = collect(sub);
+    const pub = await client(b.url);
+    await pub.publishAsync(`t/${"x".repeat(1000)}`, Buffer.alloc(256 * 1024, 1), { qos: 1 });
+    await waitFor(() => seen.length === 1, "the message at the cap");
+    expect(b.connectionRefusals()).toEqual({});
+  });
+});
+
+describe("idle connections without CONNECT", () => {
+  it("caps sockets per address that have not connected, and closes idle ones after connectTimeout", async () => {
+    const b = await broker({ connections: { maxPendingPerAddress: 5, connectTimeoutMs: 800 } });
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => openSocket(b.port)));
+    for (const s of sockets) cleanup.push(async () => s.destroy());
+    const closedSoon = await Promise.all(sockets.map((s) => closedWithin(s, 400)));
+    expect(closedSoon.filter(Boolean)).toHaveLength(3);
+    expect(b.connectionRefusals()).toEqual({ too_many_pending: 3 });
+    // The five that were let in are closed when CONNECT does not come in time...
+    expect((await Promise.all(sockets.map((s) => closedWithin(s, 3000)))).every(Boolean)).toBe(true);
+    // ...after which a real client gets in from the same address.
+    const c = await client(b.url);
+    expect(c.connected).toBe(true);
+  });
+
+  it("a connected client no longer counts against its address", async () => {
+    const b = await broker({ connections: { maxPendingPerAddress: 2 } });
+    for (let i = 0; i < 4; i++) await client(b.url, { clientId: `ok-${i}` });
+    expect(b.connectionRefusals()).toEqual({});
+  });
+
+  it("with connectRatePerAddress, closes new sockets from an address over its rate at accept", async () => {
+    const b = await broker({ connections: { connectRatePerAddress: 5 } }); // burst 10
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => openSocket(b.port)));
+    for (const s of sockets) cleanup.push(async () => s.destroy());
+    const closed = await Promise.all(sockets.map((s) => closedWithin(s, 500)));
+    expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(9);
+    expect(b.connectionRefusals().connect_rate).toBe(closed.filter(Boolean).length);
+    // Another address is not affected.
+    const other = await openSocket(b.port, "127.0.0.1", "127.0.0.3");
+    cleanup.push(async () => other.destroy());
+    other.write(connectPacket({ clientId: "other" }));
+    expect(await awaitConnack(other)).toBe(0);
+  });
+
+  it("refuses sockets beyond maxConnections", async () => {
+    const b = await broker({ connections: { maxConnections: 3 } });
+    await client(b.url, { clientId: "a" });
+    await client(b.url, { clientId: "b" });
+    await client(b.url, { clientId: "c" });
+    const fourth = await openSocket(b.port);
+    cleanup.push(async () => fourth.destroy());
+    expect(await closedWithin(fourth, 2000)).toBe(true);
+  });
+});
+
+describe("offline queues of persistent sessions", () => {
+  it("queues at most maxMessages for a subscriber that left, counts the rest as dropped", async () => {
+    const b = await broker({ queues: { maxMessages: 10 } });
+    const viewer = await client(b.url, { clientId: "viewer-1", clean: false });
+    await viewer.subscribeAsync("fleet/#", { qos: 1 });
+    await viewer.endAsync();
+    const pub = await client(b.url, { clientId: "node-pub" });
+    for (let i = 0; i < 50; i++) await pub.publishAsync(`fleet/n/${i}`, `m${i}`, { qos: 1 });
+    expect(b.queueDrops()).toEqual({ queue_full_messages: 40 });
+
+    const back = mqtt.connect(b.url, { clientId: "viewer-1", clean: false, reconnectPeriod: 0 });
+    cleanup.push(() => back.endAsync(true));
+    const seen = collect(back);
+    await waitFor(() => seen.length >= 10, "the queued messages");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.map((m) => m.payload)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+  });
+
+  it("bounds queued bytes too, and frees room as messages are delivered", async () => {
+    const b = await broker({ queues: { maxMessages: 0, maxBytes: 10 * 1024 } });
+    const viewer = await client(b.url, { clientId: "viewer-2", clean: false });
+    await viewer.subscribeAsync("fleet/#", { qos: 1 });
+    await viewer.endAsync();
+    const pub = await client(b.url, { clientId: "node-pub-2" });
+    for (let i = 0; i < 5; i++) await pub.publishAsync("fleet/x", Buffer.alloc(4 * 1024), { qos: 1 });
+    expect(b.queueDrops()).toEqual({ queue_full_bytes: 3 });
+
+    const back = mqtt.connect(b.url, { clientId: "viewer-2", clean: false, reconnectPeriod: 0 });
+    cleanup.push(() => back.endAsync(true));
+    const seen = collect(back);
+    await waitFor(() => seen.length === 2, "two queued messages");
+    await waitFor(() => b.queued("viewer-2").messages === 0, "the queue to empty after PUBACK");
+  });
+});
