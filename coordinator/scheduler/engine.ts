@@ -27,6 +27,10 @@ import { balancedAllocation, resourceAllocation } from "./scores/resource-alloca
 import { spreadScore } from "./scores/spread.ts";
 import { taintTolerationScore } from "./scores/taint-toleration.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
+import { unsupportedFields, unsupportedMessage } from "./unsupported.ts";
+
+/** Decision.rejections[].filter for a pod refused because it sets a field the engine does not honour. */
+export const UNSUPPORTED_FILTER = "Unsupported";
 
 export interface Rejection {
   readonly node: string;
@@ -243,6 +247,18 @@ export function schedule(
   const total = nodes.length;
   if (total === 0)
     return { status: "unschedulable", rejections: [], message: NO_NODES_MESSAGE, feasible: 0, total };
+  const unsupported = unsupportedFields(pod);
+  if (unsupported.length > 0) {
+    const reason = unsupportedMessage(unsupported);
+    const rejections = nodes.map((n) => ({ node: n.name, filter: UNSUPPORTED_FILTER, reason }));
+    return {
+      status: "unschedulable",
+      rejections,
+      message: preFilterFitErrorMessage(total, reason),
+      feasible: 0,
+      total,
+    };
+  }
   if (compiled.nodeNames !== undefined && compiled.nodeNames.size === 0) {
     const rejections = nodes.map((n) => ({
       node: n.name,
