@@ -8,6 +8,7 @@ import { META, NAME_RANK, POD_COUNT } from "./columns.ts";
 import type { SchedulerConfig } from "./config.ts";
 import { fitErrorMessage, NO_NODES_MESSAGE, preFilterFitErrorMessage, scheduledMessage } from "./explain.ts";
 import { nodeResourcesFit } from "./filters/fit.ts";
+import { interPodAffinity } from "./filters/inter-pod-affinity.ts";
 import { agentTelemetry, livePressure } from "./filters/live.ts";
 import {
   ERR_REASON_AFFINITY_CONFLICT,
@@ -15,12 +16,14 @@ import {
   nodeAffinity,
 } from "./filters/node-affinity.ts";
 import { nodeName } from "./filters/node-name.ts";
+import { nodePorts } from "./filters/node-ports.ts";
 import { nodeUnschedulable } from "./filters/node-unschedulable.ts";
 import { taintToleration } from "./filters/taint-toleration.ts";
 import { filterDefaults } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
 import type { FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
 import { compilePod } from "./pod.ts";
+import { interPodAffinityScore } from "./scores/inter-pod-affinity.ts";
 import { liveLoadPlugin } from "./scores/live-load.ts";
 import { nodeAffinityScore } from "./scores/node-affinity.ts";
 import { balancedAllocation, resourceAllocation } from "./scores/resource-allocation.ts";
@@ -65,14 +68,19 @@ export interface Plugins {
   readonly scores: readonly ScorePlugin[];
 }
 
-/** kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodeResourcesFit), then ours. */
+/**
+ * kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
+ * NodeResourcesFit, InterPodAffinity), then ours.
+ */
 export const DEFAULT_PLUGINS: Plugins = Object.freeze({
   filters: Object.freeze([
     nodeUnschedulable,
     nodeName,
     taintToleration,
     nodeAffinity,
+    nodePorts,
     nodeResourcesFit,
+    interPodAffinity,
     agentTelemetry,
     livePressure,
   ]),
@@ -81,6 +89,7 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     balancedAllocation,
     taintTolerationScore,
     nodeAffinityScore,
+    interPodAffinityScore,
     spreadScore,
     liveLoadPlugin,
   ]),
@@ -233,7 +242,7 @@ function pickBest(snapshot: Snapshot, ws: Workspace, count: number): [number, nu
 
 /**
  * Decides where `pod` goes. `now` (ms) ages telemetry and dates assumed pods; nothing reads a clock.
- * Throws QuantityError when the pod's own quantities are invalid.
+ * Throws QuantityError when the pod's own quantities are invalid, PodSpecError for an invalid pod affinity selector.
  */
 export function schedule(
   snapshot: Snapshot,
