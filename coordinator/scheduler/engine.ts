@@ -19,6 +19,7 @@ import { nodeName } from "./filters/node-name.ts";
 import { nodePorts } from "./filters/node-ports.ts";
 import { nodeUnschedulable } from "./filters/node-unschedulable.ts";
 import { taintToleration } from "./filters/taint-toleration.ts";
+import { podTopologySpread } from "./filters/topology-spread.ts";
 import { filterDefaults } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
 import type { FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
@@ -29,6 +30,7 @@ import { nodeAffinityScore } from "./scores/node-affinity.ts";
 import { balancedAllocation, resourceAllocation } from "./scores/resource-allocation.ts";
 import { spreadScore } from "./scores/spread.ts";
 import { taintTolerationScore } from "./scores/taint-toleration.ts";
+import { podTopologySpreadScore } from "./scores/topology-spread.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
 import { unsupportedFields, unsupportedMessage } from "./unsupported.ts";
 
@@ -70,7 +72,7 @@ export interface Plugins {
 
 /**
  * kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, InterPodAffinity), then ours.
+ * NodeResourcesFit, PodTopologySpread, InterPodAffinity), then ours.
  */
 export const DEFAULT_PLUGINS: Plugins = Object.freeze({
   filters: Object.freeze([
@@ -80,6 +82,7 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     nodeAffinity,
     nodePorts,
     nodeResourcesFit,
+    podTopologySpread,
     interPodAffinity,
     agentTelemetry,
     livePressure,
@@ -91,6 +94,7 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     nodeAffinityScore,
     interPodAffinityScore,
     spreadScore,
+    podTopologySpreadScore,
     liveLoadPlugin,
   ]),
 });

@@ -117,7 +117,22 @@ export interface ObjectMeta {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+export interface TopologySpreadConstraint {
+  readonly maxSkew: number;
+  readonly topologyKey: string;
+  /** DoNotSchedule (filter) or ScheduleAnyway (score). */
+  readonly whenUnsatisfiable: string;
+  readonly labelSelector?: LabelSelector | null;
+  readonly minDomains?: number | null;
+  /** Honor (default) or Ignore. */
+  readonly nodeAffinityPolicy?: string | null;
+  /** Ignore (default) or Honor. */
+  readonly nodeTaintsPolicy?: string | null;
+  readonly matchLabelKeys?: readonly string[] | null;
+}
+
 export interface PodSpec {
+  readonly topologySpreadConstraints?: readonly TopologySpreadConstraint[];
   readonly containers?: readonly Container[];
   readonly initContainers?: readonly Container[];
   readonly overhead?: ResourceList;

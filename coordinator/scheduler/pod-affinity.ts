@@ -55,7 +55,7 @@ function requirement(key: string, op: string, values: readonly string[], where: 
   return { key, op: op as SelectorOp, values: new Set(values) };
 }
 
-function compileTerm(
+export function compileTerm(
   term: PodAffinityTerm,
   weight: number,
   owner: PodLabels,

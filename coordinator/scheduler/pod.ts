@@ -10,6 +10,7 @@ import { type PodResources, podResources } from "./pod-requests.ts";
 import { predictCpuMilli } from "./scores/live-load.ts";
 import { type CompiledTerm, compileTerm, isEmptyTerm } from "./selectors.ts";
 import { tolerationsTolerate } from "./taints.ts";
+import { compileSpreadConstraints, type SpreadConstraint } from "./topology-spread.ts";
 
 export interface CompiledPod {
   readonly pod: Pod;
@@ -47,6 +48,8 @@ export interface CompiledPod {
   readonly hostPorts: readonly HostPort[];
   /** Pod (anti-)affinity terms; undefined without any. */
   readonly affinity: PodAffinityInfo | undefined;
+  /** spec.topologySpreadConstraints (PodTopologySpread); empty without any. */
+  readonly spreadConstraints: readonly SpreadConstraint[];
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -124,5 +127,6 @@ export function compilePod(pod: Pod, config: SchedulerConfig): CompiledPod {
     labels,
     hostPorts: podHostPorts(pod),
     affinity: compilePodAffinity(pod),
+    spreadConstraints: compileSpreadConstraints(pod),
   };
 }

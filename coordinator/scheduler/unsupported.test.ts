@@ -43,10 +43,9 @@ describe("unsupportedFields", () => {
     ).toEqual([]);
   });
 
-  it("names every refused field: spread, DRA, pod-level resources, PVCs, CSI, unknown fields", () => {
+  it("names every refused field: DRA, pod-level resources, PVCs, CSI, unknown fields", () => {
     expect(
       fields({
-        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule" }],
         resourceClaims: [{ name: "gpu" }],
         resources: { requests: { cpu: "1" } },
         futureField: { x: 1 },
@@ -67,7 +66,6 @@ describe("unsupportedFields", () => {
         },
       }),
     ).toEqual([
-      "spec.topologySpreadConstraints",
       "spec.resourceClaims",
       "spec.resources",
       "spec.futureField",

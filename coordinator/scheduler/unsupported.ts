@@ -15,6 +15,7 @@ const HONOURED: ReadonlySet<string> = new Set([
   "tolerations",
   "hostNetwork", // container ports become host ports
   "volumes", // sources checked below
+  "topologySpreadConstraints",
 ]);
 
 /**
@@ -57,7 +58,6 @@ const IRRELEVANT: ReadonlySet<string> = new Set([
 
 /** Known, placement-relevant, and not implemented: the reason given to the user. */
 const REFUSED: ReadonlyMap<string, string> = new Map([
-  ["topologySpreadConstraints", "PodTopologySpread is not implemented"],
   ["resourceClaims", "dynamic resource allocation (DynamicResources) is not implemented"],
   ["resources", "pod-level resources are not implemented"],
 ]);

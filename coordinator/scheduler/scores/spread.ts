@@ -36,7 +36,8 @@ export function prepareSpread(
   { pod, snapshot, config }: PluginContext,
   feasibleCount: number,
 ): SpreadState | undefined {
-  if (pod.spreadEntries.length === 0) return undefined;
+  // A pod with its own topologySpreadConstraints is spread by them only (scores/topology-spread.ts).
+  if (pod.spreadEntries.length === 0 || pod.spreadConstraints.length > 0) return undefined;
   return {
     counts: spreadCounts(snapshot, pod.namespace, pod.spreadEntries),
     weight: Math.log(feasibleCount + 2),
