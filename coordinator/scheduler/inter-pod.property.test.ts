@@ -1,6 +1,6 @@
-// Properties of InterPodAffinity and NodePorts over random fleets and random pod sequences, checked
+// Properties of InterPodAffinity, PodTopologySpread and NodePorts over random fleets and random pod sequences, checked
 // against a naive re-computation from the raw pods: a chosen node never violates a required constraint
-// (the pod's own affinity / anti-affinity, existing pods' anti-affinity, host ports), and a pod is
+// (the pod's own affinity / anti-affinity, existing pods' anti-affinity, zone spread, host ports), and a pod is
 // refused only when every node violates one.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -16,6 +16,8 @@ interface Spec {
   anti: Array<{ app: string; key: string }>;
   affinity: Array<{ app: string; key: string }>;
   port: number | undefined;
+  /** maxSkew of a DoNotSchedule zone spread constraint over the pod's app. */
+  zoneSkew: number | undefined;
 }
 
 const termArb = fc.record({ app: fc.constantFrom("a", "b", "c"), key: fc.constantFrom(HOST, ZONE) });
@@ -24,6 +26,7 @@ const specArb: fc.Arbitrary<Spec> = fc.record({
   anti: fc.array(termArb, { maxLength: 2 }),
   affinity: fc.array(termArb, { maxLength: 1 }),
   port: fc.option(fc.constantFrom(80, 443), { nil: undefined }),
+  zoneSkew: fc.option(fc.constantFrom(1, 2), { nil: undefined }),
 });
 
 const toTerm = (t: { app: string; key: string }): PodAffinityTerm => ({
@@ -42,11 +45,28 @@ const toPod = (s: Spec, i: number): Pod => ({
         ? { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: s.affinity.map(toTerm) } }
         : {}),
     },
+    ...(s.zoneSkew
+      ? {
+          topologySpreadConstraints: [
+            {
+              maxSkew: s.zoneSkew,
+              topologyKey: ZONE,
+              whenUnsatisfiable: "DoNotSchedule",
+              labelSelector: { matchLabels: { app: s.app } },
+            },
+          ],
+        }
+      : {}),
   },
 });
 
 /** Naive: does placing `s` on `node` violate a required constraint, given `placed`? */
-function violates(s: Spec, node: Node, placed: ReadonlyArray<{ spec: Spec; node: Node }>): boolean {
+function violates(
+  s: Spec,
+  node: Node,
+  placed: ReadonlyArray<{ spec: Spec; node: Node }>,
+  nodes: readonly Node[],
+): boolean {
   const label = (n: Node, key: string) => n.metadata.labels?.[key];
   const sameDomain = (a: Node, b: Node, key: string) =>
     label(a, key) !== undefined && label(a, key) === label(b, key);
@@ -55,6 +75,15 @@ function violates(s: Spec, node: Node, placed: ReadonlyArray<{ spec: Spec; node:
   for (const p of placed)
     for (const t of p.spec.anti) if (t.app === s.app && sameDomain(node, p.node, t.key)) return true;
   if (s.port !== undefined && placed.some((p) => p.node === node && p.spec.port === s.port)) return true;
+  if (s.zoneSkew !== undefined) {
+    const zone = label(node, ZONE);
+    if (zone === undefined) return true;
+    const zones = [...new Set(nodes.map((n) => label(n, ZONE)).filter((z) => z !== undefined))];
+    const inZone = (z: string) =>
+      placed.filter((p) => p.spec.app === s.app && label(p.node, ZONE) === z).length;
+    const min = Math.min(...zones.map((z) => inZone(z as string)));
+    if (inZone(zone) + 1 - min > s.zoneSkew) return true;
+  }
   if (s.affinity.length > 0) {
     const t = s.affinity[0] as { app: string; key: string };
     if (label(node, t.key) === undefined) return true;
@@ -65,7 +94,7 @@ function violates(s: Spec, node: Node, placed: ReadonlyArray<{ spec: Spec; node:
   return false;
 }
 
-describe("InterPodAffinity and NodePorts properties", () => {
+describe("InterPodAffinity, PodTopologySpread and NodePorts properties", () => {
   it("never places a pod where a required constraint is violated, and refuses only when every node violates one", () => {
     fc.assert(
       fc.property(
@@ -83,10 +112,10 @@ describe("InterPodAffinity and NodePorts properties", () => {
             const d = scheduler.decide(snapshot, toPod(s, i), i);
             if (d.status === "scheduled") {
               const node = nodes.find((n) => n.metadata.name === d.node) as Node;
-              expect(violates(s, node, placed)).toBe(false);
+              expect(violates(s, node, placed, nodes)).toBe(false);
               placed.push({ spec: s, node });
             } else {
-              for (const n of nodes) expect(violates(s, n, placed)).toBe(true);
+              for (const n of nodes) expect(violates(s, n, placed, nodes)).toBe(true);
             }
           });
         },
