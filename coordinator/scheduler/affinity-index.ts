@@ -28,19 +28,67 @@ export interface SelectorCounts {
   readonly counts: Int32Array;
 }
 
+/**
+ * Term groups, indexed so that finding the groups whose selector may match a pod costs a lookup per pod
+ * label, not a match per group: a group whose selector has an `In` requirement is filed under that
+ * requirement's key=value pairs (a pod without one of them cannot match); the others are scanned.
+ */
+export interface TermGroups {
+  readonly all: Map<string, TermGroup>;
+  readonly byLabel: Map<string, TermGroup[]>;
+  readonly scan: Set<TermGroup>;
+}
+
 export interface AffinityIndex {
   /** Existing pods' required anti-affinity terms (Filter). */
-  readonly antiRequired: Map<string, TermGroup>;
+  readonly antiRequired: TermGroups;
   /** Existing pods' required affinity, preferred affinity and preferred anti-affinity terms (Score). */
-  readonly scoring: Map<string, TermGroup>;
+  readonly scoring: TermGroups;
   readonly selectors: Map<string, SelectorCounts>;
 }
 
+const createGroups = (): TermGroups => ({ all: new Map(), byLabel: new Map(), scan: new Set() });
+
 export const createAffinityIndex = (): AffinityIndex => ({
-  antiRequired: new Map(),
-  scoring: new Map(),
+  antiRequired: createGroups(),
+  scoring: createGroups(),
   selectors: new Map(),
 });
+
+const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
+
+function fileGroup(groups: TermGroups, group: TermGroup, add: boolean): void {
+  const t = group.term;
+  if (t.matchesNothing) return;
+  const first = t.requirements.find((r) => r.op === "In");
+  if (first === undefined) {
+    if (add) groups.scan.add(group);
+    else groups.scan.delete(group);
+    return;
+  }
+  for (const v of first.values) {
+    const k = labelKey(first.key, v);
+    const list = groups.byLabel.get(k) ?? [];
+    if (add) list.push(group);
+    else list.splice(list.indexOf(group), 1);
+    if (list.length === 0) groups.byLabel.delete(k);
+    else groups.byLabel.set(k, list);
+  }
+}
+
+/** Calls `visit` for every group whose term may select `pod` (the caller still checks termMatches). */
+export function candidateGroups(
+  groups: TermGroups,
+  labels: Readonly<Record<string, string>>,
+  visit: (group: TermGroup) => void,
+): void {
+  for (const group of groups.scan) visit(group);
+  if (groups.byLabel.size === 0) return;
+  for (const key in labels) {
+    const list = groups.byLabel.get(labelKey(key, labels[key] as string));
+    if (list !== undefined) for (const group of list) visit(group);
+  }
+}
 
 // As spread-index.ts: bounds memory when every pod brings new terms; the oldest entry is rebuilt on reuse.
 const MAX_SELECTORS = 256;
@@ -49,24 +97,28 @@ const groupKey = (kind: number, t: CompiledAffinityTerm): string =>
   `${kind}\u0004${t.weight}\u0004${t.topologyKey}\u0004${t.selectorSignature}`;
 
 function moveGroup(
-  map: Map<string, TermGroup>,
+  groups: TermGroups,
   kind: number,
   term: CompiledAffinityTerm,
   node: number,
   delta: 1 | -1,
 ): void {
   const key = groupKey(kind, term);
-  let group = map.get(key);
+  let group = groups.all.get(key);
   if (group === undefined) {
     if (delta < 0) return;
     group = { term, kind, nodes: new Map() };
-    map.set(key, group);
+    groups.all.set(key, group);
+    fileGroup(groups, group, true);
   }
   const next = (group.nodes.get(node) ?? 0) + delta;
   if (next > 0) group.nodes.set(node, next);
   else {
     group.nodes.delete(node);
-    if (group.nodes.size === 0) map.delete(key);
+    if (group.nodes.size === 0) {
+      groups.all.delete(key);
+      fileGroup(groups, group, false);
+    }
   }
 }
 

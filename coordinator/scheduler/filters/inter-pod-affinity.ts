@@ -6,7 +6,7 @@
 //      unless no pod anywhere matches and the pod matches its own terms (the first of a series);
 //   2. a required anti-affinity term has a matching pod in the node's domain;
 //   3. an existing pod's required anti-affinity term matches the incoming pod in the node's domain.
-import { matchingCounts } from "../affinity-index.ts";
+import { candidateGroups, matchingCounts } from "../affinity-index.ts";
 import type { LabelColumn } from "../columns.ts";
 import type { FilterPlugin, PluginContext } from "../plugins.ts";
 import { matchesAllTerms, termMatches } from "../pod-affinity.ts";
@@ -50,9 +50,9 @@ export function domainCounts(snapshot: Snapshot, counts: Int32Array, key: string
 /** null when the plugin has nothing to check for this pod (kube-scheduler's PreFilter Skip). */
 export function prepareInterPod({ pod, snapshot }: PluginContext): InterPodState | null {
   const existing = new Map<string, { ids: Int32Array; blocked: Uint8Array }>();
-  for (const group of snapshot.affinityIndex.antiRequired.values()) {
+  candidateGroups(snapshot.affinityIndex.antiRequired, pod.labels, (group) => {
     const term = group.term;
-    if (!termMatches(term, pod)) continue;
+    if (!termMatches(term, pod)) return;
     let entry = existing.get(term.topologyKey);
     if (entry === undefined) {
       const column = labelColumn(snapshot, term.topologyKey);
@@ -63,7 +63,7 @@ export function prepareInterPod({ pod, snapshot }: PluginContext): InterPodState
       const id = entry.ids[node] as number;
       if (id >= 0) entry.blocked[id] = 1;
     }
-  }
+  });
   const a = pod.affinity;
   const required = a?.requiredAffinity ?? [];
   const requiredAnti = a?.requiredAntiAffinity ?? [];

@@ -4,7 +4,12 @@
 // + hardPodAffinityWeight per required affinity term, + weight per preferred affinity term, − weight per
 // preferred anti-affinity term. A node scores the sum over its topology labels; NormalizeScore maps
 // [min, max] to [0, 100] (all 0 when equal). Skipped when nothing contributed.
-import { matchingCounts, PREFERRED_ANTI_AFFINITY, REQUIRED_AFFINITY } from "../affinity-index.ts";
+import {
+  candidateGroups,
+  matchingCounts,
+  PREFERRED_ANTI_AFFINITY,
+  REQUIRED_AFFINITY,
+} from "../affinity-index.ts";
 import { MAX_NODE_SCORE, type PluginContext, type ScorePlugin } from "../plugins.ts";
 import { type CompiledAffinityTerm, termMatches } from "../pod-affinity.ts";
 import { labelColumn } from "../snapshot.ts";
@@ -48,14 +53,14 @@ export function prepareInterPodScore({ pod, snapshot, config }: PluginContext): 
     incoming(a.preferredAntiAffinity, -1);
   }
   const hard = config.interPodAffinity.hardPodAffinityWeight;
-  for (const group of snapshot.affinityIndex.scoring.values()) {
+  candidateGroups(snapshot.affinityIndex.scoring, pod.labels, (group) => {
     const term = group.term;
     let w: number;
     if (group.kind === REQUIRED_AFFINITY) {
-      if (hard === 0) continue;
+      if (hard === 0) return;
       w = hard;
     } else w = group.kind === PREFERRED_ANTI_AFFINITY ? -term.weight : term.weight;
-    if (!termMatches(term, pod)) continue;
+    if (!termMatches(term, pod)) return;
     const t = scoreOf(term.topologyKey);
     for (const [node, c] of group.nodes) {
       const id = t.ids[node] as number;
@@ -63,7 +68,7 @@ export function prepareInterPodScore({ pod, snapshot, config }: PluginContext): 
       t.values[id] = (t.values[id] as number) + w * c;
       touched = true;
     }
-  }
+  });
   return touched ? [...byKey.values()] : undefined;
 }
 
