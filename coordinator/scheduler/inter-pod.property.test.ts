@@ -4,6 +4,8 @@
 // refused only when every node violates one.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SCHEDULER_CONFIG } from "./config.ts";
+import { schedule } from "./engine.ts";
 import type { Node, Pod, PodAffinityTerm } from "./k8s-types.ts";
 import { createScheduler } from "./scheduler.ts";
 import { buildSnapshot } from "./snapshot.ts";
@@ -118,6 +120,47 @@ describe("InterPodAffinity, PodTopologySpread and NodePorts properties", () => {
               for (const n of nodes) expect(violates(s, n, placed, nodes)).toBe(true);
             }
           });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the incrementally kept affinity index decides like a snapshot built afresh, after assumes and forgets", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("z1", "z2", undefined), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.tuple(specArb, fc.boolean()), { minLength: 1, maxLength: 12 }),
+        specArb,
+        (zones, steps, probeSpec) => {
+          const nodes: Node[] = zones.map((z, i) => ({
+            metadata: { name: `n${i}`, labels: { [HOST]: `n${i}`, ...(z ? { [ZONE]: z } : {}) } },
+            status: { allocatable: { cpu: "64", memory: "64Gi", pods: "1000" } },
+          }));
+          const shared = buildSnapshot(nodes.map((node) => ({ node })));
+          const scheduler = createScheduler();
+          const kept = new Map<string, { pod: Pod; node: string }>();
+          steps.forEach(([spec, forgetLater], i) => {
+            const pod = toPod(spec, i);
+            const d = scheduler.decide(shared, pod, i);
+            if (d.node === undefined) return;
+            kept.set(`default/p${i}`, { pod, node: d.node });
+            // Forgetting an earlier pod exercises the index's removal path.
+            if (forgetLater && i > 0 && kept.has(`default/p${i - 1}`)) {
+              scheduler.assumed.forget(shared, `default/p${i - 1}`);
+              kept.delete(`default/p${i - 1}`);
+            }
+          });
+          const fresh = buildSnapshot(
+            nodes.map((node) => ({
+              node,
+              pods: [...kept.values()].filter((k) => k.node === node.metadata.name).map((k) => k.pod),
+            })),
+          );
+          const probe = toPod(probeSpec, 999);
+          const a = schedule(shared, probe, DEFAULT_SCHEDULER_CONFIG, 100);
+          const b = schedule(fresh, probe, DEFAULT_SCHEDULER_CONFIG, 100);
+          expect([a.status, a.node, a.message]).toEqual([b.status, b.node, b.message]);
         },
       ),
       { numRuns: 300 },
