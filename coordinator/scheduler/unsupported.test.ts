@@ -99,6 +99,18 @@ describe("schedule refuses what it does not honour", () => {
     ]);
   });
 
+  it("names several fields in one reason, kept whole (joined with '; ')", () => {
+    const d = schedule(
+      snapshot(),
+      withSpec({ resourceClaims: [{ name: "gpu" }], volumes: [{ name: "c", csi: { driver: "x" } }] }),
+      DEFAULT_SCHEDULER_CONFIG,
+      0,
+    );
+    expect(d.rejections[0]?.reason).toBe(
+      "pod uses spec.resourceClaims (dynamic resource allocation (DynamicResources) is not implemented); spec.volumes[0].csi (NodeVolumeLimits is not implemented), which the k3s-fleet scheduler does not honour",
+    );
+  });
+
   it("still places the same pod without the field", () => {
     const d = schedule(
       snapshot(),

@@ -200,6 +200,9 @@ export function unsupportedFields(pod: Pod): Unsupported[] {
   return out;
 }
 
-/** The PreFilter-style status message for a refused pod (one line, every field named). */
+/**
+ * The PreFilter-style status message for a refused pod: one line, every field named. Fields are joined
+ * with "; " because reasons are split on ", " when counted (FitError histogram, analytics).
+ */
 export const unsupportedMessage = (fields: readonly Unsupported[]): string =>
-  `pod uses ${fields.map((f) => `${f.field} (${f.why})`).join(", ")}, which the k3s-fleet scheduler does not honour`;
+  `pod uses ${fields.map((f) => `${f.field} (${f.why})`).join("; ")}, which the k3s-fleet scheduler does not honour`;
