@@ -86,7 +86,7 @@ export function normalizeInterPod(scores: Float64Array, count: number): void {
 }
 
 export const interPodAffinityScore: ScorePlugin = {
-  name: "InterPodAffinity",
+  name: "inter-pod-affinity",
   weight: (c) => c.weights.interPodAffinity,
   scoreAll(feasible, count, out, ctx) {
     const topology = prepareInterPodScore(ctx);

@@ -10,7 +10,7 @@ import { MAX_NODE_SCORE, type ScorePlugin } from "../plugins.ts";
 import { labelColumn } from "../snapshot.ts";
 
 export const podTopologySpreadScore: ScorePlugin = {
-  name: "PodTopologySpread",
+  name: "topology-spread",
   weight: (c) => c.weights.spread,
   scoreAll(feasible, count, out, ctx) {
     const soft = ctx.pod.spreadConstraints.filter((c) => !c.hard);
