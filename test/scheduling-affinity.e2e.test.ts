@@ -79,7 +79,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("secondary scheduler with pod anti-affinity", () => {
+describe("secondary scheduler with inter-pod constraints", () => {
   it("binds 3 replicas with required hostname anti-affinity one per node; the 4th waits with kube-scheduler's message", async () => {
     for (const name of ["node-a", "node-b", "node-c"])
       api.addNode(makeNode({ name, cpu: "4", memory: "8Gi" }));
@@ -107,6 +107,54 @@ describe("secondary scheduler with pod anti-affinity", () => {
     const freed = nodes[1] as string;
     api.deletePod("default", "db-1");
     expect(await until(() => nodeOf("db-3"), 8000, "db-3 bound")).toBe(freed);
+  });
+
+  it("spreads host-port pods one per node and zone-spread pods across zones", async () => {
+    api.addNode(makeNode({ name: "node-a", labels: { "topology.kubernetes.io/zone": "z1" } }));
+    api.addNode(makeNode({ name: "node-b", labels: { "topology.kubernetes.io/zone": "z2" } }));
+    await start();
+    const withPort = (name: string) => {
+      const pod = makePod({ name, schedulerName: SCHEDULER, requests: { cpu: "100m" } });
+      const spec = pod.spec as { containers: Array<{ ports?: unknown[] }> };
+      (spec.containers[0] as { ports?: unknown[] }).ports = [{ containerPort: 8080, hostPort: 8080 }];
+      return pod;
+    };
+    for (const name of ["port-0", "port-1", "port-2"]) api.addPod(withPort(name));
+    const [failed] = await until(() => {
+      const list = [0, 1, 2].flatMap((i) => failures(`port-${i}`));
+      return list.length > 0 && list;
+    });
+    expect(failed?.message).toBe(
+      "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.",
+    );
+    const bound = [0, 1, 2].map((i) => nodeOf(`port-${i}`)).filter((n) => n !== undefined);
+    expect(new Set(bound)).toEqual(new Set(["node-a", "node-b"]));
+
+    const spread = (name: string) => {
+      const pod = makePod({
+        name,
+        schedulerName: SCHEDULER,
+        labels: { app: "web" },
+        requests: { cpu: "100m" },
+      });
+      (pod.spec as { topologySpreadConstraints?: unknown[] }).topologySpreadConstraints = [
+        {
+          maxSkew: 1,
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "DoNotSchedule",
+          labelSelector: { matchLabels: { app: "web" } },
+        },
+      ];
+      return pod;
+    };
+    // One at a time, so each decision sees the previous placement through the informer or the assume cache.
+    const zones: string[] = [];
+    for (const i of [0, 1, 2, 3]) {
+      api.addPod(spread(`web-${i}`));
+      zones.push(await until(() => nodeOf(`web-${i}`), 8000, `web-${i} bound`));
+    }
+    expect(zones.filter((n) => n === "node-a")).toHaveLength(2);
+    expect(zones.filter((n) => n === "node-b")).toHaveLength(2);
   });
 
   it("refuses a pod with a PersistentVolumeClaim, naming the field, and binds nothing", async () => {
