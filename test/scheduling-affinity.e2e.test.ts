@@ -1,7 +1,8 @@
 // The secondary scheduler against the fake Kubernetes API server (real client-node, real informers) with
-// workloads that carry pod anti-affinity, host ports and fields the engine does not honour: replicas with
+// workloads that carry pod anti-affinity, host ports, spread constraints and fields the engine does not honour: replicas with
 // required hostname anti-affinity land one per node and the extra one gets kube-scheduler's message;
-// a pod with a PersistentVolumeClaim is refused with a message naming the field, never bound.
+// host-port pods take one node each; zone-spread pods alternate zones; a pod with a PersistentVolumeClaim
+// is refused with a message naming the field, never bound.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
