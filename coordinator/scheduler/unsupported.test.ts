@@ -1,3 +1,4 @@
+import { V1PodSpec, V1Volume } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCHEDULER_CONFIG } from "./config.ts";
 import { schedule, UNSUPPORTED_FILTER } from "./engine.ts";
@@ -76,6 +77,34 @@ describe("unsupportedFields", () => {
       "spec.volumes[1].ephemeral",
       "spec.volumes[2].csi",
       "spec.volumes[3].someNewSource",
+    ]);
+  });
+});
+
+describe("every PodSpec field of the client library is classified", () => {
+  // A client-node upgrade that adds a field shows up here; until it is classified it is refused.
+  it("refuses exactly the placement-relevant fields the engine does not implement, and unknown ones", () => {
+    const refused = V1PodSpec.getAttributeTypeMap()
+      .map((a) => a.name)
+      .filter((key) => fields({ [key]: { x: 1 } }).includes(`spec.${key}`));
+    expect(refused.sort()).toEqual(["resourceClaims", "resources", "schedulingGroup"]);
+  });
+
+  it("refuses the volume sources with node-bound or limited storage", () => {
+    const refused = V1Volume.getAttributeTypeMap()
+      .map((a) => a.name)
+      .filter((key) => key !== "name")
+      .filter((key) => fields({ volumes: [{ name: "v", [key]: { x: 1 } }] }).length > 0);
+    expect(refused.sort()).toEqual([
+      "awsElasticBlockStore",
+      "azureDisk",
+      "cinder",
+      "csi",
+      "ephemeral",
+      "gcePersistentDisk",
+      "iscsi",
+      "persistentVolumeClaim",
+      "rbd",
     ]);
   });
 });
