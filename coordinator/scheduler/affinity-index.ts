@@ -24,6 +24,8 @@ export interface TermGroup {
 
 export interface SelectorCounts {
   readonly terms: readonly CompiledAffinityTerm[];
+  /** PodTopologySpread leaves out terminating pods (deletionTimestamp set); InterPodAffinity counts them. */
+  readonly skipTerminating: boolean;
   /** counts[node] = pods on the node matching every term. */
   readonly counts: Int32Array;
 }
@@ -132,16 +134,26 @@ export function updateAffinityIndex(snapshot: Snapshot, node: number, pod: PodIn
     for (const t of a.preferredAntiAffinity)
       moveGroup(index.scoring, PREFERRED_ANTI_AFFINITY, t, node, delta);
   }
-  for (const s of index.selectors.values()) if (matchesAllTerms(s.terms, pod)) s.counts[node] += delta;
+  for (const s of index.selectors.values()) {
+    if (s.skipTerminating && pod.terminating) continue;
+    if (matchesAllTerms(s.terms, pod)) s.counts[node] += delta;
+  }
 }
 
-/** Per-node counts of existing pods matching every one of `terms` (namespaces and selectors). */
-export function matchingCounts(snapshot: Snapshot, terms: readonly CompiledAffinityTerm[]): Int32Array {
+/**
+ * Per-node counts of existing pods matching every one of `terms` (namespaces and selectors); with
+ * `skipTerminating`, pods being deleted are left out (PodTopologySpread's countPodsMatchSelector).
+ */
+export function matchingCounts(
+  snapshot: Snapshot,
+  terms: readonly CompiledAffinityTerm[],
+  skipTerminating = false,
+): Int32Array {
   const selectors = snapshot.affinityIndex.selectors;
-  const key = terms
+  const key = `${skipTerminating ? "live" : "all"}\u0006${terms
     .map((t) => t.selectorSignature)
     .sort()
-    .join("\u0005");
+    .join("\u0005")}`;
   const cached = selectors.get(key);
   if (cached !== undefined) return cached.counts;
   const nodes = snapshot.nodes;
@@ -149,13 +161,16 @@ export function matchingCounts(snapshot: Snapshot, terms: readonly CompiledAffin
   for (let i = 0; i < nodes.length; i++) {
     const pods = (nodes[i] as NodeInfo).pods;
     let n = 0;
-    for (let p = 0; p < pods.length; p++) if (matchesAllTerms(terms, pods[p] as PodInfo)) n++;
+    for (let p = 0; p < pods.length; p++) {
+      const pod = pods[p] as PodInfo;
+      if (!(skipTerminating && pod.terminating) && matchesAllTerms(terms, pod)) n++;
+    }
     counts[i] = n;
   }
   if (selectors.size >= MAX_SELECTORS) {
     const oldest = selectors.keys().next().value;
     if (oldest !== undefined) selectors.delete(oldest);
   }
-  selectors.set(key, { terms, counts });
+  selectors.set(key, { terms, skipTerminating, counts });
   return counts;
 }

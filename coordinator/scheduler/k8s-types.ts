@@ -115,6 +115,8 @@ export interface ObjectMeta {
   readonly namespace?: string;
   readonly uid?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Set while the pod is being deleted (a string from JSON, a Date from client-node). */
+  readonly deletionTimestamp?: string | Date;
 }
 
 export interface TopologySpreadConstraint {

@@ -26,6 +26,8 @@ export interface PodInfo {
   readonly hostPorts: readonly HostPort[];
   /** The pod's own pod (anti-)affinity terms, which constrain pods placed after it. */
   readonly affinity: PodAffinityInfo | undefined;
+  /** metadata.deletionTimestamp is set: it still holds resources, but no longer counts for spreading. */
+  readonly terminating: boolean;
 }
 
 export interface PodInfoOptions {
@@ -55,6 +57,7 @@ export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
     predictedCpu: options.predictedCpu ?? 0,
     hostPorts: podHostPorts(pod),
     affinity: existingAffinity(pod),
+    terminating: Boolean(pod.metadata?.deletionTimestamp),
   };
 }
 

@@ -232,6 +232,39 @@ describe("minDomains, nodeTaintsPolicy, matchLabelKeys", () => {
   });
 });
 
+describe("terminating pods", () => {
+  it("do not count for spreading (countPodsMatchSelector), but still for anti-affinity", () => {
+    const dying = (at: string): [string, Pod] => {
+      const [name, pod] = existing(at);
+      return [name, { ...pod, metadata: { ...pod.metadata, deletionTimestamp: "2026-12-07T00:00:00Z" } }];
+    };
+    // node-a holds 2 matching pods, one of them terminating: spread over nodes sees 1/0/0/0.
+    const placed = [existing("node-a"), dying("node-a")];
+    expect(fits(incoming({ foo: "" }, [hard(1, "node", "foo")]), abxy(), placed)["node-a"]).toBe(SKEW);
+    expect(fits(incoming({ foo: "" }, [hard(2, "node", "foo")]), abxy(), placed)["node-a"]).toBe(ok);
+    // Only the terminating pod left: node-a fits maxSkew 1 again, yet anti-affinity still sees the pod.
+    const onlyDying = [dying("node-a")];
+    expect(fits(incoming({ foo: "" }, [hard(1, "node", "foo")]), abxy(), onlyDying)["node-a"]).toBe(ok);
+    const anti = {
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              labelSelector: { matchExpressions: [{ key: "foo", operator: "Exists" }] },
+              topologyKey: "node",
+            },
+          ],
+        },
+      },
+    };
+    const snapshot = buildSnapshot(
+      abxy().map((n) => ({ node: n, pods: n.metadata.name === "node-a" ? [onlyDying[0]?.[1] as Pod] : [] })),
+    );
+    const d = schedule(snapshot, incoming({ foo: "" }, [], anti), DEFAULT_SCHEDULER_CONFIG, 0);
+    expect(d.rejections.map((r) => r.node)).toEqual(["node-a"]);
+  });
+});
+
 describe("PodTopologySpread in the engine", () => {
   it("reports kube-scheduler's FitError and filters before InterPodAffinity", () => {
     const snapshot = buildSnapshot(abxy().map((n) => ({ node: n })));

@@ -62,7 +62,7 @@ export function prepareSpreadFilter(ctx: PluginContext): SpreadFilterState | nul
   const n = snapshot.nodes.length;
   return hard.map((c, k) => {
     const ids = inc.keys[k] as Int32Array;
-    const counts = matchingCounts(snapshot, [c.term]);
+    const counts = matchingCounts(snapshot, [c.term], true);
     const domains = new Int32Array(labelColumn(snapshot, c.topologyKey).valueIds.size).fill(-1);
     for (let i = 0; i < n; i++) {
       if (!hasAllKeys(inc, i) || !included(inc, c, i)) continue;

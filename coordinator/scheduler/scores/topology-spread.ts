@@ -28,7 +28,7 @@ export const podTopologySpreadScore: ScorePlugin = {
     }
     const per = soft.map((c, j) => {
       const ids = inc.keys[j] as Int32Array;
-      const counts = matchingCounts(snapshot, [c.term]);
+      const counts = matchingCounts(snapshot, [c.term], true);
       if (c.topologyKey === LABEL_HOSTNAME)
         return { c, ids, counts, domains: undefined, weight: Math.log(count - ignoredCount + 2) };
       const domains = new Float64Array(labelColumn(snapshot, c.topologyKey).valueIds.size).fill(-1);
