@@ -1,10 +1,14 @@
 // Scheduling engine throughput: decisions per second and per-decision latency on fleets of 1,000 and
 // 5,000 nodes with 30 pods each, every feasible node scored. A plain script, not a vitest bench:
 //   node bench/scheduler.bench.ts [--quick]
+// The "affinity mix" rows use a fleet where 20 % of the bound pods carry required hostname
+// anti-affinity against their own app, and incoming pods of which 20 % carry the same anti-affinity
+// plus a DoNotSchedule zone spread constraint (InterPodAffinity and PodTopologySpread on every node).
 // Data comes from a seeded PRNG, so every run measures the same fleets and pods.
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import {
+  type Affinity,
   buildSnapshot,
   createAssumeCache,
   DEFAULT_SCHEDULER_CONFIG,
@@ -19,6 +23,16 @@ import { capacity, makeNode, makePod } from "../test/support/scheduler.ts";
 const quick = process.argv.includes("--quick");
 const PODS_PER_NODE = 30;
 const APPS = 50;
+/** Apps whose replicas carry required hostname anti-affinity (about 30 replicas each at 5,000 nodes). */
+const HA_APPS = 1000;
+
+const haAffinity = (app: string): Affinity => ({
+  podAntiAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: [
+      { labelSelector: { matchLabels: { app } }, topologyKey: "kubernetes.io/hostname" },
+    ],
+  },
+});
 
 /** Uniform in [0, 1) from the simulator's seeded mulberry32: the same seed gives the same draws. */
 function mulberry32(seed: number): () => number {
@@ -26,7 +40,7 @@ function mulberry32(seed: number): () => number {
   return () => rng.next();
 }
 
-function fleet(nodes: number, seed: number): NodeInput[] {
+function fleet(nodes: number, seed: number, affinity: boolean): NodeInput[] {
   const rnd = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   return Array.from({ length: nodes }, (_, i) => {
@@ -35,16 +49,19 @@ function fleet(nodes: number, seed: number): NodeInput[] {
     if (rnd() < 0.1) taints.push({ key: "edge", value: "true", effect: "NoSchedule" });
     if (rnd() < 0.05) taints.push({ key: "spot", value: "true", effect: "PreferNoSchedule" });
     const r = rnd();
-    const pods: Pod[] = Array.from({ length: PODS_PER_NODE }, (_, j) =>
-      makePod(`${name}-p${j}`, {
-        namespace: pick(["default", "edge", "ops"]),
-        labels: { app: `app-${Math.floor(rnd() * APPS)}`, tier: pick(["web", "worker", "cache"]) },
+    const pods: Pod[] = Array.from({ length: PODS_PER_NODE }, (_, j) => {
+      // Only the affinity fleet draws this number, so the plain fleet stays the same as before.
+      const ha = affinity && rnd() < 0.2 ? `ha-${Math.floor(rnd() * HA_APPS)}` : undefined;
+      return makePod(`${name}-p${j}`, {
+        namespace: ha ? "default" : pick(["default", "edge", "ops"]),
+        labels: { app: ha ?? `app-${Math.floor(rnd() * APPS)}`, tier: pick(["web", "worker", "cache"]) },
         requests:
           rnd() < 0.1
             ? []
             : [{ cpu: `${10 + Math.floor(rnd() * 90)}m`, memory: `${16 + Math.floor(rnd() * 112)}Mi` }],
-      }),
-    );
+        ...(ha ? { affinity: haAffinity(ha) } : {}),
+      });
+    });
     return {
       node: makeNode(name, {
         allocatable: capacity(String(pick([2, 4, 8, 16, 32])), `${pick([4, 8, 16, 32, 64])}Gi`, {
@@ -77,9 +94,33 @@ function fleet(nodes: number, seed: number): NodeInput[] {
   });
 }
 
-function incomingPods(count: number, seed: number): Pod[] {
+function incomingPods(count: number, seed: number, affinity: boolean): Pod[] {
   const rnd = mulberry32(seed);
   return Array.from({ length: count }, (_, i) => {
+    if (affinity && rnd() < 0.2) {
+      const app = `ha-${Math.floor(rnd() * HA_APPS)}`;
+      const pod = makePod(`incoming-${i}`, {
+        labels: { app },
+        requests: [
+          { cpu: `${100 + Math.floor(rnd() * 900)}m`, memory: `${128 + Math.floor(rnd() * 896)}Mi` },
+        ],
+        affinity: haAffinity(app),
+      });
+      return {
+        ...pod,
+        spec: {
+          ...pod.spec,
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "zone",
+              whenUnsatisfiable: "DoNotSchedule",
+              labelSelector: { matchLabels: { app } },
+            },
+          ],
+        },
+      };
+    }
     const zone = rnd() < 0.3 ? { nodeSelector: { zone: `z${1 + Math.floor(rnd() * 5)}` } } : {};
     const prefer =
       rnd() < 0.2
@@ -118,6 +159,8 @@ interface Row {
   p99: number;
   perCpuSecond: number;
   feasible: number;
+  /** Share of decisions that placed the pod. */
+  scheduled: number;
   buildMs: number;
   firstMs: number;
 }
@@ -125,12 +168,12 @@ interface Row {
 const quantile = (sorted: Float64Array, q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 
-function run(nodes: number, decisions: number, assume: boolean): Row {
-  const input = fleet(nodes, 42);
+function run(nodes: number, decisions: number, assume: boolean, affinity: boolean): Row {
+  const input = fleet(nodes, 42, affinity);
   const t0 = performance.now();
   const snapshot = buildSnapshot({ nodes: input, takenAt: 0 });
   const buildMs = performance.now() - t0;
-  const pods = incomingPods(256, 7);
+  const pods = incomingPods(256, 7, affinity);
   const cache = createAssumeCache(DEFAULT_SCHEDULER_CONFIG);
   // The first decision also builds the spread index of the fleet's app labels (spread-index.ts).
   const t1 = performance.now();
@@ -141,6 +184,7 @@ function run(nodes: number, decisions: number, assume: boolean): Row {
     schedule(snapshot, pods[i % pods.length] as Pod, DEFAULT_SCHEDULER_CONFIG, 1_000);
   const times = new Float64Array(decisions);
   let feasible = 0;
+  let scheduled = 0;
   const cpuStart = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < decisions; i++) {
@@ -153,6 +197,7 @@ function run(nodes: number, decisions: number, assume: boolean): Row {
     }
     times[i] = performance.now() - t;
     feasible += d.feasible;
+    if (d.status === "scheduled") scheduled++;
   }
   const elapsed = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
@@ -160,28 +205,32 @@ function run(nodes: number, decisions: number, assume: boolean): Row {
   times.sort();
   return {
     nodes,
-    mode: assume ? "schedule + assume" : "schedule",
+    mode: `${assume ? "schedule + assume" : "schedule"}${affinity ? ", affinity mix" : ""}`,
     decisions,
     perSecond: (decisions / elapsed) * 1000,
     p50: quantile(times, 0.5),
     p99: quantile(times, 0.99),
     perCpuSecond: (decisions / cpuMs) * 1000,
     feasible: feasible / decisions,
+    scheduled: scheduled / decisions,
     buildMs,
     firstMs,
   };
 }
 
-const plan: Array<[number, number, boolean]> = quick
+const plan: Array<[number, number, boolean, boolean]> = quick
   ? [
-      [1000, 1000, false],
-      [5000, 400, false],
+      [1000, 1000, false, false],
+      [5000, 400, false, false],
+      [5000, 400, false, true],
     ]
   : [
-      [1000, 5000, false],
-      [1000, 5000, true],
-      [5000, 2000, false],
-      [5000, 2000, true],
+      [1000, 5000, false, false],
+      [1000, 5000, true, false],
+      [5000, 2000, false, false],
+      [5000, 2000, true, false],
+      [5000, 2000, false, true],
+      [5000, 2000, true, true],
     ];
 
 // The machine is shared, so the load average is printed with the figures: wall-clock rates drop when
@@ -192,18 +241,18 @@ const load = (): string =>
     .map((x) => x.toFixed(2))
     .join(" ");
 const loadBefore = load();
-const rows = plan.map(([nodes, decisions, assume]) => run(nodes, decisions, assume));
+const rows = plan.map(([nodes, decisions, assume, affinity]) => run(nodes, decisions, assume, affinity));
 console.log(
   `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${PODS_PER_NODE} pods per node, ${quick ? "quick" : "full"} run`,
 );
 console.log(`load average before: ${loadBefore}, after: ${load()}`);
 console.log("");
 console.log(
-  "| nodes | mode | decisions | decisions/s | p50 ms | p99 ms | decisions per CPU-s | avg feasible nodes | snapshot build ms | first decision ms |",
+  "| nodes | mode | decisions | decisions/s | p50 ms | p99 ms | decisions per CPU-s | avg feasible nodes | scheduled % | snapshot build ms | first decision ms |",
 );
-console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   console.log(
-    `| ${r.nodes} | ${r.mode} | ${r.decisions} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${Math.round(r.perCpuSecond)} | ${Math.round(r.feasible)} | ${Math.round(r.buildMs)} | ${r.firstMs.toFixed(1)} |`,
+    `| ${r.nodes} | ${r.mode} | ${r.decisions} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${Math.round(r.perCpuSecond)} | ${Math.round(r.feasible)} | ${(100 * r.scheduled).toFixed(1)} | ${Math.round(r.buildMs)} | ${r.firstMs.toFixed(1)} |`,
   );
 }

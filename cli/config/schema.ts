@@ -271,6 +271,7 @@ export const configSchema = z
             nodeAffinity: int(2, 0, 100),
             spread: int(2, 0, 100),
             liveLoad: int(2, 0, 100),
+            interPodAffinity: int(2, 0, 100),
           })
           .prefault({}),
       })

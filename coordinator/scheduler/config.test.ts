@@ -11,6 +11,7 @@ describe("scheduler config", () => {
       nodeAffinity: 2,
       spread: 2,
       liveLoad: 2,
+      interPodAffinity: 2,
     });
     expect(DEFAULT_SCHEDULER_CONFIG.scoringStrategy).toBe("LeastAllocated");
     expect(DEFAULT_SCHEDULER_CONFIG.liveLoad.targetUtilizationPercent).toBe(40);

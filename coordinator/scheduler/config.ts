@@ -19,6 +19,13 @@ export interface SchedulerConfig {
     readonly spread: number;
     /** Live CPU load (Trimaran TargetLoadPacking); no kube-scheduler default. */
     readonly liveLoad: number;
+    /** InterPodAffinity (preferred terms, and existing pods' terms); kube-scheduler: 2. */
+    readonly interPodAffinity: number;
+  };
+  /** InterPodAffinityArgs. */
+  readonly interPodAffinity: {
+    /** Score weight of an existing pod's required affinity term the incoming pod matches; kube-scheduler: 1. */
+    readonly hardPodAffinityWeight: number;
   };
   /** NodeResourcesFit scoringStrategy.type. */
   readonly scoringStrategy: ScoringStrategy;
@@ -65,7 +72,9 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = Object.freeze({
     spread: 2,
     // As strong as spreading: a busy node should lose to an idle one of equal allocation.
     liveLoad: 2,
+    interPodAffinity: 2,
   }),
+  interPodAffinity: Object.freeze({ hardPodAffinityWeight: 1 }),
   scoringStrategy: "LeastAllocated",
   resources: Object.freeze([
     Object.freeze({ name: "cpu", weight: 1 }),
@@ -142,6 +151,7 @@ export function validateSchedulerConfig(c: SchedulerConfig): string[] {
     problems.push("spread.labelKeys must be a list of label keys");
   }
   intIn("spread.maxSkew", c.spread.maxSkew, 1, 1_000);
+  intIn("interPodAffinity.hardPodAffinityWeight", c.interPodAffinity.hardPodAffinityWeight, 0, 100);
   numIn("assume.ttlMs", c.assume.ttlMs, 0, Number.MAX_SAFE_INTEGER);
   return problems;
 }
@@ -156,6 +166,7 @@ export function resolveSchedulerConfig(input: SchedulerConfigInput = {}): Schedu
     live: { ...d.live, ...input.live },
     liveLoad: { ...d.liveLoad, ...input.liveLoad },
     spread: { ...d.spread, ...input.spread },
+    interPodAffinity: { ...d.interPodAffinity, ...input.interPodAffinity },
     assume: { ...d.assume, ...input.assume },
   };
   const problems = validateSchedulerConfig(config);

@@ -30,31 +30,96 @@ const podArb = (name: string) =>
       zone: fc.constantFrom("a", "b", undefined),
       preferZone: fc.constantFrom("a", "c", undefined),
       noRequests: fc.boolean(),
+      // InterPodAffinity, NodePorts and PodTopologySpread, on incoming and running pods alike.
+      antiApp: fc.constantFrom("web", "db", undefined),
+      preferAntiApp: fc.constantFrom("web", undefined),
+      hostPort: fc.constantFrom(80, undefined),
+      zoneSpread: fc.constantFrom("DoNotSchedule", "ScheduleAnyway", undefined),
     })
     .map((r) =>
-      makePod(name, {
-        labels: r.app ? { app: r.app } : {},
-        requests: r.noRequests ? [] : [{ cpu: `${r.cpu}m`, memory: `${r.memMi}Mi` }],
-        tolerations: r.tolerations,
-        ...(r.zone ? { nodeSelector: { zone: r.zone } } : {}),
-        ...(r.preferZone
-          ? {
-              affinity: {
-                nodeAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    {
-                      weight: 5,
-                      preference: {
-                        matchExpressions: [{ key: "zone", operator: "In", values: [r.preferZone] }],
+      withPlacementConstraints(
+        r,
+        makePod(name, {
+          labels: r.app ? { app: r.app } : {},
+          requests: r.noRequests ? [] : [{ cpu: `${r.cpu}m`, memory: `${r.memMi}Mi` }],
+          tolerations: r.tolerations,
+          ...(r.zone ? { nodeSelector: { zone: r.zone } } : {}),
+          ...(r.preferZone
+            ? {
+                affinity: {
+                  nodeAffinity: {
+                    preferredDuringSchedulingIgnoredDuringExecution: [
+                      {
+                        weight: 5,
+                        preference: {
+                          matchExpressions: [{ key: "zone", operator: "In", values: [r.preferZone] }],
+                        },
                       },
-                    },
-                  ],
+                    ],
+                  },
                 },
-              },
-            }
-          : {}),
-      }),
+              }
+            : {}),
+        }),
+      ),
     );
+
+interface Constraints {
+  readonly app: string | undefined;
+  readonly antiApp: string | undefined;
+  readonly preferAntiApp: string | undefined;
+  readonly hostPort: number | undefined;
+  readonly zoneSpread: string | undefined;
+}
+
+function withPlacementConstraints(r: Constraints, pod: Pod): Pod {
+  const spec = pod.spec ?? {};
+  const containers = spec.containers?.length ? spec.containers : [{ name: "c" }];
+  const selector = (app: string) => ({ matchLabels: { app } });
+  return {
+    ...pod,
+    spec: {
+      ...spec,
+      containers: containers.map((c, i) =>
+        i === 0 && r.hostPort ? { ...c, ports: [{ containerPort: r.hostPort, hostPort: r.hostPort }] } : c,
+      ),
+      affinity: {
+        ...spec.affinity,
+        podAntiAffinity: {
+          ...(r.antiApp
+            ? {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: selector(r.antiApp), topologyKey: "kubernetes.io/hostname" },
+                ],
+              }
+            : {}),
+          ...(r.preferAntiApp
+            ? {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  {
+                    weight: 10,
+                    podAffinityTerm: { labelSelector: selector(r.preferAntiApp), topologyKey: "zone" },
+                  },
+                ],
+              }
+            : {}),
+        },
+      },
+      ...(r.zoneSpread && r.app
+        ? {
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "zone",
+                whenUnsatisfiable: r.zoneSpread,
+                labelSelector: selector(r.app),
+              },
+            ],
+          }
+        : {}),
+    },
+  };
+}
 
 const nodeArb = (i: number) =>
   fc

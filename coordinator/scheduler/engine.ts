@@ -8,6 +8,7 @@ import { META, NAME_RANK, POD_COUNT } from "./columns.ts";
 import type { SchedulerConfig } from "./config.ts";
 import { fitErrorMessage, NO_NODES_MESSAGE, preFilterFitErrorMessage, scheduledMessage } from "./explain.ts";
 import { nodeResourcesFit } from "./filters/fit.ts";
+import { interPodAffinity } from "./filters/inter-pod-affinity.ts";
 import { agentTelemetry, livePressure } from "./filters/live.ts";
 import {
   ERR_REASON_AFFINITY_CONFLICT,
@@ -15,18 +16,26 @@ import {
   nodeAffinity,
 } from "./filters/node-affinity.ts";
 import { nodeName } from "./filters/node-name.ts";
+import { nodePorts } from "./filters/node-ports.ts";
 import { nodeUnschedulable } from "./filters/node-unschedulable.ts";
 import { taintToleration } from "./filters/taint-toleration.ts";
+import { podTopologySpread } from "./filters/topology-spread.ts";
 import { filterDefaults } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
 import type { FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
 import { compilePod } from "./pod.ts";
+import { interPodAffinityScore } from "./scores/inter-pod-affinity.ts";
 import { liveLoadPlugin } from "./scores/live-load.ts";
 import { nodeAffinityScore } from "./scores/node-affinity.ts";
 import { balancedAllocation, resourceAllocation } from "./scores/resource-allocation.ts";
 import { spreadScore } from "./scores/spread.ts";
 import { taintTolerationScore } from "./scores/taint-toleration.ts";
+import { podTopologySpreadScore } from "./scores/topology-spread.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
+import { unsupportedFields, unsupportedMessage } from "./unsupported.ts";
+
+/** Decision.rejections[].filter for a pod refused because it sets a field the engine does not honour. */
+export const UNSUPPORTED_FILTER = "Unsupported";
 
 export interface Rejection {
   readonly node: string;
@@ -61,14 +70,20 @@ export interface Plugins {
   readonly scores: readonly ScorePlugin[];
 }
 
-/** kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodeResourcesFit), then ours. */
+/**
+ * kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
+ * NodeResourcesFit, PodTopologySpread, InterPodAffinity), then ours.
+ */
 export const DEFAULT_PLUGINS: Plugins = Object.freeze({
   filters: Object.freeze([
     nodeUnschedulable,
     nodeName,
     taintToleration,
     nodeAffinity,
+    nodePorts,
     nodeResourcesFit,
+    podTopologySpread,
+    interPodAffinity,
     agentTelemetry,
     livePressure,
   ]),
@@ -77,7 +92,9 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     balancedAllocation,
     taintTolerationScore,
     nodeAffinityScore,
+    interPodAffinityScore,
     spreadScore,
+    podTopologySpreadScore,
     liveLoadPlugin,
   ]),
 });
@@ -229,7 +246,7 @@ function pickBest(snapshot: Snapshot, ws: Workspace, count: number): [number, nu
 
 /**
  * Decides where `pod` goes. `now` (ms) ages telemetry and dates assumed pods; nothing reads a clock.
- * Throws QuantityError when the pod's own quantities are invalid.
+ * Throws QuantityError when the pod's own quantities are invalid, PodSpecError for an invalid pod affinity selector.
  */
 export function schedule(
   snapshot: Snapshot,
@@ -243,6 +260,18 @@ export function schedule(
   const total = nodes.length;
   if (total === 0)
     return { status: "unschedulable", rejections: [], message: NO_NODES_MESSAGE, feasible: 0, total };
+  const unsupported = unsupportedFields(pod);
+  if (unsupported.length > 0) {
+    const reason = unsupportedMessage(unsupported);
+    const rejections = nodes.map((n) => ({ node: n.name, filter: UNSUPPORTED_FILTER, reason }));
+    return {
+      status: "unschedulable",
+      rejections,
+      message: preFilterFitErrorMessage(total, reason),
+      feasible: 0,
+      total,
+    };
+  }
   if (compiled.nodeNames !== undefined && compiled.nodeNames.size === 0) {
     const rejections = nodes.map((n) => ({
       node: n.name,

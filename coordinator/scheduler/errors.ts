@@ -1,6 +1,10 @@
 // Coded errors of the scheduling engine. Callers branch on `code`, never on the message text.
 
-export type SchedulerErrorCode = "K3SF_ERR_QUANTITY" | "K3SF_ERR_SCHEDULER_CONFIG" | "K3SF_ERR_SNAPSHOT";
+export type SchedulerErrorCode =
+  | "K3SF_ERR_QUANTITY"
+  | "K3SF_ERR_SCHEDULER_CONFIG"
+  | "K3SF_ERR_SNAPSHOT"
+  | "K3SF_ERR_POD_SPEC";
 
 export class SchedulerError extends Error {
   readonly code: SchedulerErrorCode;
@@ -36,5 +40,12 @@ export class SchedulerConfigError extends SchedulerError {
 export class SnapshotError extends SchedulerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("K3SF_ERR_SNAPSHOT", message, options);
+  }
+}
+
+/** A pod field the API server's validation would reject (e.g. an invalid pod affinity label selector). */
+export class PodSpecError extends SchedulerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("K3SF_ERR_POD_SPEC", message, options);
   }
 }

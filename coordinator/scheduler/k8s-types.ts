@@ -11,9 +11,20 @@ export interface ResourceRequirements {
   readonly limits?: ResourceList;
 }
 
+/** core/v1 ContainerPort: only hostPort > 0 matters to scheduling (NodePorts). */
+export interface ContainerPort {
+  readonly containerPort?: number;
+  readonly hostPort?: number;
+  /** TCP (default), UDP or SCTP. */
+  readonly protocol?: string;
+  /** Empty means every address (0.0.0.0). */
+  readonly hostIP?: string;
+}
+
 export interface Container {
   readonly name?: string;
   readonly resources?: ResourceRequirements;
+  readonly ports?: readonly ContainerPort[];
   /** "Always" on an init container makes it a restartable (sidecar) container. */
   readonly restartPolicy?: string;
 }
@@ -61,8 +72,42 @@ export interface NodeAffinity {
   readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly PreferredSchedulingTerm[];
 }
 
+/** metav1.LabelSelectorRequirement: In, NotIn, Exists, DoesNotExist. */
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+/** metav1.LabelSelector: a null selector matches nothing, an empty one everything. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export interface PodAffinityTerm {
+  readonly labelSelector?: LabelSelector | null;
+  readonly namespaces?: readonly string[];
+  readonly namespaceSelector?: LabelSelector | null;
+  readonly topologyKey: string;
+  readonly matchLabelKeys?: readonly string[];
+  readonly mismatchLabelKeys?: readonly string[];
+}
+
+export interface WeightedPodAffinityTerm {
+  readonly weight: number;
+  readonly podAffinityTerm: PodAffinityTerm;
+}
+
+export interface PodAffinity {
+  readonly requiredDuringSchedulingIgnoredDuringExecution?: readonly PodAffinityTerm[];
+  readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly WeightedPodAffinityTerm[];
+}
+
 export interface Affinity {
   readonly nodeAffinity?: NodeAffinity;
+  readonly podAffinity?: PodAffinity;
+  readonly podAntiAffinity?: PodAffinity;
 }
 
 export interface ObjectMeta {
@@ -70,9 +115,26 @@ export interface ObjectMeta {
   readonly namespace?: string;
   readonly uid?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Set while the pod is being deleted (a string from JSON, a Date from client-node). */
+  readonly deletionTimestamp?: string | Date;
+}
+
+export interface TopologySpreadConstraint {
+  readonly maxSkew: number;
+  readonly topologyKey: string;
+  /** DoNotSchedule (filter) or ScheduleAnyway (score). */
+  readonly whenUnsatisfiable: string;
+  readonly labelSelector?: LabelSelector | null;
+  readonly minDomains?: number | null;
+  /** Honor (default) or Ignore. */
+  readonly nodeAffinityPolicy?: string | null;
+  /** Ignore (default) or Honor. */
+  readonly nodeTaintsPolicy?: string | null;
+  readonly matchLabelKeys?: readonly string[] | null;
 }
 
 export interface PodSpec {
+  readonly topologySpreadConstraints?: readonly TopologySpreadConstraint[];
   readonly containers?: readonly Container[];
   readonly initContainers?: readonly Container[];
   readonly overhead?: ResourceList;
@@ -81,6 +143,10 @@ export interface PodSpec {
   readonly tolerations?: readonly Toleration[];
   /** Set when the pod already names its node (kube-scheduler's NodeName filter). */
   readonly nodeName?: string;
+  /** With host networking every container port is a host port. */
+  readonly hostNetwork?: boolean;
+  /** Volume sources, judged by unsupported.ts. */
+  readonly volumes?: readonly object[];
 }
 
 export interface Pod {

@@ -1,8 +1,12 @@
 // Adding and removing a pod on a NodeInfo (framework.NodeInfo AddPod/RemovePod): request sums,
 // non-zero sums, pod count and the spread index move together.
+
+import { updateAffinityIndex } from "./affinity-index.ts";
 import { syncNode } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
+import { type HostPort, podHostPorts } from "./filters/node-ports.ts";
 import type { Pod } from "./k8s-types.ts";
+import { compilePodAffinity, type PodAffinityInfo } from "./pod-affinity.ts";
 import { type PodResources, podResources } from "./pod-requests.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
 import { updateSpreadIndex } from "./spread-index.ts";
@@ -18,6 +22,12 @@ export interface PodInfo {
   readonly expiresAt: number | undefined;
   /** Trimaran's predicted CPU use in milli-cores, for assumed pods not yet visible in telemetry. */
   readonly predictedCpu: number;
+  /** Host ports the pod holds on its node (NodePorts); a shared empty array for most pods. */
+  readonly hostPorts: readonly HostPort[];
+  /** The pod's own pod (anti-)affinity terms, which constrain pods placed after it. */
+  readonly affinity: PodAffinityInfo | undefined;
+  /** metadata.deletionTimestamp is set: it still holds resources, but no longer counts for spreading. */
+  readonly terminating: boolean;
 }
 
 export interface PodInfoOptions {
@@ -45,7 +55,20 @@ export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
     assumedAt: options.assumedAt,
     expiresAt: options.expiresAt,
     predictedCpu: options.predictedCpu ?? 0,
+    hostPorts: podHostPorts(pod),
+    affinity: existingAffinity(pod),
+    terminating: Boolean(pod.metadata?.deletionTimestamp),
   };
+}
+
+// The API server rejects invalid selectors, so a bound pod has none; if one slips through (a
+// hand-written snapshot), its terms are left out rather than failing the whole snapshot.
+function existingAffinity(pod: Pod): PodAffinityInfo | undefined {
+  try {
+    return compilePodAffinity(pod);
+  } catch {
+    return undefined;
+  }
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -81,6 +104,7 @@ function apply(snapshot: Snapshot, node: NodeInfo, pod: PodInfo, sign: 1n | -1n)
   refreshNumbers(node);
   syncNode(snapshot.columns, node);
   updateSpreadIndex(snapshot, node.index, pod, sign === 1n ? 1 : -1);
+  updateAffinityIndex(snapshot, node.index, pod, sign === 1n ? 1 : -1);
 }
 
 export function addPodToNode(snapshot: Snapshot, node: NodeInfo, pod: PodInfo): void {

@@ -1,13 +1,16 @@
 // The incoming pod, parsed once per decision into what the filters and scores read (kube-scheduler's
 // PreFilter/PreScore state): requests as numbers, compiled selector terms, tolerations by effect.
 import type { SchedulerConfig } from "./config.ts";
+import { type HostPort, podHostPorts } from "./filters/node-ports.ts";
 import type { Pod, Toleration } from "./k8s-types.ts";
 import { TAINT_UNSCHEDULABLE } from "./k8s-types.ts";
 import { podKey } from "./node-info.ts";
+import { compilePodAffinity, type PodAffinityInfo } from "./pod-affinity.ts";
 import { type PodResources, podResources } from "./pod-requests.ts";
 import { predictCpuMilli } from "./scores/live-load.ts";
 import { type CompiledTerm, compileTerm, isEmptyTerm } from "./selectors.ts";
 import { tolerationsTolerate } from "./taints.ts";
+import { compileSpreadConstraints, type SpreadConstraint } from "./topology-spread.ts";
 
 export interface CompiledPod {
   readonly pod: Pod;
@@ -40,6 +43,13 @@ export interface CompiledPod {
   /** Spread selector: the pod's labels under config.spread.labelKeys, sorted by key. */
   readonly spreadEntries: ReadonlyArray<readonly [string, string]>;
   readonly predictedCpu: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Host ports wanted (NodePorts). */
+  readonly hostPorts: readonly HostPort[];
+  /** Pod (anti-)affinity terms; undefined without any. */
+  readonly affinity: PodAffinityInfo | undefined;
+  /** spec.topologySpreadConstraints (PodTopologySpread); empty without any. */
+  readonly spreadConstraints: readonly SpreadConstraint[];
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -114,5 +124,9 @@ export function compilePod(pod: Pod, config: SchedulerConfig): CompiledPod {
             .filter((p) => p.term.valid),
     spreadEntries,
     predictedCpu: predictCpuMilli(pod, config.liveLoad),
+    labels,
+    hostPorts: podHostPorts(pod),
+    affinity: compilePodAffinity(pod),
+    spreadConstraints: compileSpreadConstraints(pod),
   };
 }

@@ -6,6 +6,7 @@
 // from the API (plus the agent's telemetry when one runs on the node); the standalone mode passes one
 // synthetic Node per agent with allocatable/capacity from telemetry ("cpu": cores, "memory": bytes,
 // "pods": a limit) and the pods it placed itself.
+import { type AffinityIndex, createAffinityIndex } from "./affinity-index.ts";
 import { buildLabelColumn, createColumns, type LabelColumn, type NodeColumns } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
 import type { Node, Pod, Taint } from "./k8s-types.ts";
@@ -102,6 +103,8 @@ export interface Snapshot {
   readonly columns: NodeColumns;
   /** Label values per key as integer ids, built the first time a key is selected on. */
   readonly labelColumns: Map<string, LabelColumn>;
+  /** Existing pods' affinity terms and per-node counts of pods matching affinity selectors. */
+  readonly affinityIndex: AffinityIndex;
 }
 
 /** Binds a compiled selector term to this snapshot's label columns (see selectors.ts). */
@@ -208,6 +211,7 @@ export function buildSnapshot(input: SnapshotInput | readonly NodeInput[]): Snap
     spreadIndex: new Map(),
     columns: createColumns(nodes),
     labelColumns: new Map(),
+    affinityIndex: createAffinityIndex(),
   };
   for (const node of nodes) {
     const pods = list[node.index]?.pods ?? [];

@@ -60,3 +60,33 @@ describe("spread score (PodTopologySpread hostname scoring)", () => {
     expect(runScore(spreadScore, nodesWith(1, 0), makePod("p"))).toBeUndefined();
   });
 });
+
+describe("system default zone constraint (maxSkew 5)", () => {
+  const zoned = (zones: Array<string | undefined>, counts: number[]): NodeInput[] =>
+    counts.map((n, i) => ({
+      node: makeNode(
+        `node-${i}`,
+        zones[i] ? { labels: { "topology.kubernetes.io/zone": zones[i] as string } } : {},
+      ),
+      pods: Array.from({ length: n }, (_, j) => makePod(`p-${i}-${j}`, { labels: { foo: "" } })),
+    }));
+
+  it("adds the zone's matching pods: a node in a busy zone loses to one in a quiet zone", () => {
+    // host weight ln(5), zone weight ln(4): raw a = round(2·ln5 + 2 + 2·ln4 + 4) = 12, b = round(2 + 2·ln4 + 4) = 9,
+    // c = round(ln5 + 2 + ln4 + 4) = 9 → 100·(21 − raw)/12.
+    expect(runScore(spreadScore, zoned(["z1", "z1", "z2"], [2, 0, 1]), incoming, withFoo(3))).toEqual([
+      75, 100, 100,
+    ]);
+    // Without zone labels the same pods score by hostname only: 5, 2, 4 → 40, 100, 60.
+    expect(
+      runScore(spreadScore, zoned([undefined, undefined, undefined], [2, 0, 1]), incoming, withFoo(3)),
+    ).toEqual([40, 100, 60]);
+  });
+
+  it("a node without the zone label is scored on hostname alone", () => {
+    // a: round(2·ln5 + 2 + 2·ln3 + 4) = 11; b (no zone): round(0 + 2) = 2; c: round(ln5 + 2) = 4 (zone z1 has 2, c has none)
+    expect(
+      runScore(spreadScore, zoned(["z1", undefined, undefined], [2, 0, 1]), incoming, withFoo(3)),
+    ).toEqual([Math.trunc((100 * (11 + 2 - 11)) / 11), 100, Math.trunc((100 * (11 + 2 - 4)) / 11)]);
+  });
+});
