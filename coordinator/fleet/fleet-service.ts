@@ -78,6 +78,8 @@ export const DEFAULT_COORDINATOR_OPTIONS = {
 export type CoordinatorInput = Partial<CoordinatorOptions> & Pick<CoordinatorOptions, "logger">;
 
 export interface CoordinatorCounters extends IngestTotals {
+  /** Births refused because another install held the node id (ingest.ts). */
+  idConflicts: number;
   reportsPublished: number;
   reportPublishFailures: number;
   /** Report intervals skipped because the previous report was still being built. */
@@ -135,6 +137,19 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       defaultIntervalMs: options.defaultIntervalMs,
       staleAfterIntervals: options.staleAfterIntervals,
       offlineAfterIntervals: options.offlineAfterIntervals,
+    },
+    // Both installs hear it: the refused one stops, the holder publishes its birth and status again.
+    onConflict: ({ nodeId, holderInstallId, rejectedInstallId }) => {
+      const notice = createMessage("nodeConflict", {
+        nodeId,
+        holderInstallId,
+        rejectedInstallId,
+        time: timestamp(now()),
+        message: `node id "${nodeId}" is held by install ${holderInstallId}; use --node-name or NODE_NAME`,
+      });
+      link
+        .publish("nodeConflict", topics.nodeConflict(nodeId), notice)
+        .catch((error: unknown) => logger.warn({ err: error, nodeId }, "cannot publish conflict notice"));
     },
   });
 
@@ -296,6 +311,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     buildReportNow,
     counters: () => ({
       ...ingest.counters(),
+      idConflicts: ingest.idConflicts(),
       reportsPublished,
       reportPublishFailures,
       reportsSkipped,
