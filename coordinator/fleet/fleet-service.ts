@@ -50,8 +50,8 @@ export interface CoordinatorOptions {
   now?: () => number;
   timers?: Timers;
   onReport?: (report: FleetReport) => void;
-  /** "cluster" when a Kubernetes cluster view is attached, else "standalone". */
-  mode?: "cluster" | "standalone";
+  /** "cluster" when a Kubernetes cluster view is attached, else "standalone"; a function when it can change. */
+  mode?: "cluster" | "standalone" | (() => "cluster" | "standalone");
   /** Adds sections owned by other parts (cluster, scheduling) to each report before it is published. */
   decorateReport?: (report: FleetReport, now: number) => void;
   /** Reported in CoordinatorStatus; defaults to the package version. */
@@ -124,7 +124,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
   };
   const version = options.version ?? packageVersion();
-  const mode = options.mode ?? "standalone";
+  const modeOption = options.mode ?? "standalone";
+  const modeNow = () => (typeof modeOption === "function" ? modeOption() : modeOption);
   const topics = topicsFor(topicRoot);
   const instanceId = `${clientId}-${randomBytes(4).toString("hex")}`;
 
@@ -157,7 +158,13 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     contractPublish(
       "coordinatorStatus",
       topics.coordinatorStatus,
-      createMessage("coordinatorStatus", { state, instanceId, version, mode, time: timestamp(now()) }),
+      createMessage("coordinatorStatus", {
+        state,
+        instanceId,
+        version,
+        mode: modeNow(),
+        time: timestamp(now()),
+      }),
     );
 
   const link = new Link({
@@ -206,7 +213,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const reportContext = (at: number): ReportContext => ({
     now: at,
     coordinatorId: clientId,
-    mode,
+    mode: modeNow(),
     localNodeId: options.localNodeId,
     ingest: ingest.counters(),
   });
