@@ -2,7 +2,7 @@
 // scheduler / viewer user their own credentials, match what deploy/k3s's Deployments and DaemonSet mount,
 // and work in a real Mosquitto set up as the broker pod sets itself up (mosquitto_passwd -U on the users).
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
@@ -28,6 +28,16 @@ function runSetup(args: string[]) {
   return spawnSync("sh", [SCRIPT, ...args], { encoding: "utf8" });
 }
 
+/** Runs setup.sh --offline for three nodes, a scheduler and a viewer; returns the generated documents. */
+function generate(dir: string): Doc[] {
+  const result = runSetup([
+    ...["--offline", "--nodes", "pi-01 pi-02 pi-03"],
+    ...["--scheduler", "ops", "--viewer", "grafana", "--output", dir],
+  ]);
+  expect(result.status, result.stderr).toBe(0);
+  return parseAllDocuments(readFileSync(join(dir, "credentials.yaml"), "utf8")).map((d) => d.toJS() as Doc);
+}
+
 describe("deploy/k3s/setup.sh", () => {
   let dir: string;
   let docs: Doc[];
@@ -35,12 +45,7 @@ describe("deploy/k3s/setup.sh", () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "k3sf-setup-"));
-    const result = runSetup([
-      ...["--offline", "--nodes", "pi-01 pi-02 pi-03"],
-      ...["--scheduler", "ops", "--viewer", "grafana", "--output", dir],
-    ]);
-    expect(result.status, result.stderr).toBe(0);
-    docs = parseAllDocuments(readFileSync(join(dir, "credentials.yaml"), "utf8")).map((d) => d.toJS() as Doc);
+    docs = generate(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -109,9 +114,15 @@ describe("deploy/k3s/setup.sh", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("cannot be an MQTT user name");
   });
+});
 
-  const haveTools = toolAvailable("mosquitto", "mosquitto") && toolAvailable("mosquitto_passwd", "mosquitto");
-  describe.skipIf(!haveTools)("in a real Mosquitto, set up as the broker pod does", () => {
+const haveTools = toolAvailable("mosquitto", "mosquitto") && toolAvailable("mosquitto_passwd", "mosquitto");
+describe.skipIf(!haveTools)(
+  "deploy/k3s/setup.sh's users and ACL in a real Mosquitto, set up as the broker pod does",
+  () => {
+    let dir: string;
+    let docs: Doc[];
+    const byName = (name: string) => docs.find((d) => d.metadata.name === name);
     let mosquitto: MosquittoProcess;
     const clients: MqttClient[] = [];
     const password = (user: string) =>
@@ -133,7 +144,11 @@ describe("deploy/k3s/setup.sh", () => {
     };
 
     beforeAll(async () => {
-      const brokerDir = mkdtempSync(join(tmpdir(), "k3sf-setup-mosq-"));
+      dir = mkdtempSync(join(tmpdir(), "k3sf-setup-"));
+      docs = generate(dir);
+      const brokerDir = join(dir, "broker");
+      mkdirSync(brokerDir);
+      chmodSync(dir, 0o755); // Mosquitto drops to its own user before reading the files
       const users = join(brokerDir, "passwd");
       writeFileSync(users, byName("k3s-fleet-broker-users")?.stringData?.users ?? "");
       const hashed = spawnSync("mosquitto_passwd", ["-U", users], { encoding: "utf8" });
@@ -152,6 +167,7 @@ describe("deploy/k3s/setup.sh", () => {
     afterAll(async () => {
       await Promise.all(clients.map((c) => c.endAsync(true)));
       await mosquitto?.stop();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it("lets each node publish as itself only, schedulers ask for pods, viewers only read", async () => {
@@ -191,10 +207,13 @@ describe("deploy/k3s/setup.sh", () => {
           reconnectPeriod: 0,
         })
         .then(
-          (c) => (clients.push(c), 0),
+          (c) => {
+            clients.push(c);
+            return 0;
+          },
           (error: { code?: number }) => error.code,
         );
       expect([4, 5]).toContain(refused);
     });
-  });
-});
+  },
+);
