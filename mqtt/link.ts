@@ -147,6 +147,20 @@ export class Link extends EventEmitter<LinkEvents> {
     await this.#client.subscribeAsync(filters, { qos });
   }
 
+  /** Subscribes and resolves with the granted QoS per filter, in order (0x80: refused by the broker). */
+  async subscribeGranted(filters: string[], qos: QoS = 1): Promise<number[]> {
+    try {
+      const granted = await this.#client.subscribeAsync(filters, { qos });
+      return filters.map((filter) => granted.find((g) => g.topic === filter)?.qos ?? 0x80);
+    } catch (error) {
+      // mqtt.js rejects a SUBACK with a failure code; the codes are on the packet it carries.
+      const codes = (error as { packet?: { granted?: unknown } }).packet?.granted;
+      if (Array.isArray(codes))
+        return filters.map((_, i) => (typeof codes[i] === "number" ? codes[i] : 0x80));
+      throw error;
+    }
+  }
+
   publish<K extends TopicKind>(kind: K, topic: string, message: MessageOf<K>): Promise<void> {
     return this.publishRaw(contractPublish(kind, topic, message));
   }

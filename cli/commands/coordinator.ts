@@ -161,6 +161,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
   });
   return {
     ...service,
-    printNow: () => onReport(service.coordinator.buildReportNow()),
+    /** Builds, publishes (retained) and prints a report now: `k3s-fleet report` then finds what is on screen. */
+    printNow: () => service.coordinator.publishReportNow(),
   };
 }

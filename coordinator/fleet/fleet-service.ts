@@ -10,6 +10,7 @@ import { contractPublish, encodedPublish, Link, type TlsOptions } from "../../mq
 import {
   createMessage,
   DEFAULT_TOPIC_ROOT,
+  decode,
   type FleetReport,
   PeerState,
   timestamp,
@@ -21,6 +22,9 @@ import { runSliced } from "../report/run-sliced.ts";
 import { createIngest } from "./ingest.ts";
 import type { NodeFeed, NodeMessageHandler } from "./node-feed.ts";
 import type { FleetState } from "./state.ts";
+
+/** The retained coordinator status is published again at most this often (see the re-assert handler). */
+const REASSERT_MS = 5_000;
 
 export interface Timers {
   setInterval(callback: () => void, ms: number): unknown;
@@ -189,14 +193,48 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     }
   };
   const feed = options.nodeFeed;
-  if (feed === undefined) link.onMessage(deliver);
+  if (feed === undefined) {
+    link.onMessage((topic, payload) => {
+      if (topic !== topics.coordinatorStatus) deliver(topic, payload);
+    });
+  }
+
+  // Our retained ONLINE status is what agents wait for: when it is cleared or overwritten (a cleanup, another
+  // client), publish it again, as a Sparkplug primary host does with its STATE. At most once per
+  // REASSERT_MS, so two coordinators on one topic root do not ping-pong for ever (that is logged instead).
+  let lastReassert = Number.NEGATIVE_INFINITY;
+  let reasserting = true;
+  link.onMessage((topic, payload) => {
+    if (topic !== topics.coordinatorStatus || !reasserting || !link.connected) return;
+    const decoded = payload.byteLength === 0 ? undefined : decode("coordinatorStatus", payload, 64 * 1024);
+    const current = decoded?.ok ? decoded.message : undefined;
+    if (current?.instanceId === instanceId && current.state === PeerState.ONLINE) return;
+    const at = now();
+    if (at - lastReassert < REASSERT_MS) {
+      logger.warn(
+        { instanceId, other: current?.instanceId },
+        "our retained coordinator status keeps being replaced: is another coordinator using this topic root?",
+      );
+      return;
+    }
+    lastReassert = at;
+    logger.warn(
+      { instanceId, found: current ? `${current.instanceId} ${PeerState[current.state]}` : "nothing" },
+      "retained coordinator status was cleared or replaced; publishing ours again",
+    );
+    link
+      .publishRaw(status(PeerState.ONLINE))
+      .catch((error: unknown) => logger.warn({ err: error }, "cannot re-publish coordinator status"));
+  });
 
   // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
   let announced: Promise<void> = Promise.resolve();
   link.on("connect", () => {
     announced = (async () => {
       await link.publishRaw(status(PeerState.ONLINE));
-      if (feed === undefined) await link.subscribe([topics.filters.allNodes]);
+      await link.subscribe(
+        feed === undefined ? [topics.filters.allNodes, topics.coordinatorStatus] : [topics.coordinatorStatus],
+      );
     })();
     announced.catch((error: unknown) => logger.error({ err: error }, "cannot announce or subscribe"));
   });
@@ -328,6 +366,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     stop() {
       stopping ??= (async () => {
         stopped = true;
+        reasserting = false;
         timers.clearInterval(timer);
         await link.close(status(PeerState.OFFLINE));
         await feed?.stop();
