@@ -1299,17 +1299,23 @@ export declare const NodeIdConflictSchema: GenMessage<NodeIdConflict>;
 /**
  * ---------------------------------------------------------------------------
  * Scheduling over MQTT: request on {root}/schedule/request, decision on reply_to.
+ * Every request gets exactly one ScheduleDecision with its request_id on its reply topic: scheduled,
+ * unschedulable, rejected (policy, bad fields, undecodable payload: request_id and reply_to are salvaged
+ * from what decodes) or error. A request whose reply topic is missing or not under
+ * {root}/schedule/reply/ gets none: there is nowhere allowed to send it.
  *
  * @generated from message k3sfleet.v1.ScheduleRequest
  */
 export declare type ScheduleRequest = Message<"k3sfleet.v1.ScheduleRequest"> & {
   /**
+   * Idempotency key: a repeat gets the same decision and never a second pod.
+   *
    * @generated from field: string request_id = 1;
    */
   requestId: string;
 
   /**
-   * Topic for the ScheduleDecision; default {root}/schedule/reply/{client}.
+   * Topic for the ScheduleDecision, under {root}/schedule/reply/. Empty: {root}/schedule/reply/{client_id}.
    *
    * @generated from field: string reply_to = 2;
    */
@@ -1371,6 +1377,14 @@ export declare type ScheduleRequest = Message<"k3sfleet.v1.ScheduleRequest"> & {
    * @generated from field: bool dry_run = 13;
    */
   dryRun: boolean;
+
+  /**
+   * The requester's MQTT client id, for the default reply_to (MQTT 3.1.1 does not tell the coordinator
+   * who published a message).
+   *
+   * @generated from field: string client_id = 14;
+   */
+  clientId: string;
 };
 
 /**
