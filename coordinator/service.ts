@@ -98,6 +98,8 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
               : []),
           ],
           logger: logger.child({ module: "broker" }),
+        }).catch((error: unknown) => {
+          throw listenError(error, "MQTT broker", "--embedded-broker HOST:PORT");
         })
       : undefined;
     broker = secured?.broker;
@@ -172,7 +174,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           wait?.stop();
           await scheduling?.stop();
           await running.stop();
-          throw error;
+          throw listenError(error, "HTTP endpoint (/healthz, /readyz, /metrics)", "--http-listen HOST:PORT (or off)");
         })
       : undefined;
     return {
@@ -238,6 +240,25 @@ async function startSchedulingPart(
           },
         }
       : {}),
+  });
+}
+
+/** A port in use or not allowed, as one line naming the port, the cause and the flag that moves it. */
+function listenError(error: unknown, what: string, flag: string): unknown {
+  // The listen error itself, or the cause of a coded error wrapped around it (the embedded broker's).
+  let e = error as (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
+  for (let depth = 0; depth < 4 && e && e.code !== "EADDRINUSE" && e.code !== "EACCES"; depth++) {
+    e = e.cause as typeof e;
+  }
+  if (e?.code !== "EADDRINUSE" && e?.code !== "EACCES") return error;
+  const where = `${e.address ?? ""}:${e.port ?? ""}`;
+  const cause =
+    e.code === "EADDRINUSE"
+      ? "is already in use (another k3s-fleet or broker running?)"
+      : "may not be listened on by this user";
+  return Object.assign(new Error(`the ${what} cannot listen: ${where} ${cause}; choose another with ${flag}`), {
+    code: "K3SF_ERR_LISTEN",
+    cause: error,
   });
 }
 

@@ -103,3 +103,57 @@ async function waitForPort(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe("ordinary mistakes get one line, no stack", () => {
+  it("a port in use names the port, the cause and the flag that moves it", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const broker = await runCliToEnd(
+        ["coordinator", "--standalone", "--embedded-broker", `127.0.0.1:${port}`, "--http-listen", "off"],
+        {},
+        SOON_MS,
+      );
+      expect(broker.code).toBe(1);
+      expect(broker.stderr).toContain(`127.0.0.1:${port} is already in use`);
+      expect(broker.stderr).toContain("--embedded-broker");
+      expect(broker.stderr).not.toMatch(/^\s+at /m);
+      const free = await freePort();
+      const http = await runCliToEnd(
+        [
+          ...["coordinator", "--standalone", "--embedded-broker", `127.0.0.1:${free}`],
+          ...["--http-listen", `127.0.0.1:${port}`],
+        ],
+        {},
+        SOON_MS,
+      );
+      expect(http.code).toBe(1);
+      expect(http.stderr).toContain(`127.0.0.1:${port} is already in use`);
+      expect(http.stderr).toContain("--http-listen");
+      expect(http.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("a bad --output path is refused at start-up", async () => {
+    const capture = await runCliToEnd(["capture", "--output", "/nonexistent-dir/snap.txt"], {}, SOON_MS);
+    expect(capture).toMatchObject({ code: 1, stdout: "" });
+    expect(capture.stderr.trim()).toBe("k3s-fleet: /nonexistent-dir/snap.txt: no such file or directory");
+    const port = await freePort();
+    const coordinator = await runCliToEnd(
+      [
+        ...["coordinator", "--standalone", "--embedded-broker", `127.0.0.1:${port}`, "--http-listen", "off"],
+        ...["--output", "/nonexistent-dir/report.txt"],
+      ],
+      {},
+      SOON_MS,
+    );
+    expect(coordinator.code).toBe(1);
+    expect(coordinator.stderr.trim()).toBe(
+      "k3s-fleet: /nonexistent-dir/report.txt: no such file or directory",
+    );
+  });
+});

@@ -121,6 +121,8 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     import("../../coordinator/report/render.ts"),
   ]);
   const output = options.output ?? config.coordinator.output;
+  // A wrong --output path fails at start-up, in one line (cli/main.ts), not at the first report.
+  if (output) await writeFile(output, "", { flag: "a" });
   const onReport = (report: FleetReport) => {
     const text = renderReport(report);
     if (!options.quiet) process.stdout.write(`${text}\n`);
