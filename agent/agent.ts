@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
 import {
+  agentClientId,
   createMessage,
   DEFAULT_TOPIC_ROOT,
   decode,
@@ -20,6 +21,7 @@ import { type BufferStore, bufferPath, openBufferStore } from "./buffer-store.ts
 import { AgentError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
 import { createInternetProbe, parseHostPort } from "./health.ts";
+import { installIdOf, loadInstallSeed, readMachineId } from "./identity.ts";
 import {
   createPassThroughOutbox,
   type Outbox,
@@ -65,6 +67,8 @@ export interface AgentOptions {
   buffer?: BufferOptions;
   /** Where telemetry goes, overriding `buffer`. */
   outbox?: (link: TelemetryLink, sequence: Sequence) => Outbox;
+  /** This install's id (identity.ts); default: from the state dir's seed, /etc/machine-id and the MACs. */
+  installId?: string;
 }
 
 export interface BufferOptions {
@@ -105,6 +109,13 @@ export const DEFAULT_AGENT_OPTIONS = {
 
 export interface RunningAgent {
   readonly nodeId: string;
+  /** NodeBirth.install_id: which install of the node id this is. */
+  readonly installId: string;
+  /**
+   * Settles when the agent stopped by itself: with a K3SF_ERR_NODE_ID_CONFLICT error when the coordinator
+   * said another machine holds this node id. Never settles otherwise.
+   */
+  readonly fatal: Promise<AgentError>;
   /** Session of the current (or last) connection. */
   readonly session: bigint;
   /** Seq of the last telemetry published in this session (0 right after a connect). */
@@ -225,6 +236,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     throw error;
   }
   probe.latest();
+  let installId: string;
+  try {
+    installId =
+      options.installId ??
+      installIdOf({
+        seed: loadInstallSeed(options.stateDir),
+        machineId: readMachineId(),
+        macs: facts.interfaces.filter((i) => !i.virtual).map((i) => i.mac),
+      });
+  } catch (error) {
+    buffer?.close();
+    throw error;
+  }
 
   // Taken now so an unwritable state dir fails the start, not a reconnect deep inside the link.
   let pendingSession: bigint | undefined = store.next();
@@ -251,11 +275,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   };
   const status = (state: PeerState, reason = ""): MessageOf<"nodeStatus"> =>
-    createMessage("nodeStatus", { state, session, time: timestamp(now()), reason });
+    createMessage("nodeStatus", { state, session, time: timestamp(now()), reason, installId });
 
   const link = new Link({
     url: options.brokerUrl,
-    clientId: `k3s-fleet-agent-${nodeId}`,
+    clientId: agentClientId(nodeId, installId),
     logger: log.child({ part: "link" }),
     keepaliveSeconds: options.keepaliveSeconds,
     username: options.mqtt?.username,
@@ -308,6 +332,32 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
   };
   const outbox = createOutbox();
+  let reportFatal: (error: AgentError) => void = () => {};
+  const fatal = new Promise<AgentError>((resolve) => {
+    reportFatal = resolve;
+  });
+  const conflictTopic = topics.nodeConflict(nodeId);
+  link.onMessage((topic, payload) => {
+    if (topic !== conflictTopic) return;
+    const notice = decode("nodeConflict", payload, 64 * 1024);
+    if (!notice.ok || stopping) return;
+    const { holderInstallId, rejectedInstallId } = notice.message;
+    if (rejectedInstallId === installId && holderInstallId !== installId) {
+      const error = new AgentError(
+        "K3SF_ERR_NODE_ID_CONFLICT",
+        `node id "${nodeId}" is in use by another machine (install ${holderInstallId}); ` +
+          `give this one its own name with --node-name or NODE_NAME`,
+      );
+      log.error({ nodeId, installId, holderInstallId }, error.message);
+      // A clean disconnect without an OFFLINE status: the node id and its retained status are the holder's.
+      stopping ??= stop("node id conflict", false);
+      void stopping.then(() => reportFatal(error));
+    } else if (holderInstallId === installId && link.connected) {
+      // The refused birth and status overwrote ours (both retained): say again who holds the node id.
+      log.warn({ nodeId, rejectedInstallId }, "another machine claimed this node id; it was told to stop");
+      if (ready) publishBirthAndStatus();
+    }
+  });
   if (buffer) {
     let undecodable = 0;
     link.onMessage((topic, payload) => {
@@ -319,13 +369,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
   }
 
-  const announce = async (connection: number): Promise<void> => {
-    try {
-      facts = await source.facts(); // addresses and mounts may have changed while we were away
-    } catch (error) {
-      log.warn({ err: error }, "could not refresh node facts; the birth repeats the last ones");
-    }
-    if (connection !== generation || !link.connected || stopping) return;
+  const warn = (what: string) => (error: unknown) => log.warn({ err: error, session: `${session}` }, what);
+  /** Retained birth, then ONLINE status: published in this order on one connection. */
+  const publishBirthAndStatus = () => {
     const birth = createMessage(
       "birth",
       shapeBirth(facts, {
@@ -337,20 +383,37 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         labels: options.labels,
         intervalMs: options.intervalMs,
         keepaliveSeconds: options.keepaliveSeconds,
+        installId,
       }),
     );
-    const warn = (what: string) => (error: unknown) => log.warn({ err: error, session: `${session}` }, what);
-    // Published in this order on one connection, so subscribers get birth, then status, then telemetry.
     link.publish("birth", topics.birth(nodeId), birth).catch(warn("birth not acknowledged"));
     link
       .publish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.ONLINE))
       .catch(warn("online status not acknowledged"));
+  };
+
+  const announce = async (connection: number): Promise<void> => {
+    try {
+      facts = await source.facts(); // addresses and mounts may have changed while we were away
+    } catch (error) {
+      log.warn({ err: error }, "could not refresh node facts; the birth repeats the last ones");
+    }
+    if (connection !== generation || !link.connected || stopping) return;
+    // Subscribed before the birth, so the coordinator's answer to it cannot be missed.
+    try {
+      await link.subscribe([conflictTopic]);
+    } catch (error) {
+      warn("conflict notices not subscribed")(error);
+    }
+    if (connection !== generation || !link.connected || stopping) return;
+    // Subscribers get birth, then status, then telemetry.
+    publishBirthAndStatus();
     // The buffer holds telemetry until the coordinator's retained status says it is listening.
     if (buffer) link.subscribe([topics.coordinatorStatus]).catch(warn("coordinator status not subscribed"));
     ready = true;
     publishFailures.recovered();
     outbox.connected();
-    log.info({ session: `${session}` }, "announced");
+    log.info({ session: `${session}`, installId }, "announced");
   };
 
   link.on("connect", () => {
@@ -406,14 +469,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   void link.start();
   log.info({ nodeId, broker: options.brokerUrl, intervalMs: options.intervalMs }, "agent started");
 
-  const stop = async (reason: string): Promise<void> => {
+  const stop = async (reason: string, announceOffline = true): Promise<void> => {
     await ticker.stop();
     ready = false;
-    const offline = contractPublish(
-      "nodeStatus",
-      topics.nodeStatus(nodeId),
-      status(PeerState.OFFLINE, reason),
-    );
+    const offline = announceOffline
+      ? contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE, reason))
+      : undefined;
     let timer: NodeJS.Timeout | undefined;
     const closed = await Promise.race([
       link.close(offline).then(() => true),
@@ -433,6 +494,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   return {
     nodeId,
+    installId,
+    fatal,
     get session() {
       return session;
     },

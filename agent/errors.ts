@@ -3,7 +3,9 @@ export type AgentErrorCode =
   | "K3SF_ERR_AGENT_OPTIONS"
   | "K3SF_ERR_SESSION_STORE"
   | "K3SF_ERR_SAMPLE"
-  | "K3SF_ERR_HEALTH_TARGET";
+  | "K3SF_ERR_HEALTH_TARGET"
+  | "K3SF_ERR_INSTALL_ID"
+  | "K3SF_ERR_NODE_ID_CONFLICT";
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

@@ -160,6 +160,8 @@ export interface BirthMeta {
   intervalMs: number;
   /** The MQTT keepalive the agent connects with, 0 when it does not connect (capture). */
   keepaliveSeconds?: number;
+  /** Which install speaks for the node id (identity.ts); "" when unknown (capture). */
+  installId?: string;
 }
 
 export function shapeBirth(facts: StaticFacts, meta: BirthMeta): MessageInit<"birth"> {
@@ -186,6 +188,7 @@ export function shapeBirth(facts: StaticFacts, meta: BirthMeta): MessageInit<"bi
     labels: { ...meta.labels },
     intervalMs: meta.intervalMs,
     keepaliveSeconds: meta.keepaliveSeconds ?? 0,
+    installId: meta.installId ?? "",
   };
 }
 

@@ -39,6 +39,15 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "a parent is not a directory",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+};
+
 /** One line a user can act on; the stack only for errors we did not anticipate. */
 function describeFailure(error: unknown): string {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
@@ -47,5 +56,9 @@ function describeFailure(error: unknown): string {
   }
   if (e?.code === "EACCES" && e.port !== undefined) return `no permission to listen on port ${e.port}`;
   if (typeof e?.code === "string" && e.code.startsWith("K3SF_ERR")) return e.message;
+  // An ordinary mistake with a file (a wrong --output or --config path): the path and why, no stack.
+  if (typeof e?.path === "string" && typeof e.code === "string" && FILE_ERRORS[e.code]) {
+    return `${e.path}: ${FILE_ERRORS[e.code]}`;
+  }
   return e instanceof Error ? (e.stack ?? e.message) : String(error);
 }

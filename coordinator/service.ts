@@ -7,7 +7,7 @@ import type { TlsOptions } from "../mqtt/link.ts";
 import type { FleetReport } from "../proto/index.ts";
 import type { EmbeddedBroker } from "./broker/broker.ts";
 import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./broker/embedded.ts";
-import type { ClusterView } from "./cluster/index.ts";
+import type { ClusterConnection, ClusterView } from "./cluster/index.ts";
 import { type RunningCoordinator, startCoordinator } from "./fleet/fleet-service.ts";
 import { liveByNodeName } from "./fleet/live.ts";
 import { aedesNodeFeed } from "./fleet/node-feed.ts";
@@ -67,11 +67,26 @@ export interface CoordinatorService {
 
 export async function startCoordinatorService(options: ServiceOptions): Promise<CoordinatorService> {
   const { logger } = options;
-  const connected = options.kubernetes ? await startCluster(options.kubernetes, logger) : undefined;
-  const cluster = connected?.view;
+  // Failed connects before the metrics exist are counted once they do.
+  let metricsReady: CoordinatorMetrics | undefined;
+  const earlyFailures: string[] = [];
+  const countConnectFailure = (code: string) =>
+    metricsReady ? metricsReady.countKubeError("connect", code) : earlyFailures.push(code);
+  const wait = options.kubernetes
+    ? await waitCluster(options.kubernetes, logger, countConnectFailure)
+    : undefined;
+  const first = await wait?.first;
+  // A cluster asked for that does not answer yet: run (advisory, not ready) and attach it when it does.
+  const clusterWanted = first !== undefined && first !== "standalone";
+  let connected =
+    first !== undefined && typeof first === "object"
+      ? await startView(first, options.kubernetes as NonNullable<ServiceOptions["kubernetes"]>, logger)
+      : undefined;
+  let cluster = connected?.view;
   let broker: EmbeddedBroker | undefined;
   let coordinator: RunningCoordinator | undefined;
   let scheduling: SchedulingService | undefined;
+  let stopped = false;
   try {
     const secured = options.embeddedBroker
       ? await startSecuredBroker({
@@ -85,6 +100,8 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
               : []),
           ],
           logger: logger.child({ module: "broker" }),
+        }).catch((error: unknown) => {
+          throw listenError(error, "MQTT broker", "--embedded-broker HOST:PORT");
         })
       : undefined;
     broker = secured?.broker;
@@ -102,7 +119,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       mqtt: secured?.credentials.get("coordinator") ?? options.mqtt,
       // With the broker in this process, node messages come straight from it, not over a loopback socket.
       nodeFeed: broker ? aedesNodeFeed(broker.aedes) : undefined,
-      mode: cluster ? "cluster" : "standalone",
+      mode: () => (cluster ? "cluster" : "standalone"),
       logger: logger.child({ module: "coordinator" }),
       onReport: options.onReport,
       decorateReport: (report, now) => {
@@ -113,10 +130,37 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
     const running = coordinator;
     const metrics = createCoordinatorMetrics(running);
     if (secured) registerBrokerMetrics(metrics.registry, secured);
+    metricsReady = metrics;
+    for (const code of earlyFailures.splice(0)) metrics.countKubeError("connect", code);
+    const onDecision = (record: DecisionRecord) => {
+      metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
+      options.onSchedulingDecision?.(record);
+    };
     if (options.scheduling !== false) {
-      scheduling = await startSchedulingPart(options, running, connected, logger, metrics, (record) => {
-        metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
-        options.onSchedulingDecision?.(record);
+      try {
+        scheduling = await startSchedulingPart(options, running, connected, logger, metrics, onDecision);
+      } catch (error) {
+        await running.stop();
+        throw error;
+      }
+    }
+    if (first === "retrying" && wait && options.kubernetes) {
+      const k8s = options.kubernetes;
+      // The cluster answered at last: its view joins the reports, and scheduling starts again with it.
+      void wait.later.then(async (connection) => {
+        if (connection === undefined || stopped) return;
+        try {
+          const attached = await startView(connection, k8s, logger);
+          if (stopped) return void (await attached.view.stop());
+          connected = attached;
+          cluster = attached.view;
+          if (options.scheduling !== false) {
+            await scheduling?.stop();
+            scheduling = await startSchedulingPart(options, running, attached, logger, metrics, onDecision);
+          }
+        } catch (error) {
+          logger.error({ err: error }, "cannot start the cluster view or scheduling with the cluster");
+        }
       });
     }
     const http = options.http
@@ -125,14 +169,15 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           registry: metrics.registry,
           readiness: [
             { name: "broker", ok: () => running.link.connected },
-            // Standalone by choice is ready; a cluster view is ready once its informers have listed.
-            ...(cluster ? [{ name: "cluster", ok: () => cluster.synced() }] : []),
+            // Standalone by choice is ready; a cluster asked for is ready once its informers have listed.
+            ...(clusterWanted ? [{ name: "cluster", ok: () => cluster?.synced() ?? false }] : []),
           ],
           logger: logger.child({ module: "http" }),
         }).catch(async (error: unknown) => {
+          wait?.stop();
           await scheduling?.stop();
           await running.stop();
-          throw error;
+          throw listenError(error, "HTTP endpoint (/healthz, /readyz, /metrics)", "--http-listen HOST:PORT (or off)");
         })
       : undefined;
     return {
@@ -141,9 +186,15 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       http,
       localAgentCredentials: secured?.credentials.get("agent"),
       coordinator: running,
-      cluster,
-      scheduling,
+      get cluster() {
+        return cluster;
+      },
+      get scheduling() {
+        return scheduling;
+      },
       async stop() {
+        stopped = true;
+        wait?.stop();
         await http?.close();
         // Decisions in flight finish (and are answered) while the MQTT link is still up.
         await scheduling?.stop();
@@ -153,6 +204,8 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       },
     };
   } catch (error) {
+    stopped = true;
+    wait?.stop();
     await cluster?.stop();
     await broker?.close();
     throw error;
@@ -170,58 +223,76 @@ async function startSchedulingPart(
   const { createKubeActions, resolveSettings, startScheduling } = await import("./placement/index.ts");
   const settings = options.scheduling;
   if (settings === false) throw new Error("scheduling is off");
-  try {
-    return await startScheduling({
-      settings,
-      link: coordinator.link,
-      onNodeMessage: coordinator.onNodeMessage,
-      topicRoot: options.topicRoot,
-      fleet: coordinator.fleet,
-      now: coordinator.now,
-      logger,
-      onDecision,
-      ...(connected
-        ? {
-            cluster: {
-              view: connected.view,
-              kube: createKubeActions({
-                kc: connected.kc,
-                controller: resolveSettings(settings).schedulerName,
-                onError: (operation, code) => metrics.countKubeError(operation, code),
-              }),
-            },
-          }
-        : {}),
-    });
-  } catch (error) {
-    await coordinator.stop();
-    throw error;
-  }
+  return await startScheduling({
+    settings,
+    link: coordinator.link,
+    onNodeMessage: coordinator.onNodeMessage,
+    topicRoot: options.topicRoot,
+    fleet: coordinator.fleet,
+    now: coordinator.now,
+    logger,
+    onDecision,
+    ...(connected
+      ? {
+          cluster: {
+            view: connected.view,
+            kube: createKubeActions({
+              kc: connected.kc,
+              controller: resolveSettings(settings).schedulerName,
+              onError: (operation, code) => metrics.countKubeError(operation, code),
+            }),
+          },
+        }
+      : {}),
+  });
 }
 
-async function startCluster(
+/** A port in use or not allowed, as one line naming the port, the cause and the flag that moves it. */
+function listenError(error: unknown, what: string, flag: string): unknown {
+  // The listen error itself, or the cause of a coded error wrapped around it (the embedded broker's).
+  let e = error as (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
+  for (let depth = 0; depth < 4 && e && e.code !== "EADDRINUSE" && e.code !== "EACCES"; depth++) {
+    e = e.cause as typeof e;
+  }
+  if (e?.code !== "EADDRINUSE" && e?.code !== "EACCES") return error;
+  const where = `${e.address ?? ""}:${e.port ?? ""}`;
+  const cause =
+    e.code === "EADDRINUSE"
+      ? "is already in use (another k3s-fleet or broker running?)"
+      : "may not be listened on by this user";
+  return Object.assign(new Error(`the ${what} cannot listen: ${where} ${cause}; choose another with ${flag}`), {
+    code: "K3SF_ERR_LISTEN",
+    cause: error,
+  });
+}
+
+/** Starts connecting (logs, counts failures); loaded only when Kubernetes is wanted. */
+async function waitCluster(
   k8s: NonNullable<ServiceOptions["kubernetes"]>,
   logger: Logger,
-): Promise<{ view: ClusterView; kc: KubeConfig } | undefined> {
-  // Loaded only when Kubernetes is wanted: standalone runs never load the client.
-  const { connectCluster, startClusterView } = await import("./cluster/index.ts");
-  const log = logger.child({ module: "cluster" });
-  const connection = await connectCluster({
+  onFailure: (code: string) => void,
+) {
+  const { waitForCluster } = await import("./cluster/index.ts");
+  return waitForCluster({
     kubeconfigPath: k8s.kubeconfigPath,
     env: k8s.env,
-    logger: log,
+    logger: logger.child({ module: "cluster" }),
     timeoutMs: k8s.connectTimeoutMs,
+    onFailure,
   });
-  if (!connection) return undefined;
-  log.info(
-    { server: connection.server, version: connection.version, source: connection.source },
-    "cluster connected",
-  );
+}
+
+async function startView(
+  connection: ClusterConnection,
+  k8s: NonNullable<ServiceOptions["kubernetes"]>,
+  logger: Logger,
+): Promise<{ view: ClusterView; kc: KubeConfig }> {
+  const { startClusterView } = await import("./cluster/index.ts");
   const view = await startClusterView({
     kc: connection.kc,
     server: connection.server,
     metricsIntervalMs: k8s.metricsIntervalMs,
-    logger: log,
+    logger: logger.child({ module: "cluster" }),
   });
   return { view, kc: connection.kc };
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The old tool's convenience, kept: install K3s with its official installer (https://get.k3s.io), then run
-# k3s-fleet in it by applying deploy/k3s/ (namespace, RBAC, config, a Mosquitto broker, the coordinator, the
-# agent DaemonSet and an example workload). Run as root on the machine that becomes the K3s server:
+# k3s-fleet in it with deploy/k3s/setup.sh (MQTT credentials per node, then namespace, RBAC, config, a
+# Mosquitto broker, the coordinator, the agent DaemonSet and an example workload). Run as root on the machine that becomes the K3s server:
 #
 #   sudo deploy/install-k3s.sh                         # install K3s (if missing) and apply deploy/k3s
 #   sudo deploy/install-k3s.sh --images                # also build the k3s-fleet images with Docker and
@@ -79,10 +79,22 @@ if [ "$IMAGES" = 1 ]; then
 fi
 
 # --- deploy/k3s --------------------------------------------------------------------------------------------------
-for manifest in "$ROOT"/deploy/k3s/*.yaml; do
-  if [ "$WITH_EXAMPLE" = 0 ] && [ "$(basename "$manifest")" = 90-example-workload.yaml ]; then continue; fi
-  run k3s kubectl apply -f "$manifest"
-done
+# deploy/k3s/setup.sh makes every node's (and the coordinator's) MQTT credentials and applies the manifests.
+# It runs `kubectl`; K3s's own is used when no other is on PATH.
+KUBECTL_DIR="$(mktemp -d)"
+if ! command -v kubectl >/dev/null 2>&1; then
+  printf '#!/bin/sh\nexec k3s kubectl "$@"\n' >"$KUBECTL_DIR/kubectl"
+  chmod +x "$KUBECTL_DIR/kubectl"
+fi
+SETUP_ARGS=""
+[ "$WITH_EXAMPLE" = 0 ] || SETUP_ARGS="--with-example"
+if [ "$DRY_RUN" = 1 ]; then
+  printf '+ %s\n' "deploy/k3s/setup.sh $SETUP_ARGS"
+else
+  # shellcheck disable=SC2086 # SETUP_ARGS is one optional word
+  PATH="$KUBECTL_DIR:$PATH" sh "$ROOT/deploy/k3s/setup.sh" $SETUP_ARGS
+fi
+rm -rf "$KUBECTL_DIR"
 if [ "$DRY_RUN" = 0 ]; then
   kubectl -n k3s-fleet rollout status deployment/k3s-fleet-coordinator --timeout=120s \
     || say "the coordinator is not running yet: kubectl -n k3s-fleet describe pods (images found? see --images)"

@@ -129,3 +129,66 @@ describe("Link", () => {
     await link.close();
   });
 });
+
+describe("Link reconnect backoff", () => {
+  it("backs off, never spins, when two clients with one client id keep taking the connection over", async () => {
+    const delays: number[] = [];
+    const capture = pino(
+      { level: "warn" },
+      {
+        write(line: string) {
+          const entry = JSON.parse(line) as { delayMs?: number };
+          if (entry.delayMs !== undefined) delays.push(entry.delayMs);
+        },
+      },
+    );
+    const options = { url, clientId: "same", backoff: { initialMs: 40, maxMs: 5_000, jitter: 0 } };
+    const a = new Link({ ...options, logger: capture });
+    const b = new Link({ ...options, logger: pino({ level: "silent" }) });
+    await a.start();
+    await b.start(); // the broker drops a's connection for b's
+    await until(() => delays.length >= 4, 10_000);
+    // Each of a's connections was taken over at once: the delay doubles instead of starting again at 40 ms.
+    expect(delays.slice(0, 4)).toEqual([40, 80, 160, 320]);
+    a.destroy();
+    b.destroy();
+  });
+
+  it("starts again from the first step after a connection that lasted", async () => {
+    let clock = 0;
+    const delays: number[] = [];
+    const capture = pino(
+      { level: "warn" },
+      {
+        write(line: string) {
+          const entry = JSON.parse(line) as { delayMs?: number };
+          if (entry.delayMs !== undefined) delays.push(entry.delayMs);
+        },
+      },
+    );
+    const link = new Link({
+      url,
+      clientId: "n1",
+      logger: capture,
+      backoff: { initialMs: 40, maxMs: 5_000, jitter: 0 },
+      stableMs: 1_000,
+      monotonic: () => clock,
+    });
+    let connects = 0;
+    link.on("connect", () => connects++);
+    await link.start();
+    const clients = (broker as unknown as { clients: Record<string, { id: string; close(): void }> }).clients;
+    const kick = () => {
+      for (const c of Object.values(clients)) if (c.id === "n1") c.close();
+    };
+    kick(); // lasted 0 ms
+    await until(() => connects === 2);
+    kick(); // lasted 0 ms again: the backoff grows
+    await until(() => connects === 3);
+    clock += 1_000; // this one lasted
+    kick();
+    await until(() => connects === 4);
+    expect(delays).toEqual([40, 80, 40]);
+    link.destroy();
+  });
+});

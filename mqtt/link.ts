@@ -32,10 +32,20 @@ export interface LinkOptions {
   tls?: TlsOptions;
   backoff?: Partial<BackoffOptions>;
   connectTimeoutMs?: number;
+  /**
+   * A connection must last this long before the backoff starts again from its first step; one dropped
+   * sooner (taken over by another client with the same id, refused by an ACL after CONNACK) keeps growing
+   * it, so such a loop backs off instead of spinning. Default 10 s.
+   */
+  stableMs?: number;
+  /** Monotonic clock (ms) for `stableMs`. */
+  monotonic?: () => number;
   /** Called before every connect attempt: the Will for that attempt (e.g. with a new session number). */
   will?: () => RawPublish | undefined;
   random?: () => number;
 }
+
+const DEFAULT_STABLE_MS = 10_000;
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 
@@ -72,6 +82,7 @@ export class Link extends EventEmitter<LinkEvents> {
   #closing = false;
   #started = false;
   #lastError: Error | undefined;
+  #connectedAt: number | undefined;
 
   constructor(options: LinkOptions) {
     super();
@@ -96,7 +107,7 @@ export class Link extends EventEmitter<LinkEvents> {
     this.#client.on("connect", () => {
       // Request/reply traffic (schedule requests) must not wait ~40 ms for Nagle's algorithm.
       (this.#client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
-      this.#backoff.reset();
+      this.#connectedAt = (options.monotonic ?? performance.now.bind(performance))();
       this.#lastError = undefined;
       this.#log.info({ url: options.url }, "mqtt connected");
       this.emit("connect");
@@ -134,6 +145,20 @@ export class Link extends EventEmitter<LinkEvents> {
 
   async subscribe(filters: string[], qos: QoS = 1): Promise<void> {
     await this.#client.subscribeAsync(filters, { qos });
+  }
+
+  /** Subscribes and resolves with the granted QoS per filter, in order (0x80: refused by the broker). */
+  async subscribeGranted(filters: string[], qos: QoS = 1): Promise<number[]> {
+    try {
+      const granted = await this.#client.subscribeAsync(filters, { qos });
+      return filters.map((filter) => granted.find((g) => g.topic === filter)?.qos ?? 0x80);
+    } catch (error) {
+      // mqtt.js rejects a SUBACK with a failure code; the codes are on the packet it carries.
+      const codes = (error as { packet?: { granted?: unknown } }).packet?.granted;
+      if (Array.isArray(codes))
+        return filters.map((_, i) => (typeof codes[i] === "number" ? codes[i] : 0x80));
+      throw error;
+    }
   }
 
   publish<K extends TopicKind>(kind: K, topic: string, message: MessageOf<K>): Promise<void> {
@@ -188,10 +213,27 @@ export class Link extends EventEmitter<LinkEvents> {
 
   #scheduleReconnect(): void {
     if (this.#closing || this.#reconnectTimer !== undefined) return;
+    const connectedAt = this.#connectedAt;
+    this.#connectedAt = undefined;
+    const lastedMs =
+      connectedAt === undefined
+        ? undefined
+        : (this.#options.monotonic ?? performance.now.bind(performance))() - connectedAt;
+    if (lastedMs !== undefined && lastedMs >= (this.#options.stableMs ?? DEFAULT_STABLE_MS)) {
+      this.#backoff.reset();
+    }
     const delay = this.#backoff.next();
+    const short = lastedMs !== undefined && lastedMs < (this.#options.stableMs ?? DEFAULT_STABLE_MS);
     this.#log.warn(
-      { err: this.#lastError, delayMs: delay, attempt: this.#backoff.attempts },
-      "mqtt disconnected",
+      {
+        err: this.#lastError,
+        delayMs: delay,
+        attempt: this.#backoff.attempts,
+        ...(lastedMs === undefined ? {} : { connectedMs: Math.round(lastedMs) }),
+      },
+      short && this.#lastError === undefined
+        ? `mqtt disconnected soon after connecting: another client may be using client id "${this.clientId}", or the broker refused what it sent`
+        : "mqtt disconnected",
     );
     this.emit("disconnect", this.#lastError);
     this.#reconnectTimer = setTimeout(() => {

@@ -5,6 +5,7 @@ import {
   CoordinatorStatusSchema,
   FleetReportSchema,
   NodeBirthSchema,
+  NodeIdConflictSchema,
   NodeStatusSchema,
   NodeTelemetrySchema,
   ScheduleDecisionSchema,
@@ -31,6 +32,7 @@ export const CONTRACT = {
   report: { schema: FleetReportSchema, qos: 1, retain: true },
   scheduleRequest: { schema: ScheduleRequestSchema, qos: 1, retain: false },
   scheduleDecision: { schema: ScheduleDecisionSchema, qos: 1, retain: false },
+  nodeConflict: { schema: NodeIdConflictSchema, qos: 1, retain: false },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKind = keyof typeof CONTRACT;
@@ -56,6 +58,18 @@ export function nodeIdProblem(id: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
   if (/[\u0000-\u001f\u007f]/.test(id)) return `node id contains a control character`;
   return undefined;
+}
+
+/**
+ * The agent's MQTT client id: `k3s-fleet-agent.{first 8 of install id}.{node id}`, so two machines that
+ * claim one node id do not take each other's connection over (the broker would drop the first for the
+ * second, for ever) while the coordinator tells the second to stop; `k3s-fleet-agent-{node id}` without
+ * an install id.
+ */
+export function agentClientId(nodeId: string, installId = ""): string {
+  return installId === ""
+    ? `k3s-fleet-agent-${nodeId}`
+    : `k3s-fleet-agent.${installId.slice(0, 8)}.${nodeId}`;
 }
 
 export function assertNodeId(id: string): string {
@@ -93,6 +107,8 @@ export function topicsFor(root: string = DEFAULT_TOPIC_ROOT) {
     nodeStatus: (id: string) => node(id, "nodeStatus"),
     coordinatorStatus: `${root}/coordinator/status`,
     report: `${root}/coordinator/report`,
+    /** The coordinator tells the installs of one node id which of them keeps it. */
+    nodeConflict: (id: string) => `${root}/coordinator/conflict/${assertNodeId(id)}`,
     scheduleRequest: `${root}/schedule/request`,
     scheduleReply: (clientId: string) => `${root}/schedule/reply/${assertNodeId(clientId)}`,
     /** Subscription filters: the only wildcard topics, used to subscribe, never to publish. */
@@ -108,7 +124,8 @@ export type Topics = ReturnType<typeof topicsFor>;
 export type ParsedTopic =
   | { kind: NodeTopicKind; nodeId: string }
   | { kind: "coordinatorStatus" | "report" | "scheduleRequest" }
-  | { kind: "scheduleDecision"; clientId: string };
+  | { kind: "scheduleDecision"; clientId: string }
+  | { kind: "nodeConflict"; nodeId: string };
 
 export type ParseResult =
   | { ok: true; topic: ParsedTopic }
@@ -130,6 +147,11 @@ export function parseTopic(root: string, topic: string): ParseResult {
   if (first === "coordinator" && levels.length === 2) {
     if (second === "status") return { ok: true, topic: { kind: "coordinatorStatus" } };
     if (second === "report") return { ok: true, topic: { kind: "report" } };
+  }
+  if (first === "coordinator" && levels.length === 3 && second === "conflict" && third !== undefined) {
+    const problem = nodeIdProblem(third);
+    if (problem) return { ok: false, reason: "bad_node_id", detail: problem };
+    return { ok: true, topic: { kind: "nodeConflict", nodeId: third } };
   }
   if (first === "schedule") {
     if (levels.length === 2 && second === "request") return { ok: true, topic: { kind: "scheduleRequest" } };

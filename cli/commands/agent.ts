@@ -35,9 +35,14 @@ export function registerAgent(program: Command): void {
           ...hostAndPort(config.agent.metricsListen),
         )
       : undefined;
-    await untilSignal();
+    // A second machine with this node id is told to stop by the coordinator: one line, exit 1.
+    const ended = await Promise.race([untilSignal(), agent.fatal]);
     await metrics?.close();
     await agent.stop("shutdown");
+    if (typeof ended !== "string") {
+      process.stderr.write(`k3s-fleet agent: ${ended.message}\n`);
+      process.exit(1);
+    }
   });
 }
 

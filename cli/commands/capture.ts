@@ -19,6 +19,8 @@ export function registerCapture(program: Command): void {
       import("../../agent/capture.ts"),
       import("../../proto/index.ts"),
     ]);
+    // A wrong --output path fails now, in one line, not after the sampling.
+    if (opts.output) await writeFile(opts.output, "", { flag: "a" });
     const snapshot = await captureSnapshot({
       nodeId: nodeName(config),
       intervalMs: config.agent.interval,

@@ -120,6 +120,8 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     import("../../coordinator/report/render.ts"),
   ]);
   const output = options.output ?? config.coordinator.output;
+  // A wrong --output path fails at start-up, in one line (cli/main.ts), not at the first report.
+  if (output) await writeFile(output, "", { flag: "a" });
   const onReport = (report: FleetReport) => {
     const text = renderReport(report);
     if (!options.quiet) process.stdout.write(`${text}\n`);
@@ -160,6 +162,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
   });
   return {
     ...service,
-    printNow: () => onReport(service.coordinator.buildReportNow()),
+    /** Builds, publishes (retained) and prints a report now: `k3s-fleet report` then finds what is on screen. */
+    printNow: () => service.coordinator.publishReportNow(),
   };
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
+import { connectFailure, refusedSubscription } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
 import { commandContext } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
@@ -28,12 +29,24 @@ export function registerReport(program: Command): void {
     const link = new Link({
       url: brokerUrl(config),
       clientId: `k3s-fleet-report-${randomBytes(4).toString("hex")}`,
-      logger: logger.child({ module: "report" }),
+      // Connection trouble is said once, in plain words, below; the link's own warnings would repeat it.
+      logger: logger.child({ module: "report" }, { level: "error" }),
       ...(await mqttAuth(config)),
       backoff: { maxMs: 1000 },
+      // A one-shot command: a dropped connection is an answer, not something to wait out.
+      stableMs: 0,
     });
+    const auth = await mqttAuth(config);
+    let failure: string | undefined;
     const report = await new Promise<import("../../proto/index.ts").FleetReport | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      const fail = (reason: string | undefined) => {
+        if (reason === undefined) return;
+        failure = reason;
+        clearTimeout(timer);
+        resolve(undefined);
+      };
+      link.on("disconnect", (error) => fail(connectFailure(error, brokerUrl(config), auth.username)));
       link.onMessage((topic, payload) => {
         if (topic !== topics.report) return;
         const decoded = proto.decode("report", payload);
@@ -43,12 +56,18 @@ export function registerReport(program: Command): void {
       });
       link.on("connect", () => {
         link
-          .subscribe([topics.report])
+          .subscribeGranted([topics.report])
+          .then((granted) => fail(refusedSubscription(granted, [topics.report])))
           .catch((error: unknown) => logger.error({ err: error }, "subscribe failed"));
       });
       link.start().catch(() => undefined);
     });
     await link.close();
+    if (failure !== undefined) {
+      process.stderr.write(`k3s-fleet: ${failure}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (!report) {
       process.stderr.write(
         `k3s-fleet: no fleet report on ${topics.report} at ${brokerUrl(config)} within ${opts.timeout}\n`,

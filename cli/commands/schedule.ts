@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
+import { connectFailure, refusedSubscription } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
 import { commandContext } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
@@ -96,13 +97,25 @@ export function registerSchedule(program: Command): void {
     const link = new Link({
       url: brokerUrl(config),
       clientId,
-      logger: logger.child({ module: "schedule" }),
+      // Connection trouble is said once, in plain words, below; the link's own warnings would repeat it.
+      logger: logger.child({ module: "schedule" }, { level: "error" }),
       ...(await mqttAuth(config)),
       backoff: { maxMs: 1000 },
+      // A one-shot command: a dropped connection is an answer, not something to wait out.
+      stableMs: 0,
     });
+    const auth = await mqttAuth(config);
+    let failure: string | undefined;
     const decision = await new Promise<import("../../proto/index.ts").ScheduleDecision | undefined>(
       (resolve) => {
         const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        const fail = (reason: string | undefined) => {
+          if (reason === undefined) return;
+          failure = reason;
+          clearTimeout(timer);
+          resolve(undefined);
+        };
+        link.on("disconnect", (error) => fail(connectFailure(error, brokerUrl(config), auth.username)));
         link.onMessage((topic, payload) => {
           if (topic !== replyTo) return;
           const decoded = proto.decode("scheduleDecision", payload);
@@ -114,14 +127,24 @@ export function registerSchedule(program: Command): void {
         // On every (re)connect: subscribe, then (re)send. Resending is safe: the request id is the key.
         link.on("connect", () => {
           link
-            .subscribe([replyTo])
-            .then(() => link.publish("scheduleRequest", topics.scheduleRequest, request))
+            .subscribeGranted([replyTo])
+            .then((granted) => {
+              const refused = refusedSubscription(granted, [replyTo]);
+              if (refused)
+                return fail(`${refused}: this user may not schedule (it needs the scheduler role)`);
+              return link.publish("scheduleRequest", topics.scheduleRequest, request);
+            })
             .catch((error: unknown) => logger.error({ err: error }, "cannot send the schedule request"));
         });
         link.start().catch(() => undefined);
       },
     );
     await link.close();
+    if (failure !== undefined) {
+      process.stderr.write(`k3s-fleet: ${failure}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (decision === undefined) {
       process.stderr.write(
         `k3s-fleet: no decision for request ${request.requestId} on ${replyTo} within ${opts.timeout} ` +

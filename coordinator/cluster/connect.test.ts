@@ -1,12 +1,12 @@
 // connectCluster with the real client-node against the fake API server, and against nothing at all.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeApiServer, startFakeApiServer } from "../../test/fake-apiserver/index.ts";
-import { captureLogger } from "../../test/support/cluster.ts";
+import { captureLogger, WARN } from "../../test/support/cluster.ts";
 import { freePort } from "../../test/support/ports.ts";
-import { connectCluster } from "./connect.ts";
+import { connectCluster, waitForCluster } from "./connect.ts";
 import { SERVICE_ACCOUNT_TOKEN } from "./kubeconfig.ts";
 
 let api: FakeApiServer;
@@ -100,7 +100,8 @@ describe("connectCluster", () => {
     expect(lines[0]?.msg).toMatch(
       /^no Kubernetes cluster reachable \(.*ECONNREFUSED.*\): running standalone$/,
     );
-    expect(lines[0]?.err).toMatchObject({ code: "K3SF_ERR_KUBE_UNREACHABLE" });
+    expect(lines[0]).toMatchObject({ code: "K3SF_ERR_KUBE_UNREACHABLE" });
+    expect(lines[0]?.err).toBeUndefined(); // no stack for a situation that is not a bug
   });
 
   it("gives up after timeoutMs when /version does not answer", async () => {
@@ -138,6 +139,86 @@ describe("connectCluster", () => {
     });
     expect(conn).toBeUndefined();
     expect(lines).toHaveLength(1);
-    expect(lines[0]?.err).toMatchObject({ code: "K3SF_ERR_KUBE_CONFIG" });
+    expect(lines[0]).toMatchObject({ code: "K3SF_ERR_KUBE_CONFIG" });
+  });
+});
+
+describe("waitForCluster: a cluster that was asked for is tried until it answers", () => {
+  const fast = { initialMs: 10, maxMs: 40, jitter: 0 };
+
+  it("--kubeconfig naming a file that is not there yet: retries, says so once, connects once it appears", async () => {
+    const path = join(dir, "later.yaml");
+    const { logger, lines } = captureLogger();
+    const failures: string[] = [];
+    const wait = waitForCluster({
+      kubeconfigPath: path,
+      env: {},
+      logger,
+      timeoutMs: 2000,
+      backoff: fast,
+      onFailure: (code) => failures.push(code),
+    });
+    expect(await wait.first).toBe("retrying");
+    while (failures.length < 3) await new Promise((r) => setTimeout(r, 10));
+    await writeFile(path, await readFile(api.kubeconfigPath, "utf8"));
+    const connection = await wait.later;
+    expect(connection?.server).toBe(api.url);
+    const warnings = lines.filter((l) => l.level === WARN);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(/^Kubernetes cluster not reachable \(.*\): retrying with backoff/);
+    expect(warnings[0]?.err).toBeUndefined();
+    expect(failures.every((code) => code === "ENOENT")).toBe(true);
+    expect(lines.at(-1)?.msg).toMatch(/^connected to Kubernetes via --kubeconfig/);
+  });
+
+  it("a server that answers 503: counted per attempt, logged once per reason", async () => {
+    api.faults.failNext({ pathPattern: "/version", status: 503, count: 3 });
+    const { logger, lines } = captureLogger();
+    const failures: string[] = [];
+    const wait = waitForCluster({
+      env: { KUBECONFIG: api.kubeconfigPath },
+      exists: (p) => p === api.kubeconfigPath,
+      logger,
+      timeoutMs: 2000,
+      backoff: fast,
+      onFailure: (code) => failures.push(code),
+    });
+    expect(await wait.first).toBe("retrying");
+    expect((await wait.later)?.server).toBe(api.url);
+    expect(failures).toEqual(["503", "503", "503"]);
+    expect(lines.filter((l) => l.level === WARN)).toHaveLength(1);
+  });
+
+  it("stops retrying when stopped", async () => {
+    const { logger } = captureLogger();
+    const wait = waitForCluster({
+      kubeconfigPath: join(dir, "never.yaml"),
+      env: {},
+      logger,
+      timeoutMs: 500,
+      backoff: { initialMs: 60_000 },
+    });
+    expect(await wait.first).toBe("retrying");
+    wait.stop();
+    expect(await wait.later).toBeUndefined();
+  });
+
+  it("a kubeconfig merely found (~/.kube/config) that does not answer: standalone after one try", async () => {
+    const port = await freePort();
+    const path = await kubeconfigFor("home-closed", `https://127.0.0.1:${port}`);
+    const home = join(dir, "home");
+    await mkdir(join(home, ".kube"), { recursive: true });
+    await writeFile(join(home, ".kube", "config"), await readFile(path, "utf8"));
+    const { logger, lines } = captureLogger();
+    const wait = waitForCluster({ env: {}, homeDir: home, logger, timeoutMs: 2000, backoff: fast });
+    expect(await wait.first).toBe("standalone");
+    expect(await wait.later).toBeUndefined();
+    expect(lines.filter((l) => l.level === WARN)[0]?.msg).toContain("running standalone");
+  });
+
+  it("nothing configured at all: standalone", async () => {
+    const { logger } = captureLogger();
+    const wait = waitForCluster({ env: {}, homeDir: "/h", exists: noFiles, logger, timeoutMs: 500 });
+    expect(await wait.first).toBe("standalone");
   });
 });

@@ -19,7 +19,19 @@ export {
   type PodLike,
   type ResourceUsage,
 } from "./cluster-state.ts";
-export { type ClusterConnection, type ConnectOptions, connectCluster, probeVersion } from "./connect.ts";
+export {
+  attemptCluster,
+  type ClusterAttempt,
+  type ClusterConnection,
+  type ClusterWait,
+  type ClusterWaitOptions,
+  type ConnectOptions,
+  clusterAskedFor,
+  connectCluster,
+  failureCode,
+  probeVersion,
+  waitForCluster,
+} from "./connect.ts";
 export { ClusterError, type ClusterErrorCode, describeError } from "./errors.ts";
 export type { ChangeType, ClusterEmitter, ClusterEvents, ResourceKind } from "./events.ts";
 export {

@@ -357,3 +357,35 @@ describe("coordinator over a real broker", () => {
     expect(decoded.message.fleet).toMatchObject({ totalNodes: 3001, onlineNodes: 1 });
   });
 });
+
+describe("the coordinator's retained status", () => {
+  /** What a subscriber arriving now is given on the coordinator status topic (undefined: nothing). */
+  async function retainedStatus(url: string) {
+    const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+    cleanup.push(() => client.endAsync(true));
+    let found: ReturnType<typeof decode<"coordinatorStatus">> | undefined;
+    client.on("message", (_topic, payload) => {
+      if (payload.byteLength > 0) found = decode("coordinatorStatus", payload);
+    });
+    await client.subscribeAsync(topics.coordinatorStatus, { qos: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.endAsync(true);
+    return found?.ok ? found.message : undefined;
+  }
+
+  it("is published again when another client clears or overwrites it", async () => {
+    const s = await stack();
+    const mine = await retainedStatus(s.broker.url);
+    expect(mine?.state).toBe(PeerState.ONLINE);
+    const other = await mqtt.connectAsync(s.broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    cleanup.push(() => other.endAsync(true));
+    // A cleanup script clears the retained message.
+    await other.publishAsync(topics.coordinatorStatus, Buffer.alloc(0), { qos: 1, retain: true });
+    const deadline = Date.now() + 5000;
+    let again = await retainedStatus(s.broker.url);
+    while (again?.instanceId !== mine?.instanceId && Date.now() < deadline) {
+      again = await retainedStatus(s.broker.url);
+    }
+    expect(again).toMatchObject({ state: PeerState.ONLINE, instanceId: mine?.instanceId });
+  });
+});

@@ -10,6 +10,7 @@ import { contractPublish, encodedPublish, Link, type TlsOptions } from "../../mq
 import {
   createMessage,
   DEFAULT_TOPIC_ROOT,
+  decode,
   type FleetReport,
   PeerState,
   timestamp,
@@ -21,6 +22,9 @@ import { runSliced } from "../report/run-sliced.ts";
 import { createIngest } from "./ingest.ts";
 import type { NodeFeed, NodeMessageHandler } from "./node-feed.ts";
 import type { FleetState } from "./state.ts";
+
+/** The retained coordinator status is published again at most this often (see the re-assert handler). */
+const REASSERT_MS = 5_000;
 
 export interface Timers {
   setInterval(callback: () => void, ms: number): unknown;
@@ -50,8 +54,8 @@ export interface CoordinatorOptions {
   now?: () => number;
   timers?: Timers;
   onReport?: (report: FleetReport) => void;
-  /** "cluster" when a Kubernetes cluster view is attached, else "standalone". */
-  mode?: "cluster" | "standalone";
+  /** "cluster" when a Kubernetes cluster view is attached, else "standalone"; a function when it can change. */
+  mode?: "cluster" | "standalone" | (() => "cluster" | "standalone");
   /** Adds sections owned by other parts (cluster, scheduling) to each report before it is published. */
   decorateReport?: (report: FleetReport, now: number) => void;
   /** Reported in CoordinatorStatus; defaults to the package version. */
@@ -78,6 +82,8 @@ export const DEFAULT_COORDINATOR_OPTIONS = {
 export type CoordinatorInput = Partial<CoordinatorOptions> & Pick<CoordinatorOptions, "logger">;
 
 export interface CoordinatorCounters extends IngestTotals {
+  /** Births refused because another install held the node id (ingest.ts). */
+  idConflicts: number;
   reportsPublished: number;
   reportPublishFailures: number;
   /** Report intervals skipped because the previous report was still being built. */
@@ -122,7 +128,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
   };
   const version = options.version ?? packageVersion();
-  const mode = options.mode ?? "standalone";
+  const modeOption = options.mode ?? "standalone";
+  const modeNow = () => (typeof modeOption === "function" ? modeOption() : modeOption);
   const topics = topicsFor(topicRoot);
   const instanceId = `${clientId}-${randomBytes(4).toString("hex")}`;
 
@@ -136,13 +143,32 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       staleAfterIntervals: options.staleAfterIntervals,
       offlineAfterIntervals: options.offlineAfterIntervals,
     },
+    // Both installs hear it: the refused one stops, the holder publishes its birth and status again.
+    onConflict: ({ nodeId, holderInstallId, rejectedInstallId }) => {
+      const notice = createMessage("nodeConflict", {
+        nodeId,
+        holderInstallId,
+        rejectedInstallId,
+        time: timestamp(now()),
+        message: `node id "${nodeId}" is held by install ${holderInstallId}; use --node-name or NODE_NAME`,
+      });
+      link
+        .publish("nodeConflict", topics.nodeConflict(nodeId), notice)
+        .catch((error: unknown) => logger.warn({ err: error, nodeId }, "cannot publish conflict notice"));
+    },
   });
 
   const status = (state: PeerState) =>
     contractPublish(
       "coordinatorStatus",
       topics.coordinatorStatus,
-      createMessage("coordinatorStatus", { state, instanceId, version, mode, time: timestamp(now()) }),
+      createMessage("coordinatorStatus", {
+        state,
+        instanceId,
+        version,
+        mode: modeNow(),
+        time: timestamp(now()),
+      }),
     );
 
   const link = new Link({
@@ -167,14 +193,48 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     }
   };
   const feed = options.nodeFeed;
-  if (feed === undefined) link.onMessage(deliver);
+  if (feed === undefined) {
+    link.onMessage((topic, payload) => {
+      if (topic !== topics.coordinatorStatus) deliver(topic, payload);
+    });
+  }
+
+  // Our retained ONLINE status is what agents wait for: when it is cleared or overwritten (a cleanup, another
+  // client), publish it again, as a Sparkplug primary host does with its STATE. At most once per
+  // REASSERT_MS, so two coordinators on one topic root do not ping-pong for ever (that is logged instead).
+  let lastReassert = Number.NEGATIVE_INFINITY;
+  let reasserting = true;
+  link.onMessage((topic, payload) => {
+    if (topic !== topics.coordinatorStatus || !reasserting || !link.connected) return;
+    const decoded = payload.byteLength === 0 ? undefined : decode("coordinatorStatus", payload, 64 * 1024);
+    const current = decoded?.ok ? decoded.message : undefined;
+    if (current?.instanceId === instanceId && current.state === PeerState.ONLINE) return;
+    const at = now();
+    if (at - lastReassert < REASSERT_MS) {
+      logger.warn(
+        { instanceId, other: current?.instanceId },
+        "our retained coordinator status keeps being replaced: is another coordinator using this topic root?",
+      );
+      return;
+    }
+    lastReassert = at;
+    logger.warn(
+      { instanceId, found: current ? `${current.instanceId} ${PeerState[current.state]}` : "nothing" },
+      "retained coordinator status was cleared or replaced; publishing ours again",
+    );
+    link
+      .publishRaw(status(PeerState.ONLINE))
+      .catch((error: unknown) => logger.warn({ err: error }, "cannot re-publish coordinator status"));
+  });
 
   // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
   let announced: Promise<void> = Promise.resolve();
   link.on("connect", () => {
     announced = (async () => {
       await link.publishRaw(status(PeerState.ONLINE));
-      if (feed === undefined) await link.subscribe([topics.filters.allNodes]);
+      await link.subscribe(
+        feed === undefined ? [topics.filters.allNodes, topics.coordinatorStatus] : [topics.coordinatorStatus],
+      );
     })();
     announced.catch((error: unknown) => logger.error({ err: error }, "cannot announce or subscribe"));
   });
@@ -191,7 +251,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const reportContext = (at: number): ReportContext => ({
     now: at,
     coordinatorId: clientId,
-    mode,
+    mode: modeNow(),
     localNodeId: options.localNodeId,
     ingest: ingest.counters(),
   });
@@ -296,6 +356,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     buildReportNow,
     counters: () => ({
       ...ingest.counters(),
+      idConflicts: ingest.idConflicts(),
       reportsPublished,
       reportPublishFailures,
       reportsSkipped,
@@ -305,6 +366,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     stop() {
       stopping ??= (async () => {
         stopped = true;
+        reasserting = false;
         timers.clearInterval(timer);
         await link.close(status(PeerState.OFFLINE));
         await feed?.stop();

@@ -6,7 +6,7 @@ import { decode, parseTopic } from "../../proto/index.ts";
 import type { IngestTotals } from "../report/build.ts";
 import { FleetHistory, type HistoryOptions } from "./history.ts";
 import {
-  applyBirth,
+  applyClaim,
   applyStatus,
   applyTelemetry,
   birthProblem,
@@ -15,6 +15,7 @@ import {
   type FleetOptions,
   type FleetState,
   intervalOf,
+  isForeignStatus,
   memoryPercent,
   nodeFor,
   statusProblem,
@@ -33,6 +34,8 @@ export type RejectReason =
   | "non_finite"
   /** A figure no real machine reports (negative or > 100 %, 2^53+ bytes, thousands of list items). */
   | "out_of_range"
+  /** From an install that lost a node id conflict (its status, its telemetry). */
+  | "id_conflict"
   /** A bug in ingest itself (an exception); the message is dropped. */
   | "internal";
 
@@ -48,6 +51,14 @@ export interface IngestOptions {
   maxNodes?: number;
   /** A rejection is logged at most once per node (or topic) per this interval. */
   rejectLogIntervalMs?: number;
+  /** A birth was refused: another install holds the node id and is ONLINE. Tell them (fleet-service). */
+  onConflict?: (conflict: NodeIdConflictEvent) => void;
+}
+
+export interface NodeIdConflictEvent {
+  nodeId: string;
+  holderInstallId: string;
+  rejectedInstallId: string;
 }
 
 export interface Ingest {
@@ -56,6 +67,8 @@ export interface Ingest {
   /** Applies one message; never throws. */
   handle(topic: string, payload: Uint8Array): void;
   counters(): IngestTotals;
+  /** Births refused because another install held the node id. */
+  idConflicts(): number;
 }
 
 const DEFAULT_MAX_NODES = 50_000;
@@ -71,7 +84,7 @@ export function createIngest(options: IngestOptions): Ingest {
   const history = new FleetHistory(options.history);
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
   const rejectLogIntervalMs = options.rejectLogIntervalMs ?? DEFAULT_REJECT_LOG_INTERVAL_MS;
-  const counts = { received: 0, decoded: 0 };
+  const counts = { received: 0, decoded: 0, idConflicts: 0 };
   const rejected = new Map<RejectReason, number>();
   // key → { when it was last logged, rejections since then that were not logged }
   const lastLogged = new Map<string, { at: number; suppressed: number }>();
@@ -128,6 +141,9 @@ export function createIngest(options: IngestOptions): Ingest {
       const range = telemetryRangeProblem(t);
       if (range !== undefined) return reject(range.reason, nodeId, topic, range.detail);
       node ??= nodeFor(fleet, nodeId, at);
+      if (node.refusedSessions.includes(t.session)) {
+        return reject("id_conflict", nodeId, topic, `session ${t.session} belongs to a refused install`);
+      }
       if (applyTelemetry(fleet, node, t, at) !== "duplicate") {
         history.record(nodeId, intervalOf(fleet, node), node.sampleAtMs, cpuPercent(t), memoryPercent(t));
       }
@@ -138,7 +154,17 @@ export function createIngest(options: IngestOptions): Ingest {
       const problem = birthProblem(nodeId, decoded.message);
       if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
       node ??= nodeFor(fleet, nodeId, at);
-      applyBirth(node, decoded.message, at);
+      const holderInstallId = node.installId;
+      if (applyClaim(fleet, node, decoded.message, at) === "conflict") {
+        counts.idConflicts++;
+        const rejectedInstallId = decoded.message.installId;
+        log.error(
+          { nodeId, holderInstallId, rejectedInstallId },
+          `node id conflict: a second machine (install ${rejectedInstallId}) claims node id "${nodeId}", ` +
+            `held by install ${holderInstallId}; it is told to stop`,
+        );
+        options.onConflict?.({ nodeId, holderInstallId, rejectedInstallId });
+      }
     } else {
       const decoded = decode("nodeStatus", payload);
       if (!decoded.ok) return reject(decoded.reason, nodeId, topic, decoded.detail);
@@ -146,6 +172,9 @@ export function createIngest(options: IngestOptions): Ingest {
       const problem = statusProblem(decoded.message);
       if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
       node ??= nodeFor(fleet, nodeId, at);
+      if (isForeignStatus(node, decoded.message)) {
+        return reject("id_conflict", nodeId, topic, `status from install ${decoded.message.installId}`);
+      }
       applyStatus(node, decoded.message, at);
     }
   }
@@ -171,5 +200,6 @@ export function createIngest(options: IngestOptions): Ingest {
         rejected: Object.fromEntries(rejected),
       };
     },
+    idConflicts: () => counts.idConflicts,
   };
 }

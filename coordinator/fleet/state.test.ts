@@ -4,11 +4,14 @@ import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { SEQ_WINDOW } from "./seq.ts";
 import {
   applyBirth,
+  applyClaim,
   applyStatus,
   applyTelemetry,
   birthProblem,
   createFleet,
   type FleetOptions,
+  isForeignStatus,
+  MAX_PAST_SESSIONS,
   memoryPercent,
   nodeFor,
   nodeHealth,
@@ -302,14 +305,28 @@ describe("telemetry: duplicates, gaps, late fills, sessions", () => {
       { duplicates: 2, gaps: 0, historical: 2 },
     ],
     [
-      "sessions older than the previous one are dropped as duplicates",
+      "samples buffered across several failed sessions are accepted, each once",
       [
         [1, 1, "live"],
         [2, 1, "live"],
         [3, 1, "live"],
-        [1, 2, "duplicate"],
+        [1, 2, "historical", true],
+        [1, 2, "duplicate", true],
+        [2, 2, "historical", true],
       ],
-      { duplicates: 1, gaps: 0, historical: 0 },
+      { duplicates: 1, gaps: 0, historical: 2 },
+    ],
+    [
+      "a session whose connect never got through (seen only in replayed samples) is accepted, once",
+      [
+        [5, 1, "live"],
+        [3, 1, "historical", true],
+        [4, 1, "historical", true],
+        [4, 2, "historical", true],
+        [3, 1, "duplicate", true],
+        [4, 2, "duplicate", true],
+      ],
+      { duplicates: 2, gaps: 0, historical: 3 },
     ],
   ];
 
@@ -359,6 +376,75 @@ describe("telemetry: duplicates, gaps, late fills, sessions", () => {
     expect(n.sample(1, 2, 3)).toBe("duplicate");
     expect(n.node.gaps).toBe(2 * SEQ_WINDOW - 1);
     expect(n.node.current.missingCount).toBe(SEQ_WINDOW - 2);
+  });
+});
+
+describe("many sessions", () => {
+  it(`remembers ${MAX_PAST_SESSIONS} earlier sessions, forgetting the lowest first`, () => {
+    const n = oneNode();
+    for (let session = 1; session <= MAX_PAST_SESSIONS + 2; session++) n.sample(session, 1, session);
+    expect(n.node.past.size).toBe(MAX_PAST_SESSIONS);
+    expect(n.node.past.has(1n)).toBe(false);
+    expect(n.node.past.has(3n)).toBe(true);
+    expect(n.sample(3, 1, 100, { historical: true })).toBe("duplicate");
+    expect(n.sample(3, 2, 100, { historical: true })).toBe("historical");
+  });
+});
+
+describe("node identity: install ids", () => {
+  /** Node "a" held by install "first", live at 1 s interval. */
+  function held() {
+    const n = oneNode();
+    const claim = (installId: string, session: number, at: number) =>
+      applyClaim(n.fleet, n.node, birth({ nodeId: "a", session, timeMs: at, installId }), at);
+    expect(claim("first", 100, 0)).toBe("new_session");
+    n.sample(100, 1, 500);
+    return { ...n, claim };
+  }
+
+  it("refuses a second install while the holder is ONLINE, counting it and keeping the holder's birth", () => {
+    const n = held();
+    expect(n.claim("second", 200, 1000)).toBe("conflict");
+    expect(n.node).toMatchObject({ installId: "first", idConflicts: 1, conflictingInstallId: "second" });
+    expect(n.node.session).toBe(100n);
+    expect(n.node.birth?.installId).toBe("first");
+    expect(n.node.refusedSessions).toEqual([200n]);
+    expect(n.health(1000)).toBe(ONLINE);
+  });
+
+  it("ignores the refused install's statuses (its ONLINE, its Will), not the holder's", () => {
+    const n = held();
+    n.claim("second", 200, 1000);
+    expect(isForeignStatus(n.node, status("offline", 200, 1000, "second"))).toBe(true);
+    expect(isForeignStatus(n.node, status("offline", 100, 1000, "first"))).toBe(false);
+    expect(isForeignStatus(n.node, status("offline", 100, 1000, ""))).toBe(false);
+  });
+
+  it("a new install after the holder went OFFLINE starts a new epoch: any session number is accepted", () => {
+    const n = held();
+    n.status("offline", 100, 2000);
+    // Re-flashed card on a Pi without RTC: a new install, a low session, a birth time in the past.
+    expect(
+      applyClaim(n.fleet, n.node, birth({ nodeId: "a", session: 1, timeMs: -5000, installId: "new" }), 3000),
+    ).toBe("new_session");
+    expect(n.node.installId).toBe("new");
+    expect(n.sample(1, 1, 3100)).toBe("live");
+    expect(n.health(3100)).toBe(ONLINE);
+    // The old install's Will, late: foreign now.
+    expect(isForeignStatus(n.node, status("offline", 100, 3200, "first"))).toBe(true);
+  });
+
+  it("a new install after the holder went STALE (no Will: power cut, then re-flashed) takes over", () => {
+    const n = held();
+    expect(n.health(5000)).toBe(STALE);
+    expect(n.claim("new", 1, 5000)).toBe("new_session");
+    expect(n.sample(1, 1, 5100)).toBe("live");
+  });
+
+  it("agents without an install id are never in conflict", () => {
+    const n = held();
+    expect(n.claim("", 300, 1000)).toBe("new_session");
+    expect(n.node.idConflicts).toBe(0);
   });
 });
 

@@ -23,6 +23,10 @@ export interface FleetOptions {
   offlineAfterIntervals: number;
 }
 
+/** Earlier sessions whose seqs are remembered per node (a few hundred bytes each while they have gaps). */
+export const MAX_PAST_SESSIONS = 64;
+const MAX_REFUSED_SESSIONS = 8;
+
 export const DEFAULT_FLEET_OPTIONS: Readonly<FleetOptions> = {
   defaultIntervalMs: 5000,
   staleAfterIntervals: 3,
@@ -58,9 +62,23 @@ export class NodeState {
   gaps = 0;
   /** Accepted samples flagged historical (replayed from the agent's buffer). */
   historical = 0;
-  /** Seqs of the current session, and of the one before it (its buffered samples may still arrive). */
+  /** Seqs of the current session. */
   current = new SeqWindow();
-  previous = new SeqWindow();
+  /**
+   * Seqs of earlier sessions, up to MAX_PAST_SESSIONS (the lowest is forgotten first): an agent that
+   * buffered across several failed connects replays samples of each of those sessions.
+   */
+  past = new Map<bigint, SeqWindow>();
+  /** NodeBirth.install_id of the install that holds this node id; "" before one is known. */
+  installId = "";
+  /** Births refused from another install while this one held the node id, and the last one refused. */
+  idConflicts = 0;
+  conflictingInstallId = "";
+  /**
+   * Sessions announced by refused installs and not (yet) used by the holder: their telemetry is dropped
+   * (the last few only). A refused install's telemetry in the holder's own session is told apart by seq.
+   */
+  refusedSessions: bigint[] = [];
 
   constructor(nodeId: string, now: number) {
     this.nodeId = nodeId;
@@ -158,9 +176,7 @@ export type StatusOutcome = "online" | "offline" | "stale_session";
  */
 export function applyStatus(node: NodeState, status: NodeStatus, now: number): StatusOutcome {
   const session = status.session;
-  if (session < node.session || (session !== node.session && session === node.previous.session)) {
-    return "stale_session";
-  }
+  if (session < node.session || node.past.has(session)) return "stale_session";
   const aliveAt = signOfLife(node, status.time, now);
   if (session > node.session) startSession(node, session, aliveAt);
   if (status.state === PeerState.OFFLINE) {
@@ -174,8 +190,8 @@ export function applyStatus(node: NodeState, status: NodeStatus, now: number): S
 
 /**
  * `live`: newest sample of the current session (becomes `latest`); `late`: fills a gap; `historical`:
- * replayed from the agent's buffer (flagged, or from the previous session); `duplicate`: dropped (seen
- * before, too old to tell, or from a session older than the previous one).
+ * replayed from the agent's buffer (flagged, or from an earlier session); `duplicate`: dropped (seen
+ * before, or too old in its session's window to tell).
  */
 export type TelemetryOutcome = "live" | "late" | "historical" | "duplicate";
 
@@ -190,11 +206,11 @@ export function applyTelemetry(
   const session = t.session;
   let window: SeqWindow;
   if (session === node.session) window = node.current;
+  else if (node.past.has(session)) window = node.past.get(session) as SeqWindow;
   else if (session > node.session) {
     startSession(node, session, now);
     window = node.current;
-  } else if (session === node.previous.session) window = node.previous;
-  else return duplicate(fleet, node);
+  } else window = pastWindow(node, session); // buffered during a connect that never got through
   const outcome = window.accept(Number(t.seq));
   if (outcome === "duplicate") return duplicate(fleet, node);
   const totals = fleet.totals;
@@ -234,13 +250,88 @@ function duplicate(fleet: FleetState, node: NodeState): "duplicate" {
 }
 
 function startSession(node: NodeState, session: bigint, aliveAtMs: number): void {
-  const retired = node.previous;
-  node.previous = node.current;
-  node.current = retired;
-  retired.reset(session);
+  if (node.session !== 0n) {
+    const retired = node.current;
+    node.current = evictPast(node) ?? new SeqWindow();
+    node.past.set(retired.session, retired);
+  }
+  node.current.reset(session);
   node.session = session;
   node.offline = false;
   node.aliveAtMs = aliveAtMs;
+}
+
+/** A window for an earlier session first seen now (its samples were buffered). */
+function pastWindow(node: NodeState, session: bigint): SeqWindow {
+  const window = evictPast(node) ?? new SeqWindow();
+  window.reset(session);
+  node.past.set(session, window);
+  return window;
+}
+
+/** Makes room for one more past session: returns the lowest one's window for reuse when full. */
+function evictPast(node: NodeState): SeqWindow | undefined {
+  if (node.past.size < MAX_PAST_SESSIONS) return undefined;
+  let lowest: bigint | undefined;
+  for (const session of node.past.keys()) if (lowest === undefined || session < lowest) lowest = session;
+  const window = node.past.get(lowest as bigint);
+  node.past.delete(lowest as bigint);
+  return window;
+}
+
+// --- identity: which install holds a node id ------------------------------------------------------------
+
+/**
+ * `holder`: the install that holds the node id (or the first one, or an agent without an install id);
+ * `takeover`: another install while the holder is not ONLINE (re-flashed, wiped, replaced): a new epoch;
+ * `conflict`: another install while the holder is ONLINE: two machines with one node id.
+ */
+export type Claim = "holder" | "takeover" | "conflict";
+
+export function claimOf(fleet: FleetState, node: NodeState, installId: string, now: number): Claim {
+  if (installId === "" || node.installId === "" || installId === node.installId) return "holder";
+  return nodeHealth(fleet, node, now) === NodeHealth.ONLINE ? "conflict" : "takeover";
+}
+
+/**
+ * Applies a birth with its install id: a conflict is counted and the birth refused (its session's
+ * telemetry will be dropped); a takeover forgets the old install's sessions, so the new one's are
+ * accepted whatever their numbers.
+ */
+export function applyClaim(
+  fleet: FleetState,
+  node: NodeState,
+  birth: NodeBirth,
+  now: number,
+): BirthOutcome | "conflict" {
+  const claim = claimOf(fleet, node, birth.installId, now);
+  if (claim === "conflict") {
+    node.idConflicts++;
+    node.conflictingInstallId = birth.installId;
+    // Session numbers are counters per install and can coincide: the holder's own stay accepted.
+    if (birth.session !== node.session && !node.refusedSessions.includes(birth.session)) {
+      node.refusedSessions.push(birth.session);
+      if (node.refusedSessions.length > MAX_REFUSED_SESSIONS) node.refusedSessions.shift();
+    }
+    return "conflict";
+  }
+  if (claim === "takeover") {
+    node.past.clear();
+    node.current.reset(0n);
+    node.session = 0n;
+    node.birth = undefined;
+    node.refusedSessions = [];
+  }
+  if (birth.installId !== "") node.installId = birth.installId;
+  if (node.refusedSessions.includes(birth.session)) {
+    node.refusedSessions = node.refusedSessions.filter((s) => s !== birth.session);
+  }
+  return applyBirth(node, birth, now);
+}
+
+/** A status from an install that does not hold the node id (a refused one's, or its Will). */
+export function isForeignStatus(node: NodeState, status: NodeStatus): boolean {
+  return status.installId !== "" && node.installId !== "" && status.installId !== node.installId;
 }
 
 /** When a birth or status says the node was alive: its own time on the coordinator clock, else now. */

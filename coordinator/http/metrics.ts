@@ -72,6 +72,13 @@ export function createCoordinatorMetrics(coordinator: RunningCoordinator): Coord
   );
   mirrorCounter(
     registry,
+    "k3sfleet_node_id_conflicts_total",
+    "Births refused because another machine (install id) held the node id and was ONLINE.",
+    [],
+    () => [[{}, counters().idConflicts]],
+  );
+  mirrorCounter(
+    registry,
     "k3sfleet_ingest_duplicates_total",
     "Telemetry dropped as duplicates by (node, session, seq).",
     [],

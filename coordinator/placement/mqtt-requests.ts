@@ -179,6 +179,10 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
           return;
         }
         const request = decoded.message;
+        // The contract's default reply topic: {root}/schedule/reply/{client_id}.
+        if (request.replyTo === "" && request.clientId !== "") {
+          request.replyTo = `${root}/schedule/reply/${request.clientId}`;
+        }
         const replyProblem = replyTopicProblem(root, request.replyTo);
         if (replyProblem !== undefined) {
           await refuse(request.requestId, request.replyTo, replyProblem, receivedAt);

@@ -168,6 +168,9 @@ function nodeReport(
     historical: BigInt(node.historical),
     agentVersion: birth?.agentVersion ?? "",
     os: os === undefined ? "" : [os.distro || os.platform, os.release].filter(Boolean).join(" "),
+    installId: node.installId,
+    idConflicts: BigInt(node.idConflicts),
+    conflictingInstallId: node.conflictingInstallId,
   };
 }
 

@@ -58,7 +58,11 @@ function nodes(list: NodeReport[]): string[] {
 
 function nodeLine(n: NodeReport): string {
   const health = HEALTH_LABEL[n.health].padEnd(7);
-  const counters = `seq gaps ${n.gaps} dup ${n.duplicates}`;
+  const conflict =
+    n.idConflicts > 0n
+      ? `  NODE ID CONFLICT: ${n.idConflicts} birth(s) from another machine (install ${n.conflictingInstallId}) refused`
+      : "";
+  const counters = `seq gaps ${n.gaps} dup ${n.duplicates}${conflict}`;
   if (n.lastSeenMs === undefined) return `${health}  no telemetry yet  ${counters}`;
   return [
     health,

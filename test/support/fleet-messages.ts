@@ -17,6 +17,8 @@ export interface BirthFacts {
   intervalMs?: number;
   timeMs?: number;
   keepaliveSeconds?: number;
+  /** NodeBirth.install_id; "" (an agent older than the field) unless given. */
+  installId?: string;
 }
 
 export function birth({
@@ -26,6 +28,7 @@ export function birth({
   intervalMs = 1000,
   timeMs = 0,
   keepaliveSeconds = 0,
+  installId = "",
 }: BirthFacts): NodeBirth {
   return createMessage("birth", {
     nodeId,
@@ -42,6 +45,7 @@ export function birth({
     labels: { zone: "edge-1" },
     intervalMs,
     keepaliveSeconds,
+    installId,
   });
 }
 
@@ -98,10 +102,11 @@ export function telemetry(s: Sample): NodeTelemetry {
   });
 }
 
-export function status(state: "online" | "offline", session: number, timeMs = 0): NodeStatus {
+export function status(state: "online" | "offline", session: number, timeMs = 0, installId = ""): NodeStatus {
   return createMessage("nodeStatus", {
     state: state === "online" ? PeerState.ONLINE : PeerState.OFFLINE,
     session: BigInt(session),
     time: timestamp(timeMs),
+    installId,
   });
 }

@@ -92,6 +92,8 @@ describe("defaultGrants: the role table", () => {
     ["node: the report", node, t.report, false],
     ["node: other nodes", node, t.filters.allNodes, false],
     ["node: its own topics", node, t.telemetry("a"), false],
+    ["node: its own conflict notices", node, t.nodeConflict("a"), true],
+    ["node: another node's conflict notices", node, t.nodeConflict("b"), false],
     ["scheduler: its reply topic", scheduler, t.scheduleReply("s-1"), true],
     ["scheduler: another client's replies", scheduler, t.scheduleReply("s-2"), false],
     ["scheduler: all replies", scheduler, `${ROOT}/schedule/reply/+`, false],
@@ -136,6 +138,9 @@ describe("defaultClientIdProblem", () => {
   it.each([
     [node, "a", undefined],
     [node, "k3s-fleet-agent-a", undefined],
+    [node, "k3s-fleet-agent.0123abcd.a", undefined],
+    [node, "k3s-fleet-agent.0123abcd.b", 'node a must connect as "a" or "k3s-fleet-agent-a"'],
+    [node, "k3s-fleet-agent.0123abcd.a.b", 'node a must connect as "a" or "k3s-fleet-agent-a"'],
     [node, "k3s-fleet-agent-b", 'node a must connect as "a" or "k3s-fleet-agent-a"'],
     [node, "mqttjs_1234", 'node a must connect as "a" or "k3s-fleet-agent-a"'],
     [scheduler, "k3s-fleet-schedule-1", undefined],

@@ -77,7 +77,8 @@ export function defaultGrants(principal: Principal, clientId: string, topics: To
           topics.telemetry(principal.nodeId),
           topics.nodeStatus(principal.nodeId),
         ],
-        subscribe: [topics.coordinatorStatus],
+        // Its own conflict notices: told to stop when another machine holds its node id.
+        subscribe: [topics.coordinatorStatus, topics.nodeConflict(principal.nodeId)],
       };
     case "scheduler":
       return {
@@ -121,7 +122,10 @@ export function defaultClientIdProblem(
   if (problem) return `client id is not a valid topic level: ${problem.replace("node id", "client id")}`;
   if (principal.role === "node") {
     const own = [principal.nodeId, context.agentClientId(principal.nodeId)];
-    if (!own.includes(clientId)) return `node ${principal.nodeId} must connect as "${own.join('" or "')}"`;
+    // or as one install of it (proto agentClientId): k3s-fleet-agent.{8 hex}.{node id}
+    const install = /^k3s-fleet-agent\.[0-9a-f]{8}\.(.*)$/s.exec(clientId)?.[1] === principal.nodeId;
+    if (!own.includes(clientId) && !install)
+      return `node ${principal.nodeId} must connect as "${own.join('" or "')}"`;
     return undefined;
   }
   const owner = context.reserved.get(clientId);

@@ -106,6 +106,18 @@ export declare type NodeBirth = Message<"k3sfleet.v1.NodeBirth"> & {
    * @generated from field: uint32 keepalive_seconds = 15;
    */
   keepaliveSeconds: number;
+
+  /**
+   * Which machine install speaks for this node id: stable across restarts of the agent, different on
+   * another machine (a hash of a random seed kept in the state dir, /etc/machine-id and the physical
+   * MAC addresses). Two installs claiming one node id are a conflict: the coordinator keeps the one that
+   * was there first and tells the other to stop (NodeIdConflict). A birth from a new install id while the
+   * previous one is not ONLINE (wiped state dir, re-flashed card) starts a new epoch: its sessions are
+   * accepted whatever their numbers. Empty from agents older than this field.
+   *
+   * @generated from field: string install_id = 16;
+   */
+  installId: string;
 };
 
 /**
@@ -590,6 +602,14 @@ export declare type NodeStatus = Message<"k3sfleet.v1.NodeStatus"> & {
    * @generated from field: string reason = 4;
    */
   reason: string;
+
+  /**
+   * NodeBirth.install_id of the agent that sent it; a status from an install that lost a node id
+   * conflict is ignored.
+   *
+   * @generated from field: string install_id = 5;
+   */
+  installId: string;
 };
 
 /**
@@ -608,6 +628,9 @@ export declare type CoordinatorStatus = Message<"k3sfleet.v1.CoordinatorStatus">
   state: PeerState;
 
   /**
+   * This run of the coordinator: its MQTT client id plus a random suffix, new on every start (agents
+   * tell a restarted coordinator by it). FleetReport.coordinator_id is the client id alone.
+   *
    * @generated from field: string instance_id = 2;
    */
   instanceId: string;
@@ -618,6 +641,9 @@ export declare type CoordinatorStatus = Message<"k3sfleet.v1.CoordinatorStatus">
   version: string;
 
   /**
+   * When this status was built. The OFFLINE form is the MQTT Will, built when the coordinator connects,
+   * so on a Will this is the connect time, not the time it went away.
+   *
    * @generated from field: google.protobuf.Timestamp time = 4;
    */
   time?: Timestamp | undefined;
@@ -646,6 +672,9 @@ export declare type FleetReport = Message<"k3sfleet.v1.FleetReport"> & {
   time?: Timestamp | undefined;
 
   /**
+   * The coordinator's MQTT client id (stable across restarts); CoordinatorStatus.instance_id adds a
+   * per-run suffix to it.
+   *
    * @generated from field: string coordinator_id = 2;
    */
   coordinatorId: string;
@@ -1122,6 +1151,27 @@ export declare type NodeReport = Message<"k3sfleet.v1.NodeReport"> & {
    * @generated from field: string os = 29;
    */
   os: string;
+
+  /**
+   * NodeBirth.install_id of the install that holds this node id; empty for older agents.
+   *
+   * @generated from field: string install_id = 30;
+   */
+  installId: string;
+
+  /**
+   * Births from another install refused while this one held the node id (see NodeIdConflict).
+   *
+   * @generated from field: uint64 id_conflicts = 31;
+   */
+  idConflicts: bigint;
+
+  /**
+   * The install id last refused; empty when there was none.
+   *
+   * @generated from field: string conflicting_install_id = 32;
+   */
+  conflictingInstallId: string;
 };
 
 /**
@@ -1203,18 +1253,69 @@ export declare const IngestCountersSchema: GenMessage<IngestCounters>;
 
 /**
  * ---------------------------------------------------------------------------
+ * Coordinator → one node: {root}/coordinator/conflict/{node}, QoS 1, not retained. Sent when a birth
+ * comes from an install other than the one holding the node id while that one is ONLINE. The agent whose
+ * install id is `rejected_install_id` stops (its operator gives it another --node-name); the one whose
+ * install id is `holder_install_id` publishes its birth and status again, since the refused birth and
+ * status overwrote its retained ones.
+ *
+ * @generated from message k3sfleet.v1.NodeIdConflict
+ */
+export declare type NodeIdConflict = Message<"k3sfleet.v1.NodeIdConflict"> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * @generated from field: string holder_install_id = 2;
+   */
+  holderInstallId: string;
+
+  /**
+   * @generated from field: string rejected_install_id = 3;
+   */
+  rejectedInstallId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 4;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * One line for the refused agent's log.
+   *
+   * @generated from field: string message = 5;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message k3sfleet.v1.NodeIdConflict.
+ * Use `create(NodeIdConflictSchema)` to create a new message.
+ */
+export declare const NodeIdConflictSchema: GenMessage<NodeIdConflict>;
+
+/**
+ * ---------------------------------------------------------------------------
  * Scheduling over MQTT: request on {root}/schedule/request, decision on reply_to.
+ * Every request gets exactly one ScheduleDecision with its request_id on its reply topic: scheduled,
+ * unschedulable, rejected (policy, bad fields, undecodable payload: request_id and reply_to are salvaged
+ * from what decodes) or error. A request whose reply topic is missing or not under
+ * {root}/schedule/reply/ gets none: there is nowhere allowed to send it.
  *
  * @generated from message k3sfleet.v1.ScheduleRequest
  */
 export declare type ScheduleRequest = Message<"k3sfleet.v1.ScheduleRequest"> & {
   /**
+   * Idempotency key: a repeat gets the same decision and never a second pod.
+   *
    * @generated from field: string request_id = 1;
    */
   requestId: string;
 
   /**
-   * Topic for the ScheduleDecision; default {root}/schedule/reply/{client}.
+   * Topic for the ScheduleDecision, under {root}/schedule/reply/. Empty: {root}/schedule/reply/{client_id}.
    *
    * @generated from field: string reply_to = 2;
    */
@@ -1276,6 +1377,14 @@ export declare type ScheduleRequest = Message<"k3sfleet.v1.ScheduleRequest"> & {
    * @generated from field: bool dry_run = 13;
    */
   dryRun: boolean;
+
+  /**
+   * The requester's MQTT client id, for the default reply_to (MQTT 3.1.1 does not tell the coordinator
+   * who published a message).
+   *
+   * @generated from field: string client_id = 14;
+   */
+  clientId: string;
 };
 
 /**
