@@ -14,6 +14,7 @@ import { aedesNodeFeed } from "./fleet/node-feed.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./http/metrics.ts";
 import { type HttpEndpoint, startHttpServer } from "./http/server.ts";
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
+import { startWebView, type WebAccessOptions } from "./web/start.ts";
 
 export interface ServiceOptions {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
@@ -38,8 +39,8 @@ export interface ServiceOptions {
     connectTimeoutMs: number;
     metricsIntervalMs: number;
   };
-  /** Serve /healthz, /readyz and /metrics here; undefined: no HTTP. */
-  http?: { host: string; port: number };
+  /** Serve /healthz, /readyz, /metrics and the web view (unless `web: false`) here; undefined: no HTTP. */
+  http?: { host: string; port: number; web?: WebAccessOptions | false };
   logger: Logger;
   onReport?: (report: FleetReport) => void;
   /**
@@ -116,9 +117,12 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
         options.onSchedulingDecision?.(record);
       });
     }
+    const web =
+      options.http && (await startWebView(options.http, running, () => scheduling, cluster, logger));
     const http = options.http
       ? await startHttpServer({
           ...options.http,
+          web,
           registry: metrics.registry,
           readiness: [
             { name: "broker", ok: () => running.link.connected },
@@ -127,6 +131,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           ],
           logger: logger.child({ module: "http" }),
         }).catch(async (error: unknown) => {
+          web?.close();
           await scheduling?.stop();
           await running.stop();
           throw error;
@@ -141,6 +146,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       cluster,
       scheduling,
       async stop() {
+        web?.close();
         await http?.close();
         // Decisions in flight finish (and are answered) while the MQTT link is still up.
         await scheduling?.stop();
