@@ -54,13 +54,15 @@ export class StateClock {
   readonly #seen = new Map<string, { state: RowState; since: number }>();
 
   /**
-   * When `node` entered `state`. The first time a node is seen its start is estimated from the fleet
-   * state (the silence thresholds it crossed, or its last sign of life); later changes are timed by `now`.
+   * When `node` entered `state`. Silence is timed exactly (the threshold it crossed); a node first seen
+   * is estimated from the fleet state (its last sign of life); other changes are timed by `now`, the
+   * tick that saw them.
    */
   since(fleet: FleetState, node: NodeState, state: RowState, now: number): number {
     const known = this.#seen.get(node.nodeId);
     if (known !== undefined && known.state === state) return known.since;
-    const since = known === undefined ? estimateSince(fleet, node, state, now) : now;
+    const bySilence = state === "stale" || (state === "offline" && !node.offline);
+    const since = known === undefined || bySilence ? estimateSince(fleet, node, state, now) : now;
     this.#seen.set(node.nodeId, { state, since });
     return since;
   }
