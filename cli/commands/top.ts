@@ -149,7 +149,13 @@ async function interactive(
     if (!process.stdin.isTTY) return;
     process.stdin.setRawMode(true);
     process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (key: string) => {
+    process.stdin.on("data", (chunk: string) => {
+      // Arrow and function keys arrive as escape sequences: not ours. Pasted or fast typing: one key at a time.
+      if (chunk.length > 1 && chunk.startsWith("\u001b")) return;
+      for (const key of chunk) onKey(key);
+      draw();
+    });
+    const onKey = (key: string) => {
       if (prompt !== undefined) {
         if (key === "\r" || key === "\n") {
           view.label = prompt.trim();
@@ -157,14 +163,12 @@ async function interactive(
         } else if (key === "\u001b") prompt = undefined;
         else if (key === "\u007f" || key === "\b") prompt = prompt.slice(0, -1);
         else if (key >= " ") prompt += key;
-        draw();
         return;
       }
       if (key === "q" || key === "\u0003") return finish();
       const sort = SORT_BY_KEY[key];
       if (sort) view.sort = sort;
       else if (key === "l") prompt = view.label;
-      draw();
-    });
+    };
   });
 }
