@@ -13,7 +13,7 @@ const CSS = "text/css; charset=utf-8";
 /** URL path → file and content type. */
 export const ASSETS: ReadonlyMap<string, { file: () => string; type: string }> = new Map([
   ["/", { file: () => PUBLIC("index.html"), type: "text/html; charset=utf-8" }],
-  ...["app.js", "dom.js", "fleet.js", "node.js", "scheduling.js", "stream.js", "format.js"].map(
+  ...["app.js", "dom.js", "fleet.js", "node.js", "scheduling.js", "stream.js", "format.js", "perf.js"].map(
     (name) => [`/web/${name}`, { file: () => PUBLIC(name), type: JS }] as const,
   ),
   ["/web/style.css", { file: () => PUBLIC("style.css"), type: CSS }],

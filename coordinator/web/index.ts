@@ -11,7 +11,7 @@ import type { DecisionRecord } from "../placement/analytics.ts";
 import { type Access, createAccess } from "./access.ts";
 import { CONTENT_SECURITY_POLICY, createAssets } from "./assets.ts";
 import { createLiveHub, type LiveHub, type LiveTimers } from "./live.ts";
-import { countStates, fleetRow, fleetRows, StateClock } from "./rows.ts";
+import { countStates, FleetRowsBuilder, fleetRow, fleetRows } from "./rows.ts";
 import { nodeSeries } from "./series.ts";
 import { decisionsAfter, decisionView, type PodView, podsByNode, summaryView } from "./views.ts";
 
@@ -54,7 +54,8 @@ export function createWebView(options: WebViewOptions): WebView {
   const { fleet, history, now, logger } = options;
   const access: Access = createAccess({ host: options.host, token: options.token, users: options.users });
   const assets = createAssets();
-  const clock = new StateClock();
+  const builder = new FleetRowsBuilder();
+  const clock = builder.clock;
   const pods = () => {
     const cluster = options.cluster?.();
     return cluster === undefined ? undefined : podsByNode(cluster.pods());
@@ -66,7 +67,7 @@ export function createWebView(options: WebViewOptions): WebView {
     timers: options.timers,
     onError: (err) => logger.error({ err }, "web view live update failed"),
     source: {
-      rows: (at) => fleetRows(fleet, at, clock, pods()),
+      rows: (at) => builder.build(fleet, at, pods()),
       decisions: (afterId, limit) => decisionsAfter(scheduling()?.records() ?? [], afterId, limit),
       summary: () => {
         const s = scheduling();

@@ -1,7 +1,7 @@
 // Server-Sent Events for the web view: each page gets a snapshot when it connects, then at most one
-// delta a second (rows that changed, ids gone, new decisions), computed once per tick for all pages. The
-// tick runs only while a page is connected. A page that cannot keep up is dropped (its EventSource
-// reconnects and starts again from a snapshot) rather than buffered without bound.
+// delta a second (rows that changed, ids gone, new decisions), computed and serialised once per tick for
+// all pages. The tick runs only while a page is connected. A page that cannot keep up is not buffered
+// without bound: past `maxBufferedBytes` unsent it gets no deltas, and once drained a fresh snapshot.
 import type { ServerResponse } from "node:http";
 import { countStates, diffRows, type FleetRow, type StateCounts } from "./rows.ts";
 import type { DecisionView, SummaryView } from "./views.ts";
@@ -22,7 +22,7 @@ export interface LiveOptions {
   source: LiveSource;
   now: () => number;
   periodMs?: number;
-  /** Bytes a page may have unsent before it is dropped. */
+  /** Bytes a page may have unsent before it gets no more deltas (until drained). */
   maxBufferedBytes?: number;
   heartbeatMs?: number;
   timers?: LiveTimers;
@@ -41,6 +41,8 @@ export interface LiveHub {
 interface Client {
   res: ServerResponse;
   node?: string;
+  /** Deltas were skipped: once drained it gets a snapshot. */
+  behind: boolean;
 }
 
 const SNAPSHOT_DECISIONS = 200;
@@ -61,28 +63,42 @@ export function createLiveHub(options: LiveOptions): LiveHub {
   let timer: unknown;
   let ticks = 0;
 
-  const send = (client: Client, text: string) => {
-    if (client.res.writableLength > maxBuffered) {
-      drop(client);
-      return;
-    }
-    client.res.write(text);
-  };
-  const drop = (client: Client) => {
-    clients.delete(client);
-    client.res.end();
-    if (clients.size === 0) stop();
-  };
   const stop = () => {
     if (timer !== undefined) timers.clearInterval(timer);
     timer = undefined;
   };
   const counts = (): StateCounts => countStates(last.values());
 
+  const send = (client: Client, text: string) => {
+    if (client.res.writableLength > maxBuffered) client.behind = true;
+    else client.res.write(text);
+  };
+
+  /** A client behind that has drained starts again from a snapshot. True while it is (or was just) behind. */
+  const catchUp = (client: Client): boolean => {
+    if (!client.behind) return false;
+    if (client.res.writableLength === 0) {
+      client.behind = false;
+      client.res.write(snapshot(client));
+    }
+    return true;
+  };
+
+  function snapshot(client: Client): string {
+    const whole = client.node === undefined;
+    const one = whole ? undefined : last.get(client.node as string);
+    return event("snapshot", {
+      t: now(),
+      counts: counts(),
+      rows: whole ? [...last.values()] : one === undefined ? [] : [one],
+      decisions: whole ? source.decisions(0, SNAPSHOT_DECISIONS) : [],
+      summary: whole ? source.summary() : null,
+    });
+  }
+
   function refresh(): void {
     last = source.rows(now());
-    const recent = source.decisions(0, 1);
-    lastDecision = recent.at(-1)?.id ?? 0;
+    lastDecision = source.decisions(0, 1).at(-1)?.id ?? 0;
   }
 
   function tick(): void {
@@ -94,21 +110,23 @@ export function createLiveHub(options: LiveOptions): LiveHub {
       last = rows;
       if (decisions.length > 0) lastDecision = decisions.at(-1)?.id ?? lastDecision;
       ticks++;
+      const current = [...clients].filter((c) => !catchUp(c));
       const changed = delta.upsert.length > 0 || delta.remove.length > 0 || decisions.length > 0;
       if (!changed) {
-        if (ticks % heartbeatEvery === 0) for (const c of [...clients]) send(c, ": keep-alive\n\n");
+        if (ticks % heartbeatEvery === 0) for (const c of current) send(c, ": keep-alive\n\n");
         return;
       }
-      const whole = event("delta", {
-        t: now(),
-        counts: counts(),
-        upsert: delta.upsert,
-        remove: delta.remove,
-        decisions,
-        summary: decisions.length > 0 ? source.summary() : undefined,
-      });
-      for (const c of [...clients]) {
+      let whole: string | undefined;
+      for (const c of current) {
         if (c.node === undefined) {
+          whole ??= event("delta", {
+            t: now(),
+            counts: counts(),
+            upsert: delta.upsert,
+            remove: delta.remove,
+            decisions,
+            summary: decisions.length > 0 ? source.summary() : undefined,
+          });
           send(c, whole);
           continue;
         }
@@ -125,7 +143,7 @@ export function createLiveHub(options: LiveOptions): LiveHub {
   return {
     attach(res, filter = {}) {
       if (clients.size === 0) refresh();
-      const client: Client = { res, node: filter.node };
+      const client: Client = { res, node: filter.node, behind: false };
       res.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
@@ -135,28 +153,15 @@ export function createLiveHub(options: LiveOptions): LiveHub {
         if (clients.delete(client) && clients.size === 0) stop();
       });
       clients.add(client);
-      const rows =
-        client.node === undefined
-          ? [...last.values()]
-          : [last.get(client.node)].filter((r) => r !== undefined);
-      const summary = client.node === undefined ? source.summary() : null;
-      send(
-        client,
-        `retry: 2000\n${event("snapshot", {
-          t: now(),
-          counts: counts(),
-          rows,
-          decisions: client.node === undefined ? source.decisions(0, SNAPSHOT_DECISIONS) : [],
-          summary,
-        })}`,
-      );
+      res.write(`retry: 2000\n${snapshot(client)}`);
       timer ??= timers.setInterval(tick, periodMs);
     },
     clients: () => clients.size,
     tick,
     close() {
       stop();
-      for (const c of [...clients]) drop(c);
+      for (const c of [...clients]) c.res.end();
+      clients.clear();
     },
   };
 }

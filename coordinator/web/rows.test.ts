@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor } from "../fleet/state.ts";
-import { countStates, diffRows, type FleetRow, fleetRows, StateClock } from "./rows.ts";
+import { countStates, diffRows, type FleetRow, FleetRowsBuilder, fleetRows, StateClock } from "./rows.ts";
 
 const INTERVAL = 1000;
 
@@ -99,5 +99,28 @@ describe("fleet rows", () => {
     const relabelled = new Map(after);
     relabelled.set("a", { ...(after.get("a") as FleetRow), labels: { zone: "edge-2" } });
     expect(diffRows(after, relabelled).upsert.map((r) => r.id)).toEqual(["a"]);
+  });
+});
+
+describe("rows builder", () => {
+  it("rebuilds only nodes with new messages or a new state, and keeps the rest by identity", () => {
+    const fleet = fleetWith(["a", "b"], 10_000);
+    const builder = new FleetRowsBuilder();
+    const first = builder.build(fleet, 10_100);
+    applyTelemetry(
+      fleet,
+      fleet.nodes.get("b") as never,
+      telemetry({ session: 1, seq: 2, cpu: 70, timeMs: 10_200 }),
+      10_200,
+    );
+    const second = builder.build(fleet, 10_300);
+    expect(second.get("a")).toBe(first.get("a"));
+    expect(second.get("b")).not.toBe(first.get("b"));
+    expect(second.get("b")?.cpu).toBe(70);
+    expect(diffRows(first, second).upsert.map((r) => r.id)).toEqual(["b"]);
+    // Time alone turns "a" stale: its row is rebuilt.
+    const third = builder.build(fleet, 14_000);
+    expect(third.get("a")?.state).toBe("stale");
+    expect(third.get("a")).not.toBe(second.get("a"));
   });
 });

@@ -135,6 +135,59 @@ export function fleetRows(
   return rows;
 }
 
+/**
+ * Rows of every node, rebuilt only for nodes that changed since the last call (a new message, a new state,
+ * another pod count); the others keep their row object, so `diffRows` skips them by identity. At 10,000
+ * nodes sampling every 5 s this builds about a fifth of the rows each second.
+ */
+export class FleetRowsBuilder {
+  readonly clock = new StateClock();
+  #rows = new Map<string, FleetRow>();
+  readonly #stamps = new Map<
+    string,
+    { received: number; session: bigint; offline: boolean; birth: unknown }
+  >();
+
+  build(fleet: FleetState, now: number, podsByNode?: ReadonlyMap<string, number>): Map<string, FleetRow> {
+    const rows = new Map<string, FleetRow>();
+    for (const node of fleet.nodes.values()) {
+      const id = node.nodeId;
+      const old = this.#rows.get(id);
+      const stamp = this.#stamps.get(id);
+      if (
+        old !== undefined &&
+        stamp !== undefined &&
+        stamp.received === node.received &&
+        stamp.session === node.session &&
+        stamp.offline === node.offline &&
+        stamp.birth === node.birth &&
+        old.state === STATE_NAME[nodeHealth(fleet, node, now)] &&
+        old.pods === (podsByNode === undefined ? null : (podsByNode.get(old.k8s) ?? 0))
+      ) {
+        rows.set(id, old);
+        continue;
+      }
+      rows.set(id, fleetRow(fleet, node, now, this.clock, podsByNode));
+      this.#stamps.set(id, {
+        received: node.received,
+        session: node.session,
+        offline: node.offline,
+        birth: node.birth,
+      });
+    }
+    for (const id of this.#stamps.keys()) if (!rows.has(id)) this.#stamps.delete(id);
+    this.clock.retain(rows);
+    this.#rows = rows;
+    return rows;
+  }
+
+  clear(): void {
+    this.#rows = new Map();
+    this.#stamps.clear();
+    this.clock.clear();
+  }
+}
+
 export function countStates(rows: Iterable<FleetRow>): StateCounts {
   const counts: StateCounts = { total: 0, online: 0, stale: 0, offline: 0 };
   for (const row of rows) {
@@ -153,6 +206,7 @@ export function diffRows(
   const remove: string[] = [];
   for (const [id, row] of after) {
     const old = before.get(id);
+    if (old === row) continue;
     if (old === undefined || !sameRow(old, row)) upsert.push(row);
   }
   for (const id of before.keys()) if (!after.has(id)) remove.push(id);

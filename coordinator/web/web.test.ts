@@ -112,13 +112,10 @@ describe("web view over HTTP", () => {
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
     expect(await page.text()).toContain('src="/web/app.js"');
-    for (const path of [
-      "/web/app.js",
-      "/web/fleet.js",
-      "/web/uplot.js",
-      "/web/style.css",
-      "/web/uplot.css",
-    ]) {
+    const { readdir } = await import("node:fs/promises");
+    const files = (await readdir(new URL("./public/", import.meta.url))).filter((f) => f !== "index.html");
+    expect(files.length).toBeGreaterThanOrEqual(9);
+    for (const path of [...files.map((f) => `/web/${f}`), "/web/uplot.js", "/web/uplot.css"]) {
       expect((await fetch(`${base}${path}`)).status, path).toBe(200);
     }
     expect((await fetch(`${base}/web/../package.json`)).status).toBe(404);

@@ -2,6 +2,7 @@
 // cost what 40 do), sortable by any column, filtered by text, label and state; counts by state on top.
 import { h, nodeHref, replace } from "./dom.js";
 import { ago, duration, labelText, num, pct, temp } from "./format.js";
+import { mark, measure } from "./perf.js";
 
 const ROW_HEIGHT = 28;
 const OVERSCAN = 6;
@@ -30,6 +31,7 @@ export function fleetView(store) {
   let list = [];
   let stale = true;
   let frame = 0;
+  let firstRendered = false;
 
   const counts = h("div", { class: "counts" });
   const text = h("input", {
@@ -198,6 +200,7 @@ export function fleetView(store) {
 
   function render() {
     frame = 0;
+    const start = performance.now();
     if (stale) rebuild();
     const c = store.counts;
     replace(
@@ -221,6 +224,12 @@ export function fleetView(store) {
       slot.row.hidden = false;
       slot.row.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
       fill(slot, r, now);
+    }
+    // Timings for bench/web.bench.ts (and anyone profiling the page): each render, and the first with rows.
+    measure("k3sf:fleet-render", start, list.length);
+    if (!firstRendered && store.rows.size > 0) {
+      firstRendered = true;
+      mark("k3sf:fleet-first-render", store.rows.size);
     }
   }
 

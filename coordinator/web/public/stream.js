@@ -1,6 +1,8 @@
 // The live fleet: one EventSource on /api/events. A snapshot fills the store when it connects (and
 // again after every reconnect); deltas (at most one a second) update it. Views subscribe to changes.
 
+import { measure } from "./perf.js";
+
 const MAX_DECISIONS = 500;
 
 export function createStore() {
@@ -29,6 +31,7 @@ export function createStore() {
   }
 
   function onDelta(data) {
+    const start = performance.now();
     for (const row of data.upsert) rows.set(row.id, row);
     for (const id of data.remove) rows.delete(id);
     if (data.counts) counts = data.counts;
@@ -42,6 +45,8 @@ export function createStore() {
       ids: new Set([...data.upsert.map((r) => r.id), ...data.remove]),
       decisions: data.decisions?.length ?? 0,
     });
+    // Cost of applying one delta (views schedule their render for the next frame): read by bench/web.bench.ts.
+    measure("k3sf:delta", start, data.upsert.length);
   }
 
   function status(value) {
