@@ -8,6 +8,7 @@ import { registerPasswd } from "./commands/passwd.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerSchedule } from "./commands/schedule.ts";
 import { registerSimulate } from "./commands/simulate.ts";
+import { registerTop } from "./commands/top.ts";
 import { registerUp } from "./commands/up.ts";
 import { VERSION } from "./version.ts";
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerCapture(program);
   registerSchedule(program);
   registerReport(program);
+  registerTop(program);
   registerPasswd(program);
   registerSimulate(program);
   return program;

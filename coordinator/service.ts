@@ -15,6 +15,7 @@ import { registerBrokerMetrics } from "./http/broker-metrics.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./http/metrics.ts";
 import { type HttpEndpoint, startHttpServer } from "./http/server.ts";
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
+import { startWebView, type WebAccessOptions } from "./web/start.ts";
 
 export interface ServiceOptions {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
@@ -39,8 +40,8 @@ export interface ServiceOptions {
     connectTimeoutMs: number;
     metricsIntervalMs: number;
   };
-  /** Serve /healthz, /readyz and /metrics here; undefined: no HTTP. */
-  http?: { host: string; port: number };
+  /** Serve /healthz, /readyz, /metrics and the web view (unless `web: false`) here; undefined: no HTTP. */
+  http?: { host: string; port: number; web?: WebAccessOptions | false };
   logger: Logger;
   onReport?: (report: FleetReport) => void;
   /**
@@ -163,9 +164,12 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
         }
       });
     }
+    const web =
+      options.http && (await startWebView(options.http, running, () => scheduling, cluster, logger));
     const http = options.http
       ? await startHttpServer({
           ...options.http,
+          web,
           registry: metrics.registry,
           readiness: [
             { name: "broker", ok: () => running.link.connected },
@@ -175,9 +179,14 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           logger: logger.child({ module: "http" }),
         }).catch(async (error: unknown) => {
           wait?.stop();
+          web?.close();
           await scheduling?.stop();
           await running.stop();
-          throw listenError(error, "HTTP endpoint (/healthz, /readyz, /metrics)", "--http-listen HOST:PORT (or off)");
+          throw listenError(
+            error,
+            "HTTP endpoint (/healthz, /readyz, /metrics)",
+            "--http-listen HOST:PORT (or off)",
+          );
         })
       : undefined;
     return {
@@ -195,6 +204,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       async stop() {
         stopped = true;
         wait?.stop();
+        web?.close();
         await http?.close();
         // Decisions in flight finish (and are answered) while the MQTT link is still up.
         await scheduling?.stop();
@@ -260,10 +270,13 @@ function listenError(error: unknown, what: string, flag: string): unknown {
     e.code === "EADDRINUSE"
       ? "is already in use (another k3s-fleet or broker running?)"
       : "may not be listened on by this user";
-  return Object.assign(new Error(`the ${what} cannot listen: ${where} ${cause}; choose another with ${flag}`), {
-    code: "K3SF_ERR_LISTEN",
-    cause: error,
-  });
+  return Object.assign(
+    new Error(`the ${what} cannot listen: ${where} ${cause}; choose another with ${flag}`),
+    {
+      code: "K3SF_ERR_LISTEN",
+      cause: error,
+    },
+  );
 }
 
 /** Starts connecting (logs, counts failures); loaded only when Kubernetes is wanted. */

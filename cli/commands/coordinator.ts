@@ -19,7 +19,7 @@ export function addCoordinatorOptions(cmd: Command): Command {
     .option("--quiet", "do not print reports to standard output")
     .option(
       "--http-listen <host:port|off>",
-      "serve /healthz, /readyz, /metrics here (default 127.0.0.1:9464)",
+      "serve /healthz, /readyz, /metrics and the web view here (default 127.0.0.1:9464)",
     )
     .option(
       "--kubeconfig <file>",
@@ -136,7 +136,13 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     // leave room for the retained fleet report (about 200 bytes per node).
     embeddedBroker: options.embedded ? embeddedBrokerOptions(config) : undefined,
     localAgentNodeId: options.localNodeId,
-    http: config.http.listen === "off" ? undefined : splitHostPort(config.http.listen),
+    http:
+      config.http.listen === "off"
+        ? undefined
+        : {
+            ...splitHostPort(config.http.listen),
+            web: { token: config.http.token, usersFile: config.broker.usersFile },
+          },
     brokerUrl: brokerUrl(config),
     topicRoot: config.topicRoot,
     reportIntervalMs: config.coordinator.reportInterval,

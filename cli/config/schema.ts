@@ -208,6 +208,8 @@ export const configSchema = z
       .strictObject({
         /** Coordinator's /healthz, /readyz, /metrics; "off" disables them. */
         listen: z.union([z.literal("off"), hostPort]).default("127.0.0.1:9464"),
+        /** Bearer token (or HTTP basic password) for the web view; needed, or a users file, off loopback. */
+        token: z.string().min(16, "must be at least 16 characters").optional(),
       })
       .prefault({}),
     k3s: z

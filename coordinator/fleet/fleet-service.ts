@@ -19,6 +19,7 @@ import {
 import { buildReport, buildReportInSlices, type IngestTotals, type ReportContext } from "../report/build.ts";
 import { encodeReportInSlices } from "../report/encode.ts";
 import { runSliced } from "../report/run-sliced.ts";
+import type { FleetHistory } from "./history.ts";
 import { createIngest } from "./ingest.ts";
 import type { NodeFeed, NodeMessageHandler } from "./node-feed.ts";
 import type { FleetState } from "./state.ts";
@@ -94,6 +95,8 @@ export interface CoordinatorCounters extends IngestTotals {
 
 export interface RunningCoordinator {
   readonly fleet: FleetState;
+  /** Per-node CPU and memory history (read by the web view's charts). */
+  readonly history: FleetHistory;
   /** The coordinator's MQTT connection, for services that answer on it (schedule requests). */
   readonly link: Link;
   readonly now: () => number;
@@ -349,6 +352,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let stopping: Promise<void> | undefined;
   return {
     fleet: ingest.fleet,
+    history: ingest.history,
     link,
     now,
     latestReport: () => latest,

@@ -1,6 +1,6 @@
 // The coordinator's HTTP endpoints: /healthz (the process is up), /readyz (broker connected; cluster synced
 // or standalone by choice), /metrics (Prometheus exposition). Loopback by default.
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createExpositionCache } from "./exposition-cache.ts";
@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** /metrics is collected at most once per this long; 0 = every request. */
   metricsMaxAgeMs?: number;
+  /** The web view (coordinator/web): answers its own paths, returns false for others. */
+  web?: { handle(req: IncomingMessage, res: ServerResponse, path: string): boolean };
 }
 
 export interface HttpEndpoint {
@@ -52,7 +54,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
           res.writeHead(500).end();
         },
       );
-    } else {
+    } else if (!options.web?.handle(req, res, path)) {
       res
         .writeHead(404, { "content-type": "text/plain" })
         .end("not found: try /healthz, /readyz or /metrics\n");

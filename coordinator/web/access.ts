@@ -1,0 +1,82 @@
+// Who may read the web view. On a loopback listener with nothing configured, anyone on the machine may;
+// otherwise a request needs the bearer token (`Authorization: Bearer …`, or HTTP basic with the token as
+// password) or HTTP basic as a users-file account with the viewer or coordinator role. Basic sends the
+// password in the clear: a listener off loopback belongs behind TLS (a reverse proxy).
+import { createHash, timingSafeEqual } from "node:crypto";
+import { verifyPassword } from "../broker/auth/password.ts";
+import type { UsersTable } from "../broker/auth/users.ts";
+
+export interface AccessOptions {
+  /** The listener's host: loopback needs no credentials unless some are configured. */
+  host: string;
+  token?: string;
+  users?: UsersTable;
+  now?: () => number;
+}
+
+export type AccessResult = "allowed" | "unauthorized" | "forbidden";
+
+export interface Access {
+  /** "forbidden": off loopback with no token and no users file, so the view is not served at all. */
+  check(authorization: string | undefined): Promise<AccessResult>;
+  readonly open: boolean;
+}
+
+const VIEW_ROLES = new Set(["viewer", "coordinator"]);
+/** Verified credentials are remembered this long, so each asset does not pay a scrypt. */
+const REMEMBER_MS = 60_000;
+const REMEMBER_MAX = 256;
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+export function createAccess(options: AccessOptions): Access {
+  const { token, users } = options;
+  const now = options.now ?? Date.now;
+  const configured = (token !== undefined && token !== "") || (users !== undefined && users.size > 0);
+  const open = !configured && isLoopback(options.host);
+  const remembered = new Map<string, number>();
+  const tokenDigest = token ? digest(token) : undefined;
+
+  const tokenMatches = (candidate: string) =>
+    tokenDigest !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
+
+  async function verifyBasic(user: string, password: string): Promise<boolean> {
+    if (tokenMatches(password)) return true;
+    const entry = users?.get(user);
+    if (entry === undefined || entry.credential.kind !== "password" || !VIEW_ROLES.has(entry.role))
+      return false;
+    return verifyPassword(password, entry.credential.hash);
+  }
+
+  return {
+    open,
+    async check(authorization) {
+      if (open) return "allowed";
+      if (!configured) return "forbidden";
+      if (authorization === undefined) return "unauthorized";
+      const key = digest(authorization).toString("base64");
+      const until = remembered.get(key);
+      if (until !== undefined && until > now()) return "allowed";
+      const [scheme, value = ""] = authorization.trim().split(/\s+/, 2);
+      let ok = false;
+      if (scheme?.toLowerCase() === "bearer") ok = tokenMatches(value);
+      else if (scheme?.toLowerCase() === "basic") {
+        const decoded = Buffer.from(value, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon > 0 || (colon === 0 && tokenDigest))
+          ok = await verifyBasic(decoded.slice(0, colon), decoded.slice(colon + 1));
+      }
+      if (!ok) return "unauthorized";
+      if (remembered.size >= REMEMBER_MAX) remembered.clear();
+      remembered.set(key, now() + REMEMBER_MS);
+      return "allowed";
+    },
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}

@@ -1,0 +1,171 @@
+// Server-Sent Events for the web view: each page gets a snapshot when it connects, then at most one
+// delta a second (rows that changed, ids gone, new decisions), computed and serialised once per tick for
+// all pages. The tick runs only while a page is connected. A page that cannot keep up is not buffered
+// without bound: past `maxBufferedBytes` unsent it gets no deltas, and once drained a fresh snapshot.
+import type { ServerResponse } from "node:http";
+import { countStates, diffRows, type FleetRow, type StateCounts } from "./rows.ts";
+import type { DecisionView, SummaryView } from "./views.ts";
+
+export interface LiveSource {
+  rows(now: number): Map<string, FleetRow>;
+  /** Decisions with an id above `afterId`, oldest first (at most `limit`, the newest ones). */
+  decisions(afterId: number, limit: number): DecisionView[];
+  summary(): SummaryView | null;
+}
+
+export interface LiveTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface LiveOptions {
+  source: LiveSource;
+  now: () => number;
+  periodMs?: number;
+  /** Bytes a page may have unsent before it gets no more deltas (until drained). */
+  maxBufferedBytes?: number;
+  heartbeatMs?: number;
+  timers?: LiveTimers;
+  onError?: (error: unknown) => void;
+}
+
+export interface LiveHub {
+  /** Streams to `res` until it closes; `node` limits rows to that node. */
+  attach(res: ServerResponse, filter?: { node?: string }): void;
+  clients(): number;
+  /** One tick now (tests drive the hub with this). */
+  tick(): void;
+  close(): void;
+}
+
+interface Client {
+  res: ServerResponse;
+  node?: string;
+  /** Deltas were skipped: once drained it gets a snapshot. */
+  behind: boolean;
+}
+
+const SNAPSHOT_DECISIONS = 200;
+const DELTA_DECISIONS = 200;
+
+export function createLiveHub(options: LiveOptions): LiveHub {
+  const { source, now } = options;
+  const periodMs = options.periodMs ?? 1000;
+  const maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const heartbeatEvery = Math.max(1, Math.round((options.heartbeatMs ?? 15_000) / periodMs));
+  const timers: LiveTimers = options.timers ?? {
+    setInterval: (fn, ms) => setInterval(fn, ms),
+    clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+  };
+  const clients = new Set<Client>();
+  let last = new Map<string, FleetRow>();
+  let lastDecision = 0;
+  let timer: unknown;
+  let ticks = 0;
+
+  const stop = () => {
+    if (timer !== undefined) timers.clearInterval(timer);
+    timer = undefined;
+  };
+  const counts = (): StateCounts => countStates(last.values());
+
+  const send = (client: Client, text: string) => {
+    if (client.res.writableLength > maxBuffered) client.behind = true;
+    else client.res.write(text);
+  };
+
+  /** A client behind that has drained starts again from a snapshot. True while it is (or was just) behind. */
+  const catchUp = (client: Client): boolean => {
+    if (!client.behind) return false;
+    if (client.res.writableLength === 0) {
+      client.behind = false;
+      client.res.write(snapshot(client));
+    }
+    return true;
+  };
+
+  function snapshot(client: Client): string {
+    const whole = client.node === undefined;
+    const one = whole ? undefined : last.get(client.node as string);
+    return event("snapshot", {
+      t: now(),
+      counts: counts(),
+      rows: whole ? [...last.values()] : one === undefined ? [] : [one],
+      decisions: whole ? source.decisions(0, SNAPSHOT_DECISIONS) : [],
+      summary: whole ? source.summary() : null,
+    });
+  }
+
+  function refresh(): void {
+    last = source.rows(now());
+    lastDecision = source.decisions(0, 1).at(-1)?.id ?? 0;
+  }
+
+  function tick(): void {
+    if (clients.size === 0) return;
+    try {
+      const rows = source.rows(now());
+      const delta = diffRows(last, rows);
+      const decisions = source.decisions(lastDecision, DELTA_DECISIONS);
+      last = rows;
+      if (decisions.length > 0) lastDecision = decisions.at(-1)?.id ?? lastDecision;
+      ticks++;
+      const current = [...clients].filter((c) => !catchUp(c));
+      const changed = delta.upsert.length > 0 || delta.remove.length > 0 || decisions.length > 0;
+      if (!changed) {
+        if (ticks % heartbeatEvery === 0) for (const c of current) send(c, ": keep-alive\n\n");
+        return;
+      }
+      let whole: string | undefined;
+      for (const c of current) {
+        if (c.node === undefined) {
+          whole ??= event("delta", {
+            t: now(),
+            counts: counts(),
+            upsert: delta.upsert,
+            remove: delta.remove,
+            decisions,
+            summary: decisions.length > 0 ? source.summary() : undefined,
+          });
+          send(c, whole);
+          continue;
+        }
+        const mine = delta.upsert.filter((r) => r.id === c.node);
+        const gone = delta.remove.filter((id) => id === c.node);
+        if (mine.length > 0 || gone.length > 0)
+          send(c, event("delta", { t: now(), upsert: mine, remove: gone, decisions: [] }));
+      }
+    } catch (error) {
+      options.onError?.(error);
+    }
+  }
+
+  return {
+    attach(res, filter = {}) {
+      if (clients.size === 0) refresh();
+      const client: Client = { res, node: filter.node, behind: false };
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+      });
+      res.on("close", () => {
+        if (clients.delete(client) && clients.size === 0) stop();
+      });
+      clients.add(client);
+      res.write(`retry: 2000\n${snapshot(client)}`);
+      timer ??= timers.setInterval(tick, periodMs);
+    },
+    clients: () => clients.size,
+    tick,
+    close() {
+      stop();
+      for (const c of [...clients]) c.res.end();
+      clients.clear();
+    },
+  };
+}
+
+function event(name: string, data: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
