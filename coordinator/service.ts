@@ -164,8 +164,10 @@ async function startSchedulingPart(
   metrics: CoordinatorMetrics,
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
-  const { createKubeActions, resolveSettings, startScheduling } = await import("./placement/index.ts");
+  const { resolveSettings, startScheduling } = await import("./placement/index.ts");
   const settings = options.scheduling || {};
+  // kube.ts loads the Kubernetes client: only with a cluster.
+  const createKubeActions = connected ? (await import("./placement/kube.ts")).createKubeActions : undefined;
   try {
     return await startScheduling({
       settings,
@@ -176,7 +178,7 @@ async function startSchedulingPart(
       now: coordinator.now,
       logger,
       onDecision,
-      ...(connected
+      ...(connected && createKubeActions
         ? {
             cluster: {
               view: connected.view,

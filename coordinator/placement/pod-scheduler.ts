@@ -6,7 +6,8 @@
 import type { Timers } from "../cluster/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
-import { type KubeActions, kubeError, type PodRef } from "./kube.ts";
+import type { KubeActions, PodRef } from "./kube.ts";
+import { kubeError } from "./kube-error.ts";
 import { createPendingQueue } from "./pending.ts";
 
 export interface PodSchedulerOptions {

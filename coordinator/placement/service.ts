@@ -4,7 +4,7 @@
 import type { Logger } from "pino";
 import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } from "../../proto/index.ts";
 import type { ClusterEvents } from "../cluster/index.ts";
-import { REAL_TIMERS, type Timers } from "../cluster/index.ts";
+import { REAL_TIMERS, type Timers } from "../cluster/timers.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
 import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
