@@ -12,10 +12,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { type Cleanup, closed, collect, granted, mqttClient, usersFile } from "../../test/support/auth.ts";
 import { status, telemetry } from "../../test/support/fleet-messages.ts";
+import type { NewLengthFigures, NewLengthMode } from "../../test/support/limits-hooks-child.ts";
 import { until } from "../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { startSecuredBroker } from "./embedded.ts";
-import type { NewLengthFigures, NewLengthMode } from "./limits-hooks.fixture.ts";
 import { type BrokerLimitsOptions, createBrokerLimits, LimitError } from "./limits-hooks.ts";
 
 const ROOT = "k3s-fleet/v1";
@@ -23,7 +23,7 @@ const t = topicsFor(ROOT);
 const silent = pino({ level: "silent" });
 const cleanup: Cleanup = [];
 const run = promisify(execFile);
-const FIXTURE = join(import.meta.dirname, "limits-hooks.fixture.ts");
+const FIXTURE = join(import.meta.dirname, "../../test/support/limits-hooks-child.ts");
 
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
@@ -220,7 +220,7 @@ describe("startSecuredBroker with limits and auth", () => {
 });
 
 describe("prewarmLengthCache", () => {
-  // Process-wide ArrayBuffer memory, so measured in a child process of its own (limits-hooks.fixture.ts);
+  // Process-wide ArrayBuffer memory, so measured in a child process of its own (test/support/limits-hooks-child.ts);
   // `bare` is the same broker without limits, hence without the prewarm: the measurement must see the slabs.
   async function newLengths(mode: NewLengthMode): Promise<NewLengthFigures> {
     const { stdout } = await run(
