@@ -137,8 +137,11 @@ interface Row {
   payload: string;
   bytes: number;
   lib: Lib;
+  /** Medians of the trials: wall clock, and CPU (user + system of the process, GC threads included). */
   decodeNs: number;
   encodeNs: number;
+  decodeCpuNs: number;
+  encodeCpuNs: number;
 }
 
 function codecOps(p: (typeof payloads)[number], lib: Lib) {
@@ -154,9 +157,10 @@ function codecOps(p: (typeof payloads)[number], lib: Lib) {
 function micro(): Row[] {
   const rows: Row[] = [];
   for (const p of payloads) {
-    const samples = new Map<Lib, { decode: number[]; encode: number[] }>();
+    type Samples = { decode: number[]; encode: number[]; decodeCpu: number[]; encodeCpu: number[] };
+    const samples = new Map<Lib, Samples>();
     for (const lib of LIBS) {
-      samples.set(lib, { decode: [], encode: [] });
+      samples.set(lib, { decode: [], encode: [], decodeCpu: [], encodeCpu: [] });
       const ops = codecOps(p, lib);
       time(Math.max(1, p.ops / 4), ops.decode); // warm-up
       time(Math.max(1, p.ops / 4), ops.encode);
@@ -166,9 +170,13 @@ function micro(): Row[] {
         const ops = codecOps(p, lib);
         const s = samples.get(lib);
         gc();
-        s?.decode.push(time(p.ops, ops.decode).wall);
+        const d = time(p.ops, ops.decode);
         gc();
-        s?.encode.push(time(p.ops, ops.encode).wall);
+        const e = time(p.ops, ops.encode);
+        s?.decode.push(d.wall);
+        s?.decodeCpu.push(d.cpu);
+        s?.encode.push(e.wall);
+        s?.encodeCpu.push(e.cpu);
       }
     }
     for (const lib of LIBS) {
@@ -180,6 +188,8 @@ function micro(): Row[] {
         lib,
         decodeNs: median(s.decode),
         encodeNs: median(s.encode),
+        decodeCpuNs: median(s.decodeCpu),
+        encodeCpuNs: median(s.encodeCpu),
       });
     }
   }
@@ -289,12 +299,15 @@ for (const p of payloads) {
   console.log(`${p.name}: ${p.bytes.byteLength} B; protobufjs re-encodes it byte for byte: ${same}`);
 }
 const rows = micro();
-console.log("\n| payload | bytes | library | decode ns/op | encode ns/op |\n|---|---:|---|---:|---:|");
+console.log(
+  "\n| payload | bytes | library | decode ns/op, CPU (wall) | encode ns/op, CPU (wall) |\n|---|---:|---|---:|---:|",
+);
 for (const r of rows) {
   const fmt = (ns: number) =>
     ns >= 1e6 ? `${(ns / 1e6).toFixed(1)} ms` : Math.round(ns).toLocaleString("en");
   console.log(
-    `| ${r.payload} | ${r.bytes.toLocaleString("en")} | ${r.lib} | ${fmt(r.decodeNs)} | ${fmt(r.encodeNs)} |`,
+    `| ${r.payload} | ${r.bytes.toLocaleString("en")} | ${r.lib} | ${fmt(r.decodeCpuNs)} (${fmt(r.decodeNs)}) | ` +
+      `${fmt(r.encodeCpuNs)} (${fmt(r.encodeNs)}) |`,
   );
 }
 const scale = atScale();
