@@ -9,6 +9,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decode, type MessageOf, PeerState, parseTopic, topicsFor } from "../proto/index.ts";
+import { createFakeSource } from "../test/support/fake-source.ts";
 import {
   AGENT_VERSION,
   type AgentOptions,
@@ -16,7 +17,6 @@ import {
   type RunningAgent,
   startAgent,
 } from "./agent.ts";
-import { createFakeSource } from "./fake-source.ts";
 
 const ROOT = "test-fleet/v1";
 const topics = topicsFor(ROOT);

@@ -2,8 +2,8 @@ import net from "node:net";
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import { messageToJson, NodeSnapshotSchema } from "../proto/index.ts";
+import { createFakeSource } from "../test/support/fake-source.ts";
 import { captureSnapshot, renderSnapshot } from "./capture.ts";
-import { createFakeSource } from "./fake-source.ts";
 
 describe("captureSnapshot", () => {
   it("takes two readings one window apart, so rates are real", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMessage, encode, toJson } from "../proto/index.ts";
-import { createFakeSource, FAKE_FACTS } from "./fake-source.ts";
+import { createFakeSource, FAKE_FACTS } from "../test/support/fake-source.ts";
 import type { RawReading } from "./readings.ts";
 import {
   isRealFilesystem,

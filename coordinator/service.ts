@@ -230,9 +230,11 @@ async function startSchedulingPart(
   metrics: CoordinatorMetrics,
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
-  const { createKubeActions, resolveSettings, startScheduling } = await import("./placement/index.ts");
+  const { resolveSettings, startScheduling } = await import("./placement/index.ts");
   const settings = options.scheduling;
   if (settings === false) throw new Error("scheduling is off");
+  // kube.ts loads the Kubernetes client: only with a cluster.
+  const createKubeActions = connected ? (await import("./placement/kube.ts")).createKubeActions : undefined;
   return await startScheduling({
     settings,
     link: coordinator.link,
@@ -242,7 +244,7 @@ async function startSchedulingPart(
     now: coordinator.now,
     logger,
     onDecision,
-    ...(connected
+    ...(connected && createKubeActions
       ? {
           cluster: {
             view: connected.view,

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMessage, decode } from "../proto/codec.ts";
 import { PeerState } from "../proto/gen/k3sfleet/v1/fleet_pb.js";
 import { topicsFor } from "../proto/topics.ts";
+import { until } from "../test/support/until.ts";
 import { contractPublish, Link } from "./link.ts";
 
 const logger = pino({ level: "silent" });
@@ -44,14 +45,6 @@ async function watcher(filter: string) {
   await client.subscribeAsync(filter, { qos: 1 });
   return { client, seen };
 }
-
-const until = async (cond: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe("Link", () => {
   it("publishes with the contract's QoS and retain flag", async () => {

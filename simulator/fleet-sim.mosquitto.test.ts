@@ -7,11 +7,11 @@ import {
   isRunFromOne,
   seqsBySession,
   statusesOf,
-  until,
   type Watcher,
   watchNodes,
 } from "../test/support/simulator.ts";
 import { toolAvailable } from "../test/support/tools.ts";
+import { until } from "../test/support/until.ts";
 import { type Simulation, startSimulation } from "./fleet-sim.ts";
 
 const ROOT = "simtest/v1";
@@ -57,7 +57,7 @@ describe.skipIf(!toolAvailable("mosquitto", "mosquitto"))("fleet simulation agai
       expect(seqs.length).toBeGreaterThanOrEqual(10);
       expect(isRunFromOne(seqs)).toBe(true);
     }
-    await until(() => sim.stats().inflight === 0, "acks");
+    await until(() => sim.stats().inflight === 0, 5_000, "acks");
     const stats = sim.stats();
     expect(stats.acked).toBe(stats.published);
     expect(stats.errors).toBe(0);
@@ -68,6 +68,7 @@ describe.skipIf(!toolAvailable("mosquitto", "mosquitto"))("fleet simulation agai
     sim.kill(victim);
     await until(
       () => statusesOf(watcher.seen, victim).some((s) => s.message.state === PeerState.OFFLINE),
+      5_000,
       "Will",
     );
     expect(statusesOf(watcher.seen, victim).at(-1)?.message.reason).toBe("");

@@ -10,10 +10,10 @@ import {
   type TestBroker,
   telemetryOf,
   timestampMs,
-  until,
   type Watcher,
   watchNodes,
 } from "../test/support/simulator.ts";
+import { until } from "../test/support/until.ts";
 import { nextSession, type Simulation, startSimulation } from "./fleet-sim.ts";
 import { type PublishEvent, simulationOptionProblems } from "./options.ts";
 
@@ -145,12 +145,13 @@ describe("fleet simulation against aedes", () => {
     }
 
     // The hook reports every publish with the timestamp the message carries.
-    await until(() => sim.stats().inflight === 0, "acks");
+    await until(() => sim.stats().inflight === 0, 5_000, "acks");
     const stats = sim.stats();
     expect(stats).toMatchObject({ nodes: N, connected: N, births: N, errors: 0, reconnects: 0, lost: 0 });
     expect(stats.acked).toBe(stats.published);
     await until(
       () => watcher.seen.filter((s) => s.kind === "telemetry").length === stats.published,
+      5_000,
       "delivery",
     );
     expect(published).toHaveLength(stats.published);
@@ -180,6 +181,7 @@ describe("fleet simulation against aedes", () => {
     expect(sim.kill(victim)).toBe(true);
     await until(
       () => statusesOf(watcher.seen, victim).some((s) => s.message.state === PeerState.OFFLINE),
+      5_000,
       "Will",
     );
     const will = statusesOf(watcher.seen, victim).at(-1);
@@ -191,8 +193,8 @@ describe("fleet simulation against aedes", () => {
 
     // Revived: a new, larger session, birth, ONLINE, seq from 1 again.
     expect(sim.revive(victim)).toBe(true);
-    await until(() => sim.stats().connected === N, "revival");
-    await until(() => seqsBySession(watcher.seen, victim).size === 2, "telemetry of the new session");
+    await until(() => sim.stats().connected === N, 5_000, "revival");
+    await until(() => seqsBySession(watcher.seen, victim).size === 2, 5_000, "telemetry of the new session");
     const [first, second] = [...seqsBySession(watcher.seen, victim).keys()];
     expect(second).toBeGreaterThan(first ?? 0n);
     expect(isRunFromOne(seqsBySession(watcher.seen, victim).get(second ?? 0n) ?? [])).toBe(true);
@@ -244,6 +246,7 @@ describe("fleet simulation against aedes", () => {
     client?.close();
     await until(
       () => watcher.seen.filter((s) => s.kind === "birth" && s.nodeId === victim).length === 2,
+      5_000,
       "rebirth",
     );
     const births = watcher.seen.filter((s) => s.kind === "birth" && s.nodeId === victim);

@@ -3,7 +3,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import mqtt from "mqtt";
 import { type Packet, parser } from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAedes, type TestBroker, until } from "../test/support/simulator.ts";
+import { startAedes, type TestBroker } from "../test/support/simulator.ts";
+import { until } from "../test/support/until.ts";
 import { Connection, type ConnectOptions, parseBrokerUrl, type WireHandler } from "./wire.ts";
 
 interface Events {
@@ -117,7 +118,7 @@ describe("Connection against aedes", () => {
       0,
     );
     expect(conn.state).toBe("connecting");
-    await until(() => events.connected === 1, "CONNACK");
+    await until(() => events.connected === 1, 5_000, "CONNACK");
     expect(conn.state).toBe("connected");
     expect(clientIds).toContain("wire-n1");
 
@@ -128,14 +129,14 @@ describe("Connection against aedes", () => {
     ];
     expect(ids).toEqual([1, 2, 0]);
     expect(conn.inflight).toBe(2);
-    await until(() => events.acked.length === 2, "two PUBACKs");
+    await until(() => events.acked.length === 2, 5_000, "two PUBACKs");
     expect(events.acked).toEqual([1, 2]);
     expect(conn.inflight).toBe(0);
 
     conn.kill();
-    await until(() => wills.length === 1, "the Will");
+    await until(() => wills.length === 1, 5_000, "the Will");
     expect([...(wills[0] ?? [])]).toEqual([9, 9]);
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     expect(events.closed[0]).toBeUndefined();
     expect(conn.state).toBe("idle");
   });
@@ -156,9 +157,9 @@ describe("Connection against aedes", () => {
       }),
       0,
     );
-    await until(() => events.connected === 1, "CONNACK");
+    await until(() => events.connected === 1, 5_000, "CONNACK");
     conn.disconnect();
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(wills).toEqual([]);
     expect(events.closed[0]).toBeUndefined();
@@ -172,7 +173,7 @@ describe("Connection against aedes", () => {
     cleanup.push(() => broker.close());
     const { handler, events } = recorder();
     new Connection("n1", handler).connect(options(broker.url), 0);
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     expect(events.connected).toBe(0);
     expect(events.closed[0]).toMatchObject({
       code: "K3SF_ERR_SIM_REFUSED",
@@ -189,17 +190,17 @@ describe("Connection against aedes", () => {
     const { handler, events } = recorder();
     const conn = new Connection("n1", handler);
     conn.connect(options(broker.url, { keepaliveSeconds: 2 }), 0);
-    await until(() => events.connected === 1, "CONNACK");
+    await until(() => events.connected === 1, 5_000, "CONNACK");
     conn.service(1_000); // idle 1 s of 2: not yet
     expect(pings).toBe(0);
     conn.service(1_600);
-    await until(() => pings === 1, "PINGREQ at the broker");
+    await until(() => pings === 1, 5_000, "PINGREQ at the broker");
     await new Promise((resolve) => setTimeout(resolve, 100)); // PINGRESP comes back
     conn.service(3_700); // a second ping is due; the first was answered, so no timeout
-    await until(() => pings === 2, "second PINGREQ");
+    await until(() => pings === 2, 5_000, "second PINGREQ");
     expect(events.closed).toEqual([]);
     conn.disconnect();
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
   });
 
   it("reports a refused TCP connection", async () => {
@@ -207,7 +208,7 @@ describe("Connection against aedes", () => {
     await gone.close();
     const { handler, events } = recorder();
     new Connection("n1", handler).connect(options(gone.url), 0);
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     expect(events.closed[0]).toMatchObject({ code: "ECONNREFUSED" });
   });
 });
@@ -229,12 +230,12 @@ describe("Connection against a raw fake broker", () => {
     const { handler, events } = recorder();
     const conn = new Connection("n1", handler);
     conn.connect(options(fake.url), 0);
-    await until(() => events.connected === 1, "CONNACK in two reads");
+    await until(() => events.connected === 1, 5_000, "CONNACK in two reads");
     for (let i = 0; i < 3; i++) conn.publish(publish("x"), i);
-    await until(() => events.acked.length === 3, "three PUBACKs");
+    await until(() => events.acked.length === 3, 5_000, "three PUBACKs");
     expect(events.acked).toEqual([1, 2, 3]);
     conn.kill();
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
   });
 
   it("gives up on a broker that never sends CONNACK", async () => {
@@ -247,7 +248,7 @@ describe("Connection against a raw fake broker", () => {
     conn.service(400);
     expect(conn.state).toBe("connecting");
     conn.service(501);
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     expect(events.closed[0]).toMatchObject({ code: "K3SF_ERR_SIM_CONNECT_TIMEOUT" });
   });
 
@@ -259,12 +260,12 @@ describe("Connection against a raw fake broker", () => {
     const { handler, events } = recorder();
     const conn = new Connection("n1", handler);
     conn.connect(options(fake.url, { keepaliveSeconds: 1 }), 0);
-    await until(() => events.connected === 1, "CONNACK");
+    await until(() => events.connected === 1, 5_000, "CONNACK");
     conn.service(800); // PINGREQ, never answered
     conn.service(1_700);
     expect(conn.state).toBe("connected");
     conn.service(1_801);
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     expect(events.closed[0]).toMatchObject({ code: "K3SF_ERR_SIM_PING_TIMEOUT" });
   });
 
@@ -275,7 +276,7 @@ describe("Connection against a raw fake broker", () => {
     cleanup.push(() => fake.close());
     const { handler, events } = recorder();
     new Connection("n1", handler).connect(options(fake.url), 0);
-    await until(() => events.closed.length === 1, "close");
+    await until(() => events.closed.length === 1, 5_000, "close");
     expect(events.closed[0]).toMatchObject({ code: "K3SF_ERR_SIM_PROTOCOL" });
   });
 });

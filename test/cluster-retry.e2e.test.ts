@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, startFakeApiServer } from "./fake-apiserver/index.ts";
-import { until } from "./support/cli.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor("retry/v1");

@@ -18,18 +18,19 @@ import {
   startAgent,
 } from "../agent/agent.ts";
 import { bufferPath } from "../agent/buffer-store.ts";
-import { createFakeSource } from "../agent/fake-source.ts";
 import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { decode, type FleetReport, NodeHealth, PeerState, topicsFor } from "../proto/index.ts";
 import { startSimulation } from "../simulator/index.ts";
 import { bufferedSamples } from "./support/buffer-file.ts";
-import { type CliProcess, runCli, until } from "./support/cli.ts";
+import { type CliProcess, runCli } from "./support/cli.ts";
+import { createFakeSource } from "./support/fake-source.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 import { connectPlainNode } from "./support/plain-node.ts";
 import { type RestartableMosquitto, startRestartableMosquitto } from "./support/restartable-mosquitto.ts";
 import { relay } from "./support/tcp-relay.ts";
 import { TelemetryLedger } from "./support/telemetry-ledger.ts";
+import { until } from "./support/until.ts";
 
 const ROOT = "faults/v1";
 const topics = topicsFor(ROOT);

@@ -24,7 +24,6 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../agent/agent.ts";
-import { createFakeSource } from "../agent/fake-source.ts";
 import { DROPPED_TOPIC, topicMatches } from "../coordinator/broker/auth/index.ts";
 import { type SecuredBroker, startSecuredBroker } from "../coordinator/broker/embedded.ts";
 import { publishRefusal, resolveLimits } from "../coordinator/broker/limits.ts";
@@ -37,6 +36,7 @@ import { createPayloadFuzzer, type FuzzKind, type FuzzMessage } from "./fuzz/pay
 import { knownBugFilter } from "./fuzz/regressions.ts";
 import { createRng, fuzzSeed } from "./fuzz/rng.ts";
 import { connectPublisher, type RawOutcome, runRawSession } from "./fuzz/sockets.ts";
+import { createFakeSource } from "./support/fake-source.ts";
 import { telemetry } from "./support/fleet-messages.ts";
 
 const DEFAULT_SEED = 0x6b337366; // "k3sf"

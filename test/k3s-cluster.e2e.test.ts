@@ -9,9 +9,9 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { DecisionStatus, topicsFor } from "../proto/index.ts";
-import { until } from "./support/cli.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const IMAGE = process.env.K3SF_K3S_IMAGE ?? "rancher/k3s:v1.33.5-k3s1";
 const logger = pino({ level: "silent" });

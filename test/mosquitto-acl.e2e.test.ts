@@ -12,6 +12,7 @@ import { topicsFor } from "../proto/topics.ts";
 import { ROOT } from "./support/cli.ts";
 import { type MosquittoProcess, startMosquitto } from "./support/mosquitto.ts";
 import { toolAvailable } from "./support/tools.ts";
+import { until } from "./support/until.ts";
 
 const haveTools = toolAvailable("mosquitto", "mosquitto") && toolAvailable("mosquitto_passwd", "mosquitto");
 const DEPLOY = join(ROOT, "deploy", "mosquitto");
@@ -121,14 +122,6 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
     return seen;
   }
 
-  async function until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${mosquitto.output()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   it("refuses anonymous clients and wrong passwords", async () => {
     expect(await connackCode({ clientId: "anon" })).toBe(5);
     expect(await connackCode({ clientId: "x", username: "edge-a", password: "wrong" })).toBe(5);
@@ -144,14 +137,22 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
     await a.publishAsync(t.birth("edge-a"), "a birth", { qos: 1, retain: true });
     await a.publishAsync(t.telemetry("edge-a"), "a telemetry", { qos: 1 });
     await a.publishAsync(t.nodeStatus("edge-a"), "a status", { qos: 1, retain: true });
-    await until(() => seen.includes("a status"), "edge-a's status");
+    await until(
+      () => seen.includes("a status"),
+      5000,
+      () => `edge-a's status\n${mosquitto.output()}`,
+    );
     expect(seen).toEqual(["a birth", "a telemetry", "a status"]);
     // Mosquitto kept the connection (it drops the message, not the client), and retained nothing forged.
     expect(a.connected).toBe(true);
     const late = await connect("coordinator", "late-coordinator");
     const retained = watch(late);
     await late.subscribeAsync(t.filters.allNodes, { qos: 1 });
-    await until(() => retained.length === 2, "the retained birth and status");
+    await until(
+      () => retained.length === 2,
+      5000,
+      () => `the retained birth and status\n${mosquitto.output()}`,
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect(retained.map((m) => m.payload).sort()).toEqual(["a birth", "a status"]);
   });
@@ -161,10 +162,18 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
     const node = await connect("edge-b", "k3s-fleet-agent-edge-b");
     await node.publishAsync(t.scheduleRequest, "node request", { qos: 1 });
     await node.publishAsync(t.telemetry("edge-b"), "b telemetry", { qos: 1 });
-    await until(() => seen.includes("b telemetry"), "edge-b's telemetry");
+    await until(
+      () => seen.includes("b telemetry"),
+      5000,
+      () => `edge-b's telemetry\n${mosquitto.output()}`,
+    );
     const scheduler = await connect("scheduler", "sched-1");
     await scheduler.publishAsync(t.scheduleRequest, "scheduler request", { qos: 1 });
-    await until(() => seen.includes("scheduler request"), "the scheduler's request");
+    await until(
+      () => seen.includes("scheduler request"),
+      5000,
+      () => `the scheduler's request\n${mosquitto.output()}`,
+    );
     expect(seen).toEqual(["b telemetry", "scheduler request"]);
   });
 
@@ -182,7 +191,11 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
     const coordinator = await connect("coordinator", "k3s-fleet-coordinator");
     await coordinator.publishAsync(t.scheduleReply("sched-2"), "not yours", { qos: 1 });
     await coordinator.publishAsync(t.scheduleReply("sched-1"), "decision", { qos: 1 });
-    await until(() => seen.some((m) => m.payload === "decision"), "the decision");
+    await until(
+      () => seen.some((m) => m.payload === "decision"),
+      5000,
+      () => `the decision\n${mosquitto.output()}`,
+    );
     expect(seen.map((m) => `${m.topic} ${m.payload}`)).toEqual([`${t.scheduleReply("sched-1")} decision`]);
   });
 
@@ -200,8 +213,16 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
     await coordinator.publishAsync(t.report, "report", { qos: 1 });
     const a = await connect("edge-a", "k3s-fleet-agent-edge-a");
     await a.publishAsync(t.telemetry("edge-a"), "a telemetry", { qos: 1 });
-    await until(() => viewed.some((m) => m.payload === "a telemetry"), "edge-a's telemetry at the viewer");
-    await until(() => seen.includes("a telemetry"), "edge-a's telemetry at the coordinator");
+    await until(
+      () => viewed.some((m) => m.payload === "a telemetry"),
+      5000,
+      () => `edge-a's telemetry at the viewer\n${mosquitto.output()}`,
+    );
+    await until(
+      () => seen.includes("a telemetry"),
+      5000,
+      () => `edge-a's telemetry at the coordinator\n${mosquitto.output()}`,
+    );
     expect(seen).toEqual(["scheduler request", "a telemetry"]);
     const live = viewed.filter((m) => !m.retain).map((m) => m.payload);
     expect(live).toEqual(["report", "a telemetry"]);
@@ -218,7 +239,11 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
     const coordinator = await connect("coordinator", "k3s-fleet-coordinator");
     await coordinator.publishAsync(t.report, "report", { qos: 1 });
     await coordinator.publishAsync(t.coordinatorStatus, "online", { qos: 1 });
-    await until(() => seen.some((m) => m.payload === "online"), "the coordinator status");
+    await until(
+      () => seen.some((m) => m.payload === "online"),
+      5000,
+      () => `the coordinator status\n${mosquitto.output()}`,
+    );
     expect(seen.filter((m) => !m.retain).map((m) => `${m.topic} ${m.payload}`)).toEqual([
       `${t.coordinatorStatus} online`,
     ]);
@@ -261,7 +286,7 @@ describe.skipIf(!haveTools)("the shipped Mosquitto ACL, in a real Mosquitto", ()
       }
     }
     await observer.publishAsync(t.coordinatorStatus, "end", { qos: 1 });
-    await until(() => seen.includes("end"), "the end marker");
+    await until(() => seen.includes("end"), 10_000, "the end marker");
     await new Promise((r) => setTimeout(r, 200));
     const expected = users.flatMap((user) => allowed[user].map((kind) => `${user}:${kind}`));
     expect(seen.filter((p) => p !== "end").sort()).toEqual(expected.sort());

@@ -8,12 +8,12 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_AGENT_OPTIONS, type RunningAgent, startAgent } from "../agent/agent.ts";
-import { createFakeSource } from "../agent/fake-source.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { createCoordinatorMetrics } from "../coordinator/http/metrics.ts";
 import { renderReport } from "../coordinator/report/render.ts";
 import { decode, NodeHealth, topicsFor } from "../proto/index.ts";
+import { createFakeSource } from "./support/fake-source.ts";
 
 const logger = pino({ level: "silent" });
 const ROOT = "ident/v1";

@@ -21,9 +21,9 @@ import {
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
-import { until } from "./support/cli.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();

@@ -13,9 +13,9 @@ import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../coordinator/placeme
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
-import { until } from "./support/cli.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();

@@ -9,11 +9,12 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../proto/index.ts";
-import { runCliToEnd, until } from "./support/cli.ts";
+import { runCliToEnd } from "./support/cli.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { connectRequester, type Requester, scheduleRequest } from "./support/placement.ts";
 import { freePort } from "./support/ports.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { NodeHealth } from "../proto/index.ts";
-import { runCli, until } from "./support/cli.ts";
+import { runCli } from "./support/cli.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const INTERVAL_MS = 500;

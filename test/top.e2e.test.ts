@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { encode, topicsFor } from "../proto/index.ts";
 import { type Cleanup, mqttClient, usersFile } from "./support/auth.ts";
-import { runCliToEnd, until } from "./support/cli.ts";
+import { runCliToEnd } from "./support/cli.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const root = "top-test/v1";

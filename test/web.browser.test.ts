@@ -10,10 +10,10 @@ import { type CoordinatorService, startCoordinatorService } from "../coordinator
 import { encode, topicsFor } from "../proto/index.ts";
 import { type Simulation, startSimulation } from "../simulator/index.ts";
 import { chromiumAvailable, launchBrowser, SCREENSHOTS } from "./support/browser.ts";
-import { until } from "./support/cli.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const root = "web-test/v1";

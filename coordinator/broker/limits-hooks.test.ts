@@ -10,19 +10,12 @@ import type { MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
-import {
-  type Cleanup,
-  closed,
-  collect,
-  granted,
-  mqttClient,
-  usersFile,
-  waitFor,
-} from "../../test/support/auth.ts";
+import { type Cleanup, closed, collect, granted, mqttClient, usersFile } from "../../test/support/auth.ts";
 import { status, telemetry } from "../../test/support/fleet-messages.ts";
+import type { NewLengthFigures, NewLengthMode } from "../../test/support/limits-hooks-child.ts";
+import { until } from "../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import { startSecuredBroker } from "./embedded.ts";
-import type { NewLengthFigures, NewLengthMode } from "./limits-hooks.fixture.ts";
 import { type BrokerLimitsOptions, createBrokerLimits, LimitError } from "./limits-hooks.ts";
 
 const ROOT = "k3s-fleet/v1";
@@ -30,7 +23,7 @@ const t = topicsFor(ROOT);
 const silent = pino({ level: "silent" });
 const cleanup: Cleanup = [];
 const run = promisify(execFile);
-const FIXTURE = join(import.meta.dirname, "limits-hooks.fixture.ts");
+const FIXTURE = join(import.meta.dirname, "../../test/support/limits-hooks-child.ts");
 
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
@@ -53,7 +46,7 @@ async function subscriber(broker: EmbeddedBroker, filter = `${ROOT}/#`) {
 async function flush(sender: MqttClient, seen: { topic: string }[]) {
   const marker = `${ROOT}/node/marker-${seen.length}/status`;
   await sender.publishAsync(marker, Buffer.from(encode("nodeStatus", status("online", 1))), { qos: 1 });
-  await waitFor(() => seen.some((m) => m.topic === marker), "the marker");
+  await until(() => seen.some((m) => m.topic === marker), 3000, "the marker");
 }
 
 describe("createBrokerLimits on aedes", () => {
@@ -140,7 +133,7 @@ describe("createBrokerLimits on aedes", () => {
     await sender.publishAsync(t.telemetry("w"), Buffer.from("1"), { qos: 1 });
     await sender.publishAsync(t.telemetry("w"), Buffer.from("2"), { qos: 1 });
     sender.stream.destroy(); // no DISCONNECT: the Will fires
-    await waitFor(() => seen.some((m) => m.topic === will.topic), "the Will");
+    await until(() => seen.some((m) => m.topic === will.topic), 3000, "the Will");
     expect(limits.limitRefusals()).toEqual({ rate_limited: 1 });
   });
 
@@ -215,7 +208,7 @@ describe("startSecuredBroker with limits and auth", () => {
     // The coordinator publishes its reports well over the rate: never limited (nor authorised to node topics).
     const report = t.report;
     for (let i = 0; i < 10; i++) await coordinator.publishAsync(report, Buffer.alloc(100_000), { qos: 1 });
-    await waitFor(() => seen.filter((m) => m.topic === t.telemetry("edge-a")).length === 1, "telemetry");
+    await until(() => seen.filter((m) => m.topic === t.telemetry("edge-a")).length === 1, 3000, "telemetry");
     expect(edge.connected).toBe(true);
     expect(s.limitRefusals()).toEqual({ payload_too_large: 1, rate_limited: 1 });
     expect(s.refusals()).toEqual({ publish_denied: 1 });
@@ -227,7 +220,7 @@ describe("startSecuredBroker with limits and auth", () => {
 });
 
 describe("prewarmLengthCache", () => {
-  // Process-wide ArrayBuffer memory, so measured in a child process of its own (limits-hooks.fixture.ts);
+  // Process-wide ArrayBuffer memory, so measured in a child process of its own (test/support/limits-hooks-child.ts);
   // `bare` is the same broker without limits, hence without the prewarm: the measurement must see the slabs.
   async function newLengths(mode: NewLengthMode): Promise<NewLengthFigures> {
     const { stdout } = await run(

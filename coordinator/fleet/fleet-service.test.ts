@@ -14,6 +14,7 @@ import {
 } from "../../proto/index.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { relay } from "../../test/support/tcp-relay.ts";
+import { until } from "../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/broker.ts";
 import { type RunningCoordinator, startCoordinator } from "./fleet-service.ts";
 
@@ -26,16 +27,6 @@ const cleanup: (() => Promise<unknown> | undefined)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step()?.catch(() => undefined);
 });
-
-async function until<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Stack {
   broker: EmbeddedBroker;

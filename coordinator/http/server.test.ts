@@ -3,6 +3,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
+import { until } from "../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/broker.ts";
 import { type RunningCoordinator, startCoordinator } from "../fleet/fleet-service.ts";
 import { createCoordinatorMetrics } from "./metrics.ts";
@@ -21,14 +22,6 @@ function parseExposition(text: string): Map<string, number> {
   }
   return out;
 }
-
-const until = async (cond: () => Promise<boolean> | boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe("coordinator HTTP endpoints", () => {
   let broker: EmbeddedBroker;

@@ -2,7 +2,7 @@
 // resourceVersion as the precondition of every update (a 409 becomes LeaseConflictError, a 404 on read
 // means "no Lease yet"). Failures are counted through `onError` like the other Kubernetes calls.
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { kubeError } from "../placement/kube.ts";
+import { kubeError } from "../placement/kube-error.ts";
 import { type LeaseClient, LeaseConflictError, type LeaseRecord, type StoredLease } from "./elector.ts";
 
 export interface KubeLeaseClientOptions {

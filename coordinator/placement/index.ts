@@ -25,7 +25,8 @@ export {
 } from "./errors.ts";
 export { imageAllowed, parseImage } from "./image.ts";
 export { agentNodeInputs, clusterNodeInputs } from "./inputs.ts";
-export { createKubeActions, type KubeActions, type PodEvent, type PodRef } from "./kube.ts";
+// kube.ts is not re-exported as a value: it loads @kubernetes/client-node, which standalone never does.
+export type { KubeActions, PodEvent, PodRef } from "./kube.ts";
 export { MANAGED_BY_LABEL, type PodManifest, podManifest, REQUEST_ID_ANNOTATION } from "./manifest.ts";
 export { DEFAULT_POLICY, type SchedulingPolicy } from "./mqtt-requests.ts";
 export { isPendingFor } from "./pod-scheduler.ts";

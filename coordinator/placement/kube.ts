@@ -2,15 +2,9 @@
 // create a pod, read it, bind it (Binding subresource, with the pod's uid as precondition), and record an
 // events.k8s.io/v1 Event on it. Failures become KubeRequestError with the HTTP status and Status reason.
 import { hostname } from "node:os";
-import {
-  ApiException,
-  CoreV1Api,
-  EventsV1Api,
-  type KubeConfig,
-  V1MicroTime,
-  type V1Pod,
-} from "@kubernetes/client-node";
-import { KubeRequestError } from "./errors.ts";
+import { CoreV1Api, EventsV1Api, type KubeConfig, V1MicroTime, type V1Pod } from "@kubernetes/client-node";
+import type { KubeRequestError } from "./errors.ts";
+import { kubeError } from "./kube-error.ts";
 import { pooledKubeConfig } from "./kube-pool.ts";
 import type { PodManifest } from "./manifest.ts";
 
@@ -39,38 +33,6 @@ export interface KubeActions {
   /** POST .../bindings for the pod with uid `pod.uid` to `node`. */
   bind(pod: PodRef, node: string): Promise<void>;
   recordEvent(event: PodEvent): Promise<void>;
-}
-
-interface StatusBody {
-  reason?: string;
-  message?: string;
-}
-
-function statusBody(body: unknown): StatusBody | undefined {
-  let parsed: unknown = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return body.length > 0 ? { message: body.slice(0, 300) } : undefined;
-    }
-  }
-  return typeof parsed === "object" && parsed !== null ? (parsed as StatusBody) : undefined;
-}
-
-/** Any client-node failure as a KubeRequestError (status and reason from the Status body when there is one). */
-export function kubeError(operation: string, err: unknown): KubeRequestError {
-  if (err instanceof KubeRequestError) return err;
-  if (err instanceof ApiException) {
-    const status = statusBody(err.body);
-    return new KubeRequestError(
-      operation,
-      { status: err.code, reason: status?.reason, message: status?.message ?? `HTTP ${err.code}` },
-      { cause: err },
-    );
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new KubeRequestError(operation, { message }, { cause: err });
 }
 
 export interface KubeActionsOptions {

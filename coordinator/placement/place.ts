@@ -7,7 +7,8 @@ import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import type { KubeRequestError } from "./errors.ts";
 import type { PodObject } from "./inputs.ts";
-import { type KubeActions, kubeError, type PodRef } from "./kube.ts";
+import type { KubeActions, PodRef } from "./kube.ts";
+import { kubeError } from "./kube-error.ts";
 import type { PodManifest } from "./manifest.ts";
 
 /** The engine's decision on the current snapshot, with the scheduler's (possibly injected) plugins. Assumes nothing. */

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envVariables } from "../../cli/config/env.ts";
 import { runCliToEnd } from "../support/cli.ts";
 import { freePort } from "../support/ports.ts";
+import { until } from "../support/until.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const VERSION = (JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")) as { version: string }).version;
@@ -31,20 +32,6 @@ async function follow(container: StartedTestContainer): Promise<() => string> {
   stream.on("data", (chunk: Buffer | string) => (text += chunk.toString()));
   stream.on("error", () => {});
   return () => text;
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 async function get(url: string): Promise<{ status: number; body: string } | undefined> {
@@ -131,10 +118,11 @@ describe.skipIf(!process.env.K3SF_CONTAINERS)("project images (testcontainers)",
 
   it("the coordinator's report shows the agent's node online", async () => {
     const line = await until(
-      `${NODE_ID} ONLINE in the coordinator's report`,
       // ONLINE comes with the birth; wait for a report with the first telemetry in it.
       () => coordinatorLogs().match(new RegExp(`^.*${NODE_ID}\\s+ONLINE\\s+cpu \\d.*$`, "m"))?.[0],
       30_000,
+      `${NODE_ID} ONLINE in the coordinator's report`,
+      250,
     ).catch((error: Error) => {
       throw new Error(`${error.message}\ncoordinator:\n${coordinatorLogs()}\nagent:\n${agentLogs()}`);
     });
@@ -162,17 +150,19 @@ describe.skipIf(!process.env.K3SF_CONTAINERS)("project images (testcontainers)",
     const base = `http://127.0.0.1:${httpPort}`;
     expect((await get(`${base}/healthz`))?.status).toBe(200);
     await until(
-      "/readyz 200",
       async () => ((await get(`${base}/readyz`))?.status === 200 ? true : undefined),
       15_000,
+      "/readyz 200",
+      250,
     );
     const metrics = await until(
-      `${NODE_ID} in /metrics`,
       async () => {
         const res = await get(`${base}/metrics`);
         return res?.body.includes(`k3sfleet_node_cpu_percent{node="${NODE_ID}"}`) ? res.body : undefined;
       },
       15_000,
+      `${NODE_ID} in /metrics`,
+      250,
     );
     expect(metrics).toMatch(/^k3sfleet_nodes\{state="online"\} 1$/m);
     // The image's HEALTHCHECK command, run as Docker runs it.
@@ -205,9 +195,10 @@ describe.skipIf(!process.env.K3SF_CONTAINERS)("project images (testcontainers)",
     await agent?.stop({ timeout: 10_000 });
     agent = undefined;
     await until(
-      `${NODE_ID} OFFLINE`,
       () => coordinatorLogs().match(new RegExp(`^.*${NODE_ID}\\s+OFFLINE.*$`, "m"))?.[0],
       20_000,
+      `${NODE_ID} OFFLINE`,
+      250,
     );
   });
 });

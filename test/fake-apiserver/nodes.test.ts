@@ -1,5 +1,5 @@
 // Node CRUD through the real CoreV1Api, and makeNode producing what a K3s kubelet registers.
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from "@kubernetes/client-node";
+import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import { Node } from "kubernetes-models/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureOf } from "./client-status.ts";
@@ -36,13 +36,13 @@ describe("makeNode", () => {
 });
 
 describe("nodes API", () => {
-  it("creates, reads, cordons with a merge patch, and deletes (answering a Status)", async () => {
+  it("creates, reads, cordons with an update, and deletes (answering a Status)", async () => {
     const created = await core.createNode({ body: makeNode({ name: "n1" }) as V1Node });
     expect(created.status?.allocatable?.cpu).toBe("4");
-    const cordoned = await core.patchNode(
-      { name: "n1", body: { spec: { unschedulable: true } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    const cordoned = await core.replaceNode({
+      name: "n1",
+      body: { ...created, spec: { ...created.spec, unschedulable: true } },
+    });
     expect(cordoned.spec?.unschedulable).toBe(true);
     const listed = await core.listNode({ fieldSelector: "spec.unschedulable=true" });
     expect(listed.items.map((n) => n.metadata?.name)).toEqual(["n1"]);
@@ -58,10 +58,14 @@ describe("nodes API", () => {
     const replaced = await core.replaceNode({ name: "n2", body: node });
     expect(replaced.status?.allocatable?.cpu).toBe("4");
     expect(replaced.metadata?.labels?.role).toBe("edge");
-    const statusPatched = await core.patchNodeStatus(
-      { name: "n2", body: { status: { allocatable: { cpu: "3" } }, spec: { unschedulable: true } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    const statusPatched = await core.replaceNodeStatus({
+      name: "n2",
+      body: {
+        ...replaced,
+        status: { ...replaced.status, allocatable: { cpu: "3" } },
+        spec: { unschedulable: true },
+      },
+    });
     expect(statusPatched.status?.allocatable?.cpu).toBe("3");
     expect(statusPatched.spec?.unschedulable).toBeUndefined();
   });

@@ -15,7 +15,7 @@ import { writeKubeconfig } from "./kubeconfig.ts";
 import { MetricsState } from "./metrics.ts";
 import { errorReply, type Reply, send, statusReply } from "./respond.ts";
 import { type RouterContext, route } from "./router.ts";
-import { unauthorized } from "./status.ts";
+import { isUnrouted, unauthorized } from "./status.ts";
 import { Store } from "./store.ts";
 import { TestApi } from "./test-api.ts";
 import { WatchRegistry } from "./watch.ts";
@@ -44,6 +44,9 @@ export interface RequestRecord {
   /** HTTP status answered (200 for a watch stream that was opened). */
   status: number;
   watch: boolean;
+  /** False when the fake has no such endpoint (404 "could not find the requested resource", or 405): a
+   *  test of the product asserts none of its requests was unrouted, so the fake grows with the product. */
+  routed: boolean;
 }
 
 export interface FakeApiServer extends TestApi {
@@ -77,7 +80,14 @@ async function handle(
   const url = new URL(req.url ?? "/", "https://127.0.0.1");
   const method = req.method ?? "GET";
   const watch = url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
-  const record: RequestRecord = { method, path: url.pathname, query: url.searchParams, status: 0, watch };
+  const record: RequestRecord = {
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    status: 0,
+    watch,
+    routed: true,
+  };
   log.push(record);
   let reply: Reply | undefined;
   try {
@@ -91,6 +101,7 @@ async function handle(
       reply = await route(ctx, info);
     }
   } catch (err) {
+    record.routed = !isUnrouted(err);
     reply = errorReply(err);
   }
   record.status = reply?.code ?? 200;

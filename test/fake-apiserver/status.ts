@@ -120,24 +120,24 @@ export function unauthorized(): ApiError {
 }
 
 /** The apiserver's NotFound handler for paths no API group serves. */
+/** An ApiError that means "the fake has no such endpoint" (unknown path, or a method the path lacks). */
+export function isUnrouted(err: unknown): boolean {
+  return (
+    err instanceof ApiError &&
+    (err.status.reason === "MethodNotAllowed" ||
+      (err.status.reason === "NotFound" && err.status.message === PATH_NOT_FOUND))
+  );
+}
+
+const PATH_NOT_FOUND = "the server could not find the requested resource";
+
 export function pathNotFound(): ApiError {
-  return new ApiError(failure(404, "NotFound", "the server could not find the requested resource", {}));
+  return new ApiError(failure(404, "NotFound", PATH_NOT_FOUND, {}));
 }
 
 export function methodNotAllowed(): ApiError {
   return new ApiError(
     failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}),
-  );
-}
-
-export function unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
-  return new ApiError(
-    failure(
-      415,
-      "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`,
-      contentType ? { causes: [{ reason: "", message: contentType, field: "" }] } : undefined,
-    ),
   );
 }
 

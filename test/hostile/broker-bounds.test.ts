@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBrokerOptions, startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
-import { collect, waitFor } from "../support/auth.ts";
+import { collect } from "../support/auth.ts";
 import {
   awaitConnack,
   closedWithin,
@@ -13,6 +13,7 @@ import {
   openSocket,
   writeFiller,
 } from "../support/raw-mqtt.ts";
+import { until } from "../support/until.ts";
 
 const logger = pino({ level: "silent" });
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -70,7 +71,7 @@ describe("memory before authentication", () => {
     const seen = collect(sub);
     const pub = await client(b.url);
     await pub.publishAsync(`t/${"x".repeat(1000)}`, Buffer.alloc(256 * 1024, 1), { qos: 1 });
-    await waitFor(() => seen.length === 1, "the message at the cap");
+    await until(() => seen.length === 1, 10_000, "the message at the cap");
     expect(b.connectionRefusals()).toEqual({});
   });
 });
@@ -134,7 +135,7 @@ describe("offline queues of persistent sessions", () => {
     const back = mqtt.connect(b.url, { clientId: "viewer-1", clean: false, reconnectPeriod: 0 });
     cleanup.push(() => back.endAsync(true));
     const seen = collect(back);
-    await waitFor(() => seen.length >= 10, "the queued messages");
+    await until(() => seen.length >= 10, 10_000, "the queued messages");
     await new Promise((r) => setTimeout(r, 300));
     expect(seen.map((m) => m.payload)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
   });
@@ -151,7 +152,7 @@ describe("offline queues of persistent sessions", () => {
     const back = mqtt.connect(b.url, { clientId: "viewer-2", clean: false, reconnectPeriod: 0 });
     cleanup.push(() => back.endAsync(true));
     const seen = collect(back);
-    await waitFor(() => seen.length === 2, "two queued messages");
-    await waitFor(() => b.queued("viewer-2").messages === 0, "the queue to empty after PUBACK");
+    await until(() => seen.length === 2, 10_000, "two queued messages");
+    await until(() => b.queued("viewer-2").messages === 0, 10_000, "the queue to empty after PUBACK");
   });
 });

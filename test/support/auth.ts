@@ -71,14 +71,6 @@ export function collect(c: MqttClient): Received[] {
   return seen;
 }
 
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Resolves when the broker has closed `c`; rejects if it is still connected after `timeoutMs`. */
 export function closed(c: MqttClient, timeoutMs = 3000): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -60,17 +60,3 @@ export async function runCliToEnd(args: string[], env: NodeJS.ProcessEnv = {}, t
   clearTimeout(timer);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
-
-export async function until<T>(
-  probe: () => T | undefined | false,
-  timeoutMs = 10_000,
-  what = "condition",
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

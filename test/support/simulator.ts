@@ -80,15 +80,6 @@ export async function watchNodes(url: string, root: string): Promise<Watcher> {
   return watcher;
 }
 
-/** Waits until `condition` holds, polling every 20 ms; throws with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export const telemetryOf = (seen: readonly Seen[], nodeId: string) =>
   seen.flatMap((s) => (s.kind === "telemetry" && s.nodeId === nodeId ? [s.message] : []));
 

@@ -10,15 +10,9 @@ import type { IClientOptions } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { topicsFor } from "../../../proto/topics.ts";
-import {
-  type Cleanup,
-  collect,
-  connackCode,
-  mqttClient,
-  usersFile,
-  waitFor,
-} from "../../../test/support/auth.ts";
+import { type Cleanup, collect, connackCode, mqttClient, usersFile } from "../../../test/support/auth.ts";
 import { certificateAuthority, type Pem, signedCertificate } from "../../../test/support/certs.ts";
+import { until } from "../../../test/support/until.ts";
 import { type BrokerAuth, createBrokerAuth } from "./broker-auth.ts";
 import { brokerTlsOptions, brokerTlsProblem } from "./tls.ts";
 
@@ -101,7 +95,7 @@ describe("TLS client certificates", () => {
     const seen = collect(coordinator);
     const edge = await mqttClient(url, { ...tls(certs.edge), clientId: "k3s-fleet-agent-edge-tls" }, cleanup);
     await edge.publishAsync(t.telemetry("edge-tls"), "over tls", { qos: 1 });
-    await waitFor(() => seen.length === 1, "telemetry over TLS");
+    await until(() => seen.length === 1, 3000, "telemetry over TLS");
     expect(seen).toEqual([{ topic: t.telemetry("edge-tls"), payload: "over tls" }]);
   });
 

@@ -17,8 +17,8 @@ import {
   mqttClient,
   rawConnect,
   usersFile,
-  waitFor,
 } from "../../../test/support/auth.ts";
+import { until } from "../../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker.ts";
 import {
   type BrokerAuth,
@@ -106,7 +106,7 @@ describe("authentication", () => {
     const pub = await connect(url, { clientId: "anon-pub", username: "whoever", password: "ignored" });
     await pub.publishAsync("any/thing/here", "hi", { qos: 1 });
     await pub.publishAsync(t.scheduleRequest, "req", { qos: 1 });
-    await waitFor(() => seen.length === 2, "both messages");
+    await until(() => seen.length === 2, 3000, "both messages");
     const gone = closed(pub);
     pub.publish("$SYS/fake", "x", { qos: 1 });
     await gone;
@@ -204,7 +204,7 @@ describe("publish authorisation", () => {
     // Later, legitimate traffic arrives; the forged messages never do.
     const b = await connect(url, creds.edgeB);
     await b.publishAsync(t.telemetry("edge-b"), "telemetry-b", { qos: 1 });
-    await waitFor(() => seen.some((m) => m.payload === "telemetry-b"), "edge-b's own telemetry");
+    await until(() => seen.some((m) => m.payload === "telemetry-b"), 3000, "edge-b's own telemetry");
     expect(seen.map((m) => m.payload)).toEqual(["birth-a", "telemetry-a", "status-a", "telemetry-b"]);
     expect(auth.refusals()).toEqual({ publish_denied: 2 });
   });
@@ -216,7 +216,7 @@ describe("publish authorisation", () => {
     const seen = collect(viewer);
     const gw = await connect(url, creds.gateway);
     await gw.publishAsync(t.telemetry("edge-c"), "c", { qos: 1 });
-    await waitFor(() => seen.length === 1, "edge-c telemetry");
+    await until(() => seen.length === 1, 3000, "edge-c telemetry");
     const gone = closed(gw);
     gw.publish(t.telemetry("gw"), "as-username", { qos: 1 });
     await gone;
@@ -234,11 +234,11 @@ describe("publish authorisation", () => {
     ]);
     const replies = collect(sched);
     await sched.publishAsync(t.scheduleRequest, "request", { qos: 1 });
-    await waitFor(() => requests.length === 1, "the schedule request");
+    await until(() => requests.length === 1, 3000, "the schedule request");
     await coordinator.publishAsync(t.scheduleReply(creds.sched.clientId), "decision", { qos: 1 });
     await coordinator.publishAsync(t.report, "report", { qos: 1, retain: true });
     await coordinator.publishAsync(t.coordinatorStatus, "online", { qos: 1, retain: true });
-    await waitFor(() => replies.length === 3, "decision, report and status");
+    await until(() => replies.length === 3, 3000, "decision, report and status");
     expect(replies.map((m) => m.payload)).toEqual(["decision", "report", "online"]);
 
     // Forgeries, each on its own connection since a refused publish closes it.
@@ -256,7 +256,7 @@ describe("publish authorisation", () => {
     await forge(creds.coord, "$SYS/anything");
     await forge(creds.coord, "elsewhere/topic");
     await coordinator.publishAsync(t.coordinatorStatus, "sentinel", { qos: 1, retain: true });
-    await waitFor(() => replies.some((m) => m.payload === "sentinel"), "sentinel");
+    await until(() => replies.some((m) => m.payload === "sentinel"), 3000, "sentinel");
     expect([...requests, ...replies].map((m) => m.payload)).not.toContain("forged");
     expect(auth.refusals()).toEqual({ publish_denied: 7 });
   });
@@ -269,7 +269,7 @@ describe("publish authorisation", () => {
     const a = await connect(url, creds.edgeA);
     await a.publishAsync(t.nodeStatus("edge-b"), "forged", { qos: 1, retain: true }); // PUBACK comes back
     await a.publishAsync(t.telemetry("edge-a"), "own", { qos: 1 });
-    await waitFor(() => seen.length === 1, "own telemetry");
+    await until(() => seen.length === 1, 3000, "own telemetry");
     expect(a.connected).toBe(true);
     expect(seen.map((m) => m.payload)).toEqual(["own"]);
     // Nor was it retained anywhere a later subscriber could find it.
@@ -296,7 +296,7 @@ describe("publish authorisation", () => {
     const seen = collect(viewer);
     const a = await connect(url, creds.edgeA, { will: will("edge-a") });
     a.stream.destroy(); // an unclean end: the Will is published
-    await waitFor(() => seen.length === 1, "edge-a's Will");
+    await until(() => seen.length === 1, 3000, "edge-a's Will");
     expect(seen).toEqual([{ topic: t.nodeStatus("edge-a"), payload: "offline" }]);
   });
 });
@@ -365,7 +365,7 @@ describe("subscribe authorisation", () => {
     await b.publishAsync(t.telemetry("edge-b"), "b", { qos: 1 });
     const coordinator = await connect(url, creds.coord);
     await coordinator.publishAsync(t.coordinatorStatus, "online", { qos: 1 });
-    await waitFor(() => seen.length > 0, "coordinator status");
+    await until(() => seen.length > 0, 3000, "coordinator status");
     expect(seen).toEqual([{ topic: t.coordinatorStatus, payload: "online" }]);
   });
 
@@ -380,7 +380,7 @@ describe("subscribe authorisation", () => {
     await b.publishAsync(t.telemetry("edge-b"), "b", { qos: 1 });
     const coordinator = await connect(url, creds.coord);
     await coordinator.publishAsync(t.coordinatorStatus, "online", { qos: 1 });
-    await waitFor(() => seen.length > 0, "coordinator status");
+    await until(() => seen.length > 0, 3000, "coordinator status");
     expect(seen.map((m) => m.topic)).toEqual([t.coordinatorStatus]);
   });
 });

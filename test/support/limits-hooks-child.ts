@@ -2,15 +2,15 @@
 // many new lengths, each first written just after the Buffer pool moved on to a new slab, and the process's
 // ArrayBuffer memory is compared before and after, around forced GCs. Measured in a process of its own, so no
 // other test's allocations or sockets count. Prints one JSON line (NewLengthFigures).
-// Usage: node --expose-gc --no-concurrent-array-buffer-sweeping coordinator/limits-hooks.fixture.ts limits|bare
+// Usage: node --expose-gc --no-concurrent-array-buffer-sweeping test/support/limits-hooks-child.ts limits|bare
 //   limits: the broker has createBrokerLimits, which prewarms mqtt-packet's length cache;
 //   bare:   no limits, so nothing prewarms: what the measurement sees when each new length pins a slab.
 // --no-concurrent-array-buffer-sweeping: by default V8 frees dead ArrayBuffers on a background thread after
 // gc() returns, and on a loaded machine `arrayBuffers` read right after still counts all of them.
 import mqtt from "mqtt";
 import pino from "pino";
-import { startEmbeddedBroker } from "./broker.ts";
-import { createBrokerLimits } from "./limits-hooks.ts";
+import { startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
+import { createBrokerLimits } from "../../coordinator/broker/limits-hooks.ts";
 
 export type NewLengthMode = "limits" | "bare";
 
@@ -28,9 +28,9 @@ const LENGTHS = 500;
 const TOPIC = "probe/lengths"; // outside any topic root: the limits' 64 KiB "other" class
 
 const mode = process.argv[2];
-if (mode !== "limits" && mode !== "bare") throw new Error(`usage: limits-hooks.fixture.ts limits|bare`);
+if (mode !== "limits" && mode !== "bare") throw new Error(`usage: limits-hooks-child.ts limits|bare`);
 const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("limits-hooks.fixture.ts needs node --expose-gc");
+if (gc === undefined) throw new Error("limits-hooks-child.ts needs node --expose-gc");
 
 /** Two GCs: the second also frees what the first left as floating garbage. */
 function arrayBuffersAfterGc(collect: () => void): number {

@@ -1,6 +1,6 @@
 // A deterministic SampleSource for tests and demos: a two-core machine whose counters advance by fixed
 // amounts per read, so every rate and percentage it leads to is known in advance.
-import type { RawReading, SampleSource, StaticFacts } from "./readings.ts";
+import type { RawReading, SampleSource, StaticFacts } from "../../agent/readings.ts";
 
 // biome-ignore format: fixture rows read better one per line
 export const FAKE_FACTS: StaticFacts = {

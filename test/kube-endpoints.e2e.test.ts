@@ -1,0 +1,135 @@
+// Every Kubernetes API call the product makes is one the fake API server serves (issue 16): the coordinator
+// runs against test/fake-apiserver with everything that talks to Kubernetes switched on — connect (version),
+// the node and pod informers (list + watch), the metrics poller, a pending pod bound with its Event, and an
+// MQTT schedule request that creates, binds (once answered 409, so the pod is re-read) and records an
+// Event. The test fails when any request reaches an endpoint the fake lacks (`routed: false`), and when
+// the product calls an endpoint not listed in PRODUCT_ENDPOINTS below, so the list, the fake and the
+// fake's README stay what the product uses. (Add the endpoint to the fake and to the list together.)
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
+import { DecisionStatus, topicsFor } from "../proto/index.ts";
+import {
+  type FakeApiServer,
+  makeNode,
+  makePod,
+  type RequestRecord,
+  startFakeApiServer,
+} from "./fake-apiserver/index.ts";
+import { connectRequester, scheduleRequest } from "./support/placement.ts";
+import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
+
+/** What the product calls, as method + path template (`{ns}`, `{name}`); "watch" marks watch streams. */
+const PRODUCT_ENDPOINTS = [
+  "GET /version", // cluster/connect.ts probeVersion (VersionApi.getCode)
+  "GET /api/v1/nodes", // cluster/informers.ts (listNode)
+  "GET /api/v1/nodes watch",
+  "GET /api/v1/pods", // cluster/informers.ts (listPodForAllNamespaces)
+  "GET /api/v1/pods watch",
+  "GET /apis/metrics.k8s.io/v1beta1/nodes", // cluster/metrics.ts via client-node Metrics
+  "GET /apis/metrics.k8s.io/v1beta1/pods",
+  "POST /api/v1/namespaces/{ns}/pods", // placement/kube.ts createPod
+  "GET /api/v1/namespaces/{ns}/pods/{name}", // placement/kube.ts readPod
+  "POST /api/v1/namespaces/{ns}/bindings", // placement/kube.ts bind (createNamespacedBinding)
+  "POST /apis/events.k8s.io/v1/namespaces/{ns}/events", // placement/kube.ts recordEvent
+];
+
+/** "GET /api/v1/namespaces/{ns}/pods/{name}" for GET /api/v1/namespaces/default/pods/web. */
+function endpointOf(r: Pick<RequestRecord, "method" | "path" | "watch">): string {
+  const parts = r.path.split("/");
+  const start = parts[1] === "api" ? 3 : parts[1] === "apis" ? 4 : parts.length;
+  const rest = parts.slice(start);
+  if (rest[0] === "namespaces" && rest.length > 2) {
+    rest[1] = "{ns}";
+    if (rest.length > 3) rest[3] = "{name}";
+  } else if (rest.length > 1) rest[1] = "{name}";
+  return `${r.method} ${[...parts.slice(0, start), ...rest].join("/")}${r.watch ? " watch" : ""}`;
+}
+
+const logger = pino({ level: "silent" });
+const topics = topicsFor();
+let api: FakeApiServer;
+let service: CoordinatorService;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "k3sf-kube-endpoints-"));
+  api = await startFakeApiServer();
+  api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+  api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
+  api.setNodeMetrics("node-a", { cpu: "500m", memory: "1Gi" });
+  service = await startCoordinatorService(
+    testServiceOptions({
+      topicRoot: topics.root,
+      kubernetes: {
+        kubeconfigPath: api.kubeconfigPath,
+        env: {},
+        connectTimeoutMs: 5000,
+        metricsIntervalMs: 100,
+      },
+      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
+      logger,
+    }),
+  );
+  await until(() => service.cluster?.synced(), 5000, "informers synced");
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await api?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the Kubernetes endpoints the product calls", () => {
+  it("are all served by the fake API server, and are the ones listed", async () => {
+    // A pending pod with our schedulerName: bound, with a Scheduled Event.
+    api.addPod(makePod({ name: "pending", schedulerName: "k3s-fleet", requests: { cpu: "100m" } }));
+    await until(
+      () => (api.getPod("default", "pending")?.spec as { nodeName?: string })?.nodeName,
+      5000,
+      "bound",
+    );
+    // An MQTT request whose binding is answered 409 once: created, re-read, then decided.
+    const client = await connectRequester(service.broker?.url ?? "", topics.root);
+    try {
+      api.faults.failNext({ method: "POST", pathPattern: "/bindings", status: 409, reason: "Conflict" });
+      const first = await client.request(
+        scheduleRequest(topics.root, client.clientId, { podName: "asked-1" }),
+      );
+      expect(first.status).not.toBe(DecisionStatus.REJECTED);
+      const second = await client.request(
+        scheduleRequest(topics.root, client.clientId, { podName: "asked-2" }),
+      );
+      expect(second.status).toBe(DecisionStatus.SCHEDULED);
+    } finally {
+      await client.close();
+    }
+    await until(
+      () => api.requests().some((r) => r.path.startsWith("/apis/metrics.k8s.io/v1beta1/pods")),
+      5000,
+      "a metrics poll",
+    );
+
+    const requests = api.requests();
+    expect(requests.filter((r) => !r.routed).map(endpointOf)).toEqual([]);
+    const called = [...new Set(requests.map(endpointOf))].sort();
+    expect(called.filter((e) => !PRODUCT_ENDPOINTS.includes(e))).toEqual([]);
+    // The run reached every listed endpoint, so a trimmed fake that still passes serves all of them.
+    expect(called).toEqual([...PRODUCT_ENDPOINTS].sort());
+  });
+
+  it("a request to an endpoint the fake lacks is recorded as unrouted", async () => {
+    const kc = api.kubeConfig();
+    const { CoreV1Api } = await import("@kubernetes/client-node");
+    await kc
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPersistentVolumeClaim({ namespace: "default" })
+      .catch(() => undefined);
+    const last = api.requests().at(-1);
+    expect(last).toMatchObject({ path: "/api/v1/namespaces/default/persistentvolumeclaims", routed: false });
+  });
+});
