@@ -8,7 +8,6 @@ import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
-import { kubeError } from "./kube-error.ts";
 import { createPendingQueue } from "./pending.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
 import {

@@ -6,7 +6,7 @@ import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { alreadyBoundDecision, errorDecision, rejectedDecision, toScheduleDecision } from "./decision.ts";
 import type { PodObject } from "./inputs.ts";
-import type { KubeActions, PodRef } from "./kube.ts";
+import type { KubeActions } from "./kube.ts";
 import { kubeError } from "./kube-error.ts";
 import { type PodManifest, requestIdOf } from "./manifest.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
