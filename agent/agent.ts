@@ -16,7 +16,7 @@ import {
   topicRootProblem,
   topicsFor,
 } from "../proto/index.ts";
-import { type BufferStore, bufferPath, openBufferStore } from "./buffer-store.ts";
+import { type BufferStore, bufferPath, openBufferStore, sqliteMissing } from "./buffer-store.ts";
 import { AgentError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
 import { createInternetProbe, parseHostPort } from "./health.ts";
@@ -193,9 +193,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const monotonic = options.monotonic ?? (() => performance.now());
   const topics = topicsFor(options.topicRoot);
   const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
-  // Opened now so an unusable buffer fails the start, as an unwritable session file does.
+  // Opened now so an unusable buffer fails the start, as an unwritable session file does. Without
+  // node:sqlite (Node.js 20) the agent runs without one and says so.
+  const noSqlite = options.buffer && !options.outbox ? sqliteMissing() : undefined;
+  if (noSqlite) log.warn({ reason: noSqlite }, "no telemetry buffer: samples are dropped while offline");
   const buffer: BufferStore | undefined =
-    options.buffer && !options.outbox
+    options.buffer && !options.outbox && !noSqlite
       ? openBufferStore({
           path: bufferPath(options.stateDir, nodeId),
           now,
@@ -259,6 +262,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     username: options.mqtt?.username,
     password: options.mqtt?.password,
     tls: options.mqtt?.tls,
+    writeCache: false,
     will: () => {
       session = takeSession();
       return contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE));
