@@ -63,6 +63,8 @@ export interface AgentOptions {
    * while connected, drop otherwise).
    */
   buffer?: BufferOptions;
+  /** The host's /proc, /sys and / (default: this process's); see SystemSourceOptions. */
+  roots?: { procRoot?: string; sysRoot?: string; rootfs?: string };
   /** Where telemetry goes, overriding `buffer`. */
   outbox?: (link: TelemetryLink, sequence: Sequence) => Outbox;
 }
@@ -209,7 +211,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
             ),
         })
       : undefined;
-  const source = options.source ?? createSystemSource({ monotonic, logger: log });
+  const source = options.source ?? createSystemSource({ ...options.roots, monotonic, logger: log });
   const probe = createInternetProbe({ ...options.internet, monotonic });
 
   let facts: StaticFacts;
