@@ -129,6 +129,12 @@ export interface SamplingStats {
 }
 
 const STOP_TIMEOUT_MS = 5_000;
+/** The first sample comes this long after start (or after the first announce, if later). */
+const EARLY_SAMPLE_MS = 250;
+const REAL_TIMERS: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 const BROKER_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"]);
 
 /** Every problem with the options, empty when they are usable. */
@@ -228,6 +234,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     throw error;
   }
   probe.latest();
+  const primedAtMs = monotonic();
+  let earlySampleScheduled = false;
 
   // Taken now so an unwritable state dir fails the start, not a reconnect deep inside the link.
   let pendingSession: bigint | undefined = store.next();
@@ -355,6 +363,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     publishFailures.recovered();
     outbox.connected();
     log.info({ session: `${session}` }, "announced");
+    // The first sample need not wait a whole interval (issue 14: start to first sample ≤ 1 s): it is
+    // taken shortly after the first announce, once the coordinator's retained status has had time to
+    // arrive and the rates cover a measurable window; the fixed-rate schedule goes on unchanged.
+    if (!earlySampleScheduled && options.intervalMs > EARLY_SAMPLE_MS) {
+      earlySampleScheduled = true;
+      const wait = Math.max(0, primedAtMs + EARLY_SAMPLE_MS - monotonic());
+      (options.timers ?? REAL_TIMERS).setTimeout(
+        () => {
+          if (!stopping && sampling.taken + sampling.failed === 0) void sampleOnce();
+        },
+        Math.max(wait, EARLY_SAMPLE_MS / 2),
+      );
+    }
   };
 
   link.on("connect", () => {
@@ -377,6 +398,34 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
   const sampleFailures = createFailureLog({ logger: log, message: "sampling failed", monotonic });
   const overruns = createFailureLog({ logger: log, message: "sampling overran its interval", monotonic });
+  const takeSample = async (): Promise<void> => {
+    const started = monotonic();
+    try {
+      const reading = await source.read();
+      const shaped = shapeTelemetry(reading, counters, now(), {
+        linkConnected: telemetryLink.ready,
+        internet: probe.latest(),
+      });
+      counters = shaped.counters;
+      outbox.offer(shaped.telemetry);
+      sampling.taken++;
+      sampleFailures.recovered();
+    } catch (error) {
+      sampling.failed++;
+      sampleFailures.failed(error);
+    } finally {
+      sampling.lastDurationSeconds = (monotonic() - started) / 1000;
+      sampling.durationSecondsTotal += sampling.lastDurationSeconds;
+    }
+  };
+  /** One sample at a time, whoever asks (the ticker, or the first connect). */
+  let sampleInProgress: Promise<void> | undefined;
+  const sampleOnce = (): Promise<void> => {
+    sampleInProgress ??= takeSample().finally(() => {
+      sampleInProgress = undefined;
+    });
+    return sampleInProgress;
+  };
   const ticker = startTicker({
     intervalMs: options.intervalMs,
     monotonic,
@@ -385,26 +434,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       sampling.skipped += skipped;
       overruns.failed(new Error(`${skipped} sample(s) skipped`));
     },
-    task: async () => {
-      const started = monotonic();
-      try {
-        const reading = await source.read();
-        const shaped = shapeTelemetry(reading, counters, now(), {
-          linkConnected: telemetryLink.ready,
-          internet: probe.latest(),
-        });
-        counters = shaped.counters;
-        outbox.offer(shaped.telemetry);
-        sampling.taken++;
-        sampleFailures.recovered();
-      } catch (error) {
-        sampling.failed++;
-        sampleFailures.failed(error);
-      } finally {
-        sampling.lastDurationSeconds = (monotonic() - started) / 1000;
-        sampling.durationSecondsTotal += sampling.lastDurationSeconds;
-      }
-    },
+    task: sampleOnce,
   });
 
   void link.start();
