@@ -94,6 +94,18 @@ const sideEffectFree: Plugin = {
   },
 };
 
+/** The agent reads only its version from package.json: the bundle carries that, not the whole file. */
+const packageVersionOnly: Plugin = {
+  name: "package-version-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, async (args) => {
+      if (args.path !== join(ROOT, "package.json")) return undefined;
+      const { version } = JSON.parse(await readFile(args.path, "utf8")) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: "json" };
+    });
+  },
+};
+
 export interface AgentBundle {
   code: string;
   legal: string;
@@ -120,7 +132,7 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
     banner: {
       js: '#!/usr/bin/env node\nimport{createRequire as __k3sfRequire}from"node:module";const require=__k3sfRequire(import.meta.url);',
     },
-    plugins: [lazyMqttTransports, lazyCrypto, sideEffectFree],
+    plugins: [lazyMqttTransports, lazyCrypto, sideEffectFree, packageVersionOnly],
   });
   const file = (suffix: string) => result.outputFiles.find((f) => f.path.endsWith(suffix))?.text ?? "";
   return { code: file(".mjs"), legal: file(".LEGAL.txt"), metafile: result.metafile };
