@@ -17,7 +17,7 @@ import {
   topicRootProblem,
   topicsFor,
 } from "../proto/index.ts";
-import { type BufferStore, bufferPath, openBufferStore } from "./buffer-store.ts";
+import { type BufferStore, bufferPath, openBufferStore, sqliteMissing } from "./buffer-store.ts";
 import { AgentError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
 import { createInternetProbe, parseHostPort } from "./health.ts";
@@ -65,6 +65,8 @@ export interface AgentOptions {
    * while connected, drop otherwise).
    */
   buffer?: BufferOptions;
+  /** The host's /proc, /sys and / (default: this process's); see SystemSourceOptions. */
+  roots?: { procRoot?: string; sysRoot?: string; rootfs?: string };
   /** Where telemetry goes, overriding `buffer`. */
   outbox?: (link: TelemetryLink, sequence: Sequence) => Outbox;
   /** This install's id (identity.ts); default: from the state dir's seed, /etc/machine-id and the MACs. */
@@ -140,6 +142,12 @@ export interface SamplingStats {
 }
 
 const STOP_TIMEOUT_MS = 5_000;
+/** The first sample comes this long after start (or after the first announce, if later). */
+const EARLY_SAMPLE_MS = 250;
+const REAL_TIMERS: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 const BROKER_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"]);
 
 /** Every problem with the options, empty when they are usable. */
@@ -206,9 +214,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const monotonic = options.monotonic ?? (() => performance.now());
   const topics = topicsFor(options.topicRoot);
   const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
-  // Opened now so an unusable buffer fails the start, as an unwritable session file does.
+  // Opened now so an unusable buffer fails the start, as an unwritable session file does. Without
+  // node:sqlite (Node.js 20) the agent runs without one and says so.
+  const noSqlite = options.buffer && !options.outbox ? sqliteMissing() : undefined;
+  if (noSqlite) log.warn({ reason: noSqlite }, "no telemetry buffer: samples are dropped while offline");
   const buffer: BufferStore | undefined =
-    options.buffer && !options.outbox
+    options.buffer && !options.outbox && !noSqlite
       ? openBufferStore({
           path: bufferPath(options.stateDir, nodeId),
           now,
@@ -219,7 +230,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
             ),
         })
       : undefined;
-  const source = options.source ?? createSystemSource({ monotonic, logger: log });
+  const source = options.source ?? createSystemSource({ ...options.roots, monotonic, logger: log });
   const probe = createInternetProbe({ ...options.internet, monotonic });
 
   let facts: StaticFacts;
@@ -249,6 +260,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     buffer?.close();
     throw error;
   }
+  const primedAtMs = monotonic();
+  let earlySampleScheduled = false;
 
   // Taken now so an unwritable state dir fails the start, not a reconnect deep inside the link.
   let pendingSession: bigint | undefined = store.next();
@@ -285,6 +298,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     username: options.mqtt?.username,
     password: options.mqtt?.password,
     tls: options.mqtt?.tls,
+    writeCache: false,
     will: () => {
       session = takeSession();
       return contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE));
@@ -414,6 +428,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     publishFailures.recovered();
     outbox.connected();
     log.info({ session: `${session}`, installId }, "announced");
+    // The first sample need not wait a whole interval (issue 14: start to first sample ≤ 1 s): it is
+    // taken shortly after the first announce, once the coordinator's retained status has had time to
+    // arrive and the rates cover a measurable window; the fixed-rate schedule goes on unchanged.
+    if (!earlySampleScheduled && options.intervalMs > EARLY_SAMPLE_MS) {
+      earlySampleScheduled = true;
+      const wait = Math.max(0, primedAtMs + EARLY_SAMPLE_MS - monotonic());
+      (options.timers ?? REAL_TIMERS).setTimeout(
+        () => {
+          if (!stopping && sampling.taken + sampling.failed === 0) void sampleOnce();
+        },
+        Math.max(wait, EARLY_SAMPLE_MS / 2),
+      );
+    }
   };
 
   link.on("connect", () => {
@@ -436,6 +463,34 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
   const sampleFailures = createFailureLog({ logger: log, message: "sampling failed", monotonic });
   const overruns = createFailureLog({ logger: log, message: "sampling overran its interval", monotonic });
+  const takeSample = async (): Promise<void> => {
+    const started = monotonic();
+    try {
+      const reading = await source.read();
+      const shaped = shapeTelemetry(reading, counters, now(), {
+        linkConnected: telemetryLink.ready,
+        internet: probe.latest(),
+      });
+      counters = shaped.counters;
+      outbox.offer(shaped.telemetry);
+      sampling.taken++;
+      sampleFailures.recovered();
+    } catch (error) {
+      sampling.failed++;
+      sampleFailures.failed(error);
+    } finally {
+      sampling.lastDurationSeconds = (monotonic() - started) / 1000;
+      sampling.durationSecondsTotal += sampling.lastDurationSeconds;
+    }
+  };
+  /** One sample at a time, whoever asks (the ticker, or the first connect). */
+  let sampleInProgress: Promise<void> | undefined;
+  const sampleOnce = (): Promise<void> => {
+    sampleInProgress ??= takeSample().finally(() => {
+      sampleInProgress = undefined;
+    });
+    return sampleInProgress;
+  };
   const ticker = startTicker({
     intervalMs: options.intervalMs,
     monotonic,
@@ -444,26 +499,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       sampling.skipped += skipped;
       overruns.failed(new Error(`${skipped} sample(s) skipped`));
     },
-    task: async () => {
-      const started = monotonic();
-      try {
-        const reading = await source.read();
-        const shaped = shapeTelemetry(reading, counters, now(), {
-          linkConnected: telemetryLink.ready,
-          internet: probe.latest(),
-        });
-        counters = shaped.counters;
-        outbox.offer(shaped.telemetry);
-        sampling.taken++;
-        sampleFailures.recovered();
-      } catch (error) {
-        sampling.failed++;
-        sampleFailures.failed(error);
-      } finally {
-        sampling.lastDurationSeconds = (monotonic() - started) / 1000;
-        sampling.durationSecondsTotal += sampling.lastDurationSeconds;
-      }
-    },
+    task: sampleOnce,
   });
 
   void link.start();

@@ -5,9 +5,29 @@
 // acknowledged; acknowledged rows stay for a short redelivery window, then go. Synchronous on purpose:
 // one small write per sample, on a loop that runs every few seconds.
 import { mkdirSync, renameSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { sessionFileName } from "./session-store.ts";
+
+/**
+ * node:sqlite, loaded when the first buffer opens rather than with this module: an agent that never buffers
+ * does not pay for it, and on Node.js 20 (no node:sqlite; the newest Node for 32-bit ARM) the agent still
+ * runs, without a buffer (see `sqliteMissing`).
+ */
+function loadSqlite(): typeof import("node:sqlite") {
+  return createRequire(import.meta.url)("node:sqlite") as typeof import("node:sqlite");
+}
+
+/** Why there can be no buffer in this Node.js (no node:sqlite), or undefined when there can. */
+export function sqliteMissing(): string | undefined {
+  try {
+    loadSqlite();
+    return undefined;
+  } catch (error) {
+    return `node:sqlite is not available in Node.js ${process.version} (${(error as Error).message})`;
+  }
+}
 
 const SCHEMA_VERSION = 1;
 
@@ -123,10 +143,13 @@ class SqliteBufferStore implements BufferStore {
 
   constructor(path: string) {
     this.path = path;
-    const db = new DatabaseSync(path);
+    const db = new (loadSqlite().DatabaseSync)(path);
     this.#db = db;
     try {
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;");
+      // A small page cache (256 KiB, not SQLite's 2 MiB): the buffer is read only to replay after an outage.
+      db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000; PRAGMA cache_size = -256;",
+      );
       const version = Number(
         (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
       );

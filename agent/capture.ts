@@ -23,6 +23,8 @@ export interface CaptureOptions {
   /** Time between the two readings. */
   windowMs?: number;
   logger?: Logger;
+  /** The host's /proc, /sys and / (default: this process's); see SystemSourceOptions. */
+  roots?: { procRoot?: string; sysRoot?: string; rootfs?: string };
   source?: SampleSource;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -31,7 +33,7 @@ export interface CaptureOptions {
 export async function captureSnapshot(options: CaptureOptions = {}): Promise<NodeSnapshot> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const source = options.source ?? createSystemSource({ logger: options.logger });
+  const source = options.source ?? createSystemSource({ ...options.roots, logger: options.logger });
   const target = options.internet?.target === undefined ? undefined : parseHostPort(options.internet.target);
   const internet = target ? canConnect(target, options.internet?.timeoutMs ?? 2_000) : Promise.resolve(false);
 

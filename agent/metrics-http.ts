@@ -1,5 +1,4 @@
 // Optional HTTP endpoint for the agent's metrics (`agent --metrics-listen 127.0.0.1:9465`).
-import { createServer } from "node:http";
 import type { RunningAgent } from "./agent.ts";
 import { agentMetricsText } from "./metrics.ts";
 
@@ -13,6 +12,9 @@ export async function startAgentMetricsServer(
   host: string,
   port: number,
 ): Promise<AgentMetricsServer> {
+  // Imported here, not at the top: node:http brings crypto, TLS, HTTP/2 and zlib with it (+17 MiB RSS,
+  // bench/agent-results.md), and the bundled agent hoists top-level imports of built-ins to its start.
+  const { createServer } = await import("node:http");
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/metrics") {

@@ -38,6 +38,11 @@ export interface BufferLimits {
   replayPerSecond: number;
   /** Acknowledged samples are kept this long and sent again after a fault (link lost, coordinator gone). */
   redeliverMs: number;
+  /**
+   * A live sample whose PUBACK has not come this long after its publish is written to disk (it is written
+   * at the next sample anyway); default 1 s. 0: at once, every live sample (the disk-first behaviour).
+   */
+  spillAfterMs?: number;
 }
 
 export interface BufferedOutboxOptions {
@@ -51,7 +56,28 @@ export interface BufferedOutboxOptions {
   now?: () => number;
   /** Monotonic clock: settling of a new coordinator, log rate limits. */
   monotonic?: () => number;
+  /** Runs `callback` after `ms` (the spill timer); default an unref'd setTimeout. */
+  schedule?: (callback: () => void, ms: number) => void;
 }
+
+/** A live sample held in memory: sent, not yet known to be safe. */
+interface Held {
+  body: TelemetryBody;
+  createdMs: number;
+  session: bigint;
+  seq: bigint;
+  /** Connection generation of its publish. */
+  token: number;
+  /** Wall-clock ms of its PUBACK; undefined while in flight. */
+  ackedAtMs: number | undefined;
+  /** Its row once written to disk; from then on the disk tier tracks it. */
+  rowId: number | undefined;
+}
+
+const DEFAULT_SPILL_AFTER_MS = 1_000;
+const defaultSchedule = (callback: () => void, ms: number) => {
+  setTimeout(callback, ms).unref();
+};
 
 /** How long a connection may go without any coordinator status before the agent says so. */
 const NO_STATUS_WARN_MS = 30_000;
@@ -60,15 +86,23 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
   const { link, sequence, store, limits, logger: log } = options;
   const now = options.now ?? Date.now;
   const monotonic = options.monotonic ?? (() => performance.now());
+  const schedule = options.schedule ?? defaultSchedule;
+  const spillAfterMs = limits.spillAfterMs ?? DEFAULT_SPILL_AFTER_MS;
   const stats: OutboxStats = { ...EMPTY_OUTBOX_STATS };
   /** Row id → the connection generation its publish belongs to. */
   const inflight = new Map<number, number>();
+  /** Live samples kept in memory only (sent; in flight, or acknowledged within the redelivery window). */
+  const held = new Set<Held>();
   let generation = 0;
   let gate: Gate = INITIAL_GATE;
   let connectedAtMs = 0;
   let warnedNoStatus = false;
   let draining = false;
   let closed = false;
+  /** The disk tier has rows (pending, or acknowledged and kept) that its bounds must be applied to. */
+  let diskInUse = store.pending > 0;
+  /** Wall-clock ms until which acknowledged rows may still be kept on disk. */
+  let keptOnDiskUntilMs = Number.NEGATIVE_INFINITY;
   // Token bucket for the replay rate: one second's worth at most.
   let tokens = 0;
   let refilledAtMs = monotonic();
@@ -94,14 +128,60 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
 
   const open = () => gateOpen(gate, options.gate, link.ready, monotonic());
 
+  const acknowledgeRow = (id: number) => {
+    const keep = limits.redeliverMs > 0;
+    if (keep) keptOnDiskUntilMs = now() + limits.redeliverMs;
+    guarded(() => store.acknowledge(id, now(), keep));
+  };
+
+  /** Live samples in memory whose PUBACK has not come. */
+  const unacknowledged = () => {
+    let count = 0;
+    for (const h of held) if (h.ackedAtMs === undefined) count += 1;
+    return count;
+  };
+
+  /**
+   * Writes a held sample to disk with its identity, so a restart (or the next connection) sends it again.
+   * `inFlight`: its publish may still be acknowledged on this connection (the row is skipped until then).
+   */
+  const spill = (h: Held, inFlight: boolean): boolean => {
+    held.delete(h);
+    if (closed) return false;
+    const id = guarded(() => {
+      const appended = store.append(h.createdMs, encode("telemetry", createMessage("telemetry", h.body)));
+      store.stamp(appended, h.session, h.seq);
+      return appended;
+    });
+    if (id === undefined) return false;
+    diskInUse = true;
+    h.rowId = id;
+    if (inFlight) inflight.set(id, h.token);
+    return true;
+  };
+
+  /** Held samples that must outlive this connection or this coordinator go to disk as pending. */
+  const spillHeld = (acknowledgedSinceMs: number): number => {
+    let reopened = 0;
+    for (const h of [...held]) {
+      if (h.ackedAtMs === undefined) spill(h, false);
+      else if (h.ackedAtMs >= acknowledgedSinceMs) {
+        if (spill(h, false)) reopened += 1;
+      } else held.delete(h);
+    }
+    return reopened;
+  };
+
   const reopen = (why: string) => {
     if (limits.redeliverMs <= 0) return;
-    const count = guarded(() => store.reopen(now() - limits.redeliverMs)) ?? 0;
+    const since = now() - limits.redeliverMs;
+    const count = (guarded(() => store.reopen(since)) ?? 0) + spillHeld(since);
     stats.reopened += count;
     if (count > 0) log.info({ count, why }, "recently acknowledged telemetry will be sent again");
   };
 
-  const publish = (id: number, message: MessageOf<"telemetry">) => {
+  /** A buffered row goes out (again): tracked by its id until its PUBACK. */
+  const publishRow = (id: number, message: MessageOf<"telemetry">) => {
     const token = generation;
     inflight.set(id, token);
     if (message.historical) stats.replayed += 1;
@@ -112,7 +192,7 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
         if (inflight.get(id) === token) inflight.delete(id);
         stats.acknowledged += 1;
         publishFailures.recovered();
-        if (!closed) guarded(() => store.acknowledge(id, now(), limits.redeliverMs > 0));
+        if (!closed) acknowledgeRow(id);
       },
       (error: unknown) => {
         // The row stays pending: it is replayed with the same identity.
@@ -121,6 +201,37 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
         publishFailures.failed(error);
       },
     );
+  };
+
+  /** A live sample sent from memory; it reaches the disk only if it has to (see the header). */
+  const publishHeld = (h: Held, message: MessageOf<"telemetry">) => {
+    held.add(h);
+    stats.live += 1;
+    link.publish(message).then(
+      () => {
+        stats.acknowledged += 1;
+        publishFailures.recovered();
+        if (h.rowId !== undefined) {
+          if (inflight.get(h.rowId) === h.token) inflight.delete(h.rowId);
+          if (!closed) acknowledgeRow(h.rowId);
+          return;
+        }
+        h.ackedAtMs = now();
+        if (limits.redeliverMs <= 0) held.delete(h);
+      },
+      (error: unknown) => {
+        stats.failed += 1;
+        publishFailures.failed(error);
+        if (h.rowId !== undefined) {
+          if (inflight.get(h.rowId) === h.token) inflight.delete(h.rowId);
+        } else if (held.has(h)) spill(h, false); // replayed with the same identity
+      },
+    );
+    if (spillAfterMs <= 0) spill(h, true);
+    else
+      schedule(() => {
+        if (held.has(h) && h.ackedAtMs === undefined) spill(h, true);
+      }, spillAfterMs);
   };
 
   /** A buffered row as it goes out again: its identity, or the next one of this session. */
@@ -142,7 +253,7 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
       message.seq = row.seq;
     }
     message.historical = true;
-    publish(row.id, message);
+    publishRow(row.id, message);
   };
 
   const enforceBounds = (at: number) => {
@@ -160,6 +271,8 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
         ),
       );
     } else if (store.pending < limits.maxSamples) drops.recovered();
+    // Nothing pending and every kept acknowledgement expired: the disk is left alone until it is needed.
+    if (store.pending === 0 && at > keptOnDiskUntilMs) diskInUse = false;
   };
 
   const warnIfNoStatus = () => {
@@ -179,56 +292,44 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
     tokens = Math.min(Math.max(1, rate), tokens + ((at - refilledAtMs) * rate) / 1000);
     refilledAtMs = at;
     // More than two seconds' worth unacknowledged: the broker is slow, so the replay waits (live does not).
-    return Math.min(Math.floor(tokens), Math.max(0, Math.ceil(2 * rate) - inflight.size));
+    const unacked = inflight.size + unacknowledged();
+    return Math.min(Math.floor(tokens), Math.max(0, Math.ceil(2 * rate) - unacked));
   };
 
-  /** The live sample: stamped with the next seq (in its row first, when it has one) and published. */
-  const sendLive = (body: TelemetryBody, id: number | undefined) => {
-    const message = createMessage("telemetry", { ...body, session: sequence.session, seq: sequence.next() });
-    if (id === undefined) {
-      // Not stored: send it all the same, only without a second chance.
-      stats.live += 1;
-      link.publish(message).then(
-        () => {
-          stats.acknowledged += 1;
-        },
-        (error: unknown) => {
-          stats.failed += 1;
-          publishFailures.failed(error);
-        },
-      );
-      return message;
+  /** Memory that is no longer needed: acknowledged longer ago than the redelivery window. */
+  const expireHeld = (at: number) => {
+    for (const h of held) {
+      if (h.ackedAtMs === undefined)
+        spill(h, true); // no PUBACK since the last sample: keep it on disk
+      else if (h.ackedAtMs < at - limits.redeliverMs) held.delete(h);
     }
-    // If the stamp cannot be written the row stays pending and unstamped: replayed later, never twice.
-    const stamped = guarded(() => {
-      store.stamp(id, message.session, message.seq);
-      return true;
-    });
-    if (!stamped) return undefined;
-    publish(id, message);
-    return message;
   };
 
   return {
     offer(body: TelemetryBody) {
       stats.offered += 1;
       const at = now();
-      const id = guarded(() => {
-        const appended = store.append(at, encode("telemetry", createMessage("telemetry", body)));
-        enforceBounds(at);
-        return appended;
-      });
-      if (id !== undefined) storeFailures.recovered();
+      expireHeld(at);
       if (!open()) {
-        if (id === undefined) stats.droppedOffline += 1; // neither stored nor sent
+        const id = guarded(() => {
+          const appended = store.append(at, encode("telemetry", createMessage("telemetry", body)));
+          diskInUse = true;
+          enforceBounds(at);
+          return appended;
+        });
+        if (id !== undefined) storeFailures.recovered();
+        else stats.droppedOffline += 1; // neither stored nor sent
         warnIfNoStatus();
         return undefined;
       }
+      if (diskInUse) guarded(() => enforceBounds(at));
 
-      const skip = new Set(inflight.keys());
-      if (id !== undefined) skip.add(id);
       const budget = replayBudget();
-      const rows = guarded(() => store.take(budget, skip)) ?? [];
+      // Nothing on disk waits to be sent: no query (and no disk access at all) on the healthy path.
+      const rows =
+        store.pending > inflight.size
+          ? (guarded(() => store.take(budget, new Set(inflight.keys()))) ?? [])
+          : [];
       tokens -= rows.length;
       if (rows.length > 0 && !draining) {
         draining = true;
@@ -238,7 +339,23 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
       guarded(() => {
         for (const row of rows) if (row.session !== undefined) replay(row);
       });
-      const sent = sendLive(body, id);
+      const message = createMessage("telemetry", {
+        ...body,
+        session: sequence.session,
+        seq: sequence.next(),
+      });
+      publishHeld(
+        {
+          body,
+          createdMs: at,
+          session: message.session,
+          seq: message.seq,
+          token: generation,
+          ackedAtMs: undefined,
+          rowId: undefined,
+        },
+        message,
+      );
       guarded(() => {
         for (const row of rows) if (row.session === undefined) replay(row);
       });
@@ -246,7 +363,7 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
         draining = false;
         log.info({ replayed: stats.replayed }, "buffered telemetry replayed");
       }
-      return sent;
+      return message;
     },
 
     connected() {
@@ -259,7 +376,10 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
     },
 
     disconnected() {
+      // In flight: it may never have arrived. Acknowledged just before: the coordinator may not have had it.
+      for (const h of [...held]) if (h.ackedAtMs === undefined) spill(h, false);
       reopen("connection lost");
+      held.clear();
     },
 
     coordinatorStatus(status) {
@@ -291,11 +411,19 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
     },
 
     stats() {
-      return { ...stats, pending: closed ? stats.pending : store.pending, inflight: inflight.size };
+      if (closed) return { ...stats, inflight: inflight.size };
+      return {
+        ...stats,
+        pending: store.pending + unacknowledged(),
+        inflight: inflight.size + unacknowledged(),
+      };
     },
 
     close() {
       if (closed) return;
+      // Never acknowledged: a restart sends it again.
+      for (const h of [...held]) if (h.ackedAtMs === undefined) spill(h, false);
+      held.clear();
       stats.pending = store.pending;
       closed = true;
       store.close();

@@ -1,6 +1,6 @@
-// The machine, read. The only module that imports systeminformation, and it does so only for static facts
-// (OS release, CPU model), once. Per-sample readings come from /proc and /sys directly: in systeminformation
-// 5.x on Linux, currentLoad() runs `execSync("cat /proc/stat | grep cpu")` (blocking the event loop),
+// The machine, read, from /proc, /sys and the root file system directly (host-facts.ts for the birth's OS
+// and CPU facts); each can be the host's, mounted into a container (DaemonSet: `agent.procRoot`, `sysRoot`,
+// `rootfs`). No systeminformation (issue 14: it was the agent's largest module), whose 5.x on Linux currentLoad() runs `execSync("cat /proc/stat | grep cpu")` (blocking the event loop),
 // networkStats("*") re-lists interfaces with one synchronous shell per interface and then spawns `cat` per
 // interface, fsStats()/disksIO() spawn `lsblk` pipelines and fsSize() spawns `df`. Reading the same kernel
 // files ourselves costs a few small async reads and no processes (bench/agent-results.md has the figures).
@@ -8,8 +8,8 @@ import { readdir, readFile, statfs } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import si from "systeminformation";
 import { effectiveCores } from "./cpu-quota.ts";
+import { readHostFacts } from "./host-facts.ts";
 import {
   parseCpuStat,
   parseDefaultRoute,
@@ -33,6 +33,11 @@ export interface SystemSourceOptions {
   /** Where /proc is (a DaemonSet mounts the host's at e.g. /host/proc). */
   procRoot?: string;
   sysRoot?: string;
+  /**
+   * The host's root file system (e.g. /host/root): its /etc/os-release, and the mount points of the
+   * host's mount table (`<procRoot>/1/mounts`) are measured under it. "/" outside a container.
+   */
+  rootfs?: string;
   /** How often filesystem sizes are refreshed; between refreshes the cached sizes are reported. */
   filesystemEveryMs?: number;
   /** How long the first filesystem read may delay a sample before the cache is used empty. */
@@ -45,6 +50,7 @@ export interface SystemSourceOptions {
 export const DEFAULT_SYSTEM_SOURCE = {
   procRoot: "/proc",
   sysRoot: "/sys",
+  rootfs: "/",
   filesystemEveryMs: 30_000,
   filesystemWaitMs: 2_000,
 };
@@ -52,7 +58,10 @@ export const DEFAULT_SYSTEM_SOURCE = {
 const IFF_UP = 0x1;
 
 export function createSystemSource(options: SystemSourceOptions = {}): SampleSource {
-  const { procRoot, sysRoot, filesystemEveryMs, filesystemWaitMs } = { ...DEFAULT_SYSTEM_SOURCE, ...options };
+  const { procRoot, sysRoot, rootfs, filesystemEveryMs, filesystemWaitMs } = {
+    ...DEFAULT_SYSTEM_SOURCE,
+    ...options,
+  };
   const monotonic = options.monotonic ?? (() => performance.now());
   const log = options.logger?.child({ part: "sample-source" });
   const proc = (path: string) => readFile(join(procRoot, path), "utf8");
@@ -67,7 +76,7 @@ export function createSystemSource(options: SystemSourceOptions = {}): SampleSou
   let filesystemsAt = Number.NEGATIVE_INFINITY;
   let refreshing: Promise<void> | undefined;
   const refreshFilesystems = (): Promise<void> => {
-    refreshing ??= readFilesystems(proc)
+    refreshing ??= readFilesystems(proc, rootfs)
       .then((list) => {
         filesystems = list;
         filesystemsAt = monotonic();
@@ -103,7 +112,7 @@ export function createSystemSource(options: SystemSourceOptions = {}): SampleSou
   return {
     async facts() {
       cores ??= effectiveCores({ procRoot });
-      staticFacts ??= readStaticFacts(cores);
+      staticFacts ??= readHostFacts({ procRoot, sysRoot, rootfs }, cores);
       const [{ os: osFacts, cpu }, meminfo, fsList, interfaces] = await Promise.all([
         staticFacts,
         proc("meminfo"),
@@ -158,33 +167,22 @@ export function createSystemSource(options: SystemSourceOptions = {}): SampleSou
   };
 }
 
-/** OS and CPU facts via systeminformation: it knows distro files and lscpu output better than we would. */
-async function readStaticFacts(cores: Promise<number>): Promise<Pick<StaticFacts, "os" | "cpu">> {
-  const [osInfo, cpu, coreCount] = await Promise.all([si.osInfo(), si.cpu(), cores]);
-  return {
-    os: {
-      platform: osInfo.platform,
-      distro: osInfo.distro,
-      release: osInfo.release,
-      kernel: osInfo.kernel,
-      arch: osInfo.arch,
-    },
-    cpu: {
-      manufacturer: cpu.manufacturer,
-      model: cpu.brand,
-      cores: coreCount,
-      physicalCores: cpu.physicalCores,
-      speedGhz: cpu.speedMax || cpu.speed || 0,
-    },
-  };
-}
-
-async function readFilesystems(proc: (path: string) => Promise<string>): Promise<FilesystemReading[]> {
-  const mounts = realFilesystems(parseMounts(await proc("self/mounts")));
+/**
+ * Real filesystems and their sizes. Under a separate root (a container with the host's / mounted), the
+ * host's mount table is init's (`1/mounts`) and each mount point is measured under the root; the reported
+ * mount points are the host's own.
+ */
+async function readFilesystems(
+  proc: (path: string) => Promise<string>,
+  rootfs: string,
+): Promise<FilesystemReading[]> {
+  const table =
+    rootfs === "/" ? await proc("self/mounts") : await proc("1/mounts").catch(() => proc("self/mounts"));
+  const mounts = realFilesystems(parseMounts(table));
   const read = await Promise.all(
     mounts.map(async (m) => {
       try {
-        const s = await statfs(m.mount);
+        const s = await statfs(join(rootfs, m.mount));
         return {
           ...m,
           sizeBytes: s.blocks * s.bsize,

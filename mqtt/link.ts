@@ -43,6 +43,11 @@ export interface LinkOptions {
   /** Called before every connect attempt: the Will for that attempt (e.g. with a new session number). */
   will?: () => RawPublish | undefined;
   random?: () => number;
+  /**
+   * MQTT.js's pre-built buffers for every packet id (65,536 of them, ~6.5 MiB of heap); false writes ids as
+   * they are needed, as a small agent wants. The setting is global to the process's mqtt-packet module.
+   */
+  writeCache?: boolean;
 }
 
 const DEFAULT_STABLE_MS = 10_000;
@@ -101,6 +106,7 @@ export class Link extends EventEmitter<LinkEvents> {
       username: options.username,
       password: options.password,
       resubscribe: true,
+      writeCache: options.writeCache ?? true,
       ...options.tls,
     };
     this.#client = mqtt.connect(options.url, clientOptions);

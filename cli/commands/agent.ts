@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl, nodeName, splitHostPort } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
-import { internetOptions } from "./capture.ts";
+import { hostRoots, internetOptions } from "./capture.ts";
 
 export function addAgentOptions(cmd: Command): Command {
   return cmd
@@ -57,6 +57,7 @@ export async function startAgentFromConfig(config: Config, logger: import("pino"
     labels: config.agent.labels,
     stateDir: config.agent.stateDir,
     internet: internetOptions(config.agent),
+    roots: hostRoots(config.agent),
     buffer: bufferOptions(config.agent),
     mqtt: await mqttAuth(config),
     // The agent's id is the Kubernetes node name unless --node-name says otherwise (DaemonSet: NODE_NAME).

@@ -26,6 +26,7 @@ export function registerCapture(program: Command): void {
       intervalMs: config.agent.interval,
       labels: config.agent.labels,
       internet: internetOptions(config.agent),
+      roots: hostRoots(config.agent),
       logger,
     });
     const json = Boolean(opts.json || opts.pretty);
@@ -35,6 +36,11 @@ export function registerCapture(program: Command): void {
     if (opts.output) await writeFile(opts.output, text);
     else process.stdout.write(text);
   });
+}
+
+/** Where the host's /proc, /sys and / are (agent.procRoot, sysRoot, rootfs). */
+export function hostRoots(agent: { procRoot: string; sysRoot: string; rootfs: string }) {
+  return { procRoot: agent.procRoot, sysRoot: agent.sysRoot, rootfs: agent.rootfs };
 }
 
 export function internetOptions(agent: {

@@ -189,6 +189,10 @@ export const configSchema = z
         bufferMaxAge: duration("24h", 1000),
         /** Buffered samples replayed per second at most, beside the live ones (mind a broker's rate limit). */
         bufferReplayRate: z.coerce.number().gt(0).max(10_000).default(20),
+        /** The host's /proc, /sys and / as the agent sees them (a DaemonSet mounts them, e.g. at /host/...). */
+        procRoot: z.string().min(1).default("/proc"),
+        sysRoot: z.string().min(1).default("/sys"),
+        rootfs: z.string().min(1).default("/"),
         /** Hold telemetry in the buffer until the coordinator's status says ONLINE; false: only while OFFLINE. */
         waitForCoordinator: boolean(true),
       })

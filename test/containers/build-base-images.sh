@@ -39,7 +39,9 @@ debian_mirror() {
   uri="$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1 || true)"
   [ -n "$uri" ] || uri="$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
     | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' | grep -v security | head -n1 || true)"
-  echo "${uri:-http://deb.debian.org/debian}"
+  # No built-in host: a machine whose apt has no Debian source (or that must use a mirror) says so.
+  [ -n "$uri" ] || { log "no Debian mirror in apt's sources: set DEBIAN_MIRROR"; return 1; }
+  echo "$uri"
 }
 
 build_rootfs() {
@@ -48,7 +50,7 @@ build_rootfs() {
   rm -rf "$ROOTFS"
   mkdir -p "$CACHE"
   local mirror
-  mirror="$(debian_mirror)"
+  mirror="$(debian_mirror)" || exit 1
   log "debootstrap bookworm from $mirror (once; cached in $ROOTFS)"
   debootstrap --variant=minbase bookworm "$ROOTFS" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \
     || { tail -n 20 "$CACHE/debootstrap.log" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks deploy/install.sh and deploy/systemd without touching the machine: shellcheck on the shell scripts,
-# a --dry-run, a real --agent-only install into a temporary DESTDIR (then the installed tree must run
-# `capture`, and must not contain the Kubernetes client), and `systemd-analyze verify` on the installed units.
+# a --dry-run, a real --agent-only install into a temporary DESTDIR (then the installed command must run
+# `capture`, offer no coordinator, and have no node_modules: it is the bundled agent), and `systemd-analyze verify` on the installed units.
 # Needs node >= 22.18 on PATH and the npm registry; shellcheck and systemd-analyze are used when present.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,13 +31,17 @@ app="$tmp/root/opt/k3s-fleet"
 [ -f "$tmp/root/usr/lib/sysusers.d/k3s-fleet.conf" ]
 [ -f "$tmp/root/etc/systemd/system/k3s-fleet-agent.service" ]
 [ ! -e "$tmp/root/etc/systemd/system/k3s-fleet-coordinator.service" ]
-[ ! -e "$app/node_modules/@kubernetes" ] || { log "agent-only install has the Kubernetes client"; exit 1; }
-(cd "$tmp" && node "$app/bin/k3s-fleet.js" capture --json --node-name install-check) | grep -q '"nodeId":"install-check"'
-log "installed tree runs capture; $(du -sh "$app/node_modules" | cut -f1) of node_modules"
+[ ! -e "$app/node_modules" ] || { log "agent-only install has node_modules (it is one bundled file)"; exit 1; }
+# The command runs the bundle at its final place (/opt/...); here it is staged under DESTDIR.
+grep -q 'exec .* --lite-mode "/opt/k3s-fleet/dist/k3s-fleet-agent.mjs"' "$tmp/root/usr/local/bin/k3s-fleet"
+staged() { sed "s#/opt/k3s-fleet#$app#" "$tmp/root/usr/local/bin/k3s-fleet" | sh -s -- "$@"; }
+(cd "$tmp" && staged capture --json --node-name install-check) | grep -q '"nodeId":"install-check"'
+if staged coordinator >/dev/null 2>&1; then log "agent-only CLI offers the coordinator"; exit 1; fi
+log "installed agent runs capture; the application is $(du -sh "$app" | cut -f1) (Node.js not counted: --node)"
 
 # A rerun (an upgrade) replaces the application but keeps the configuration.
 deploy/install.sh --dry-run --destdir "$tmp/root" --agent-only --node "$(command -v node)" >"$tmp/rerun.txt" 2>&1
-grep -q "^+ cp -R $ROOT/agent " "$tmp/rerun.txt"
+grep -q "^+ cp -R $ROOT/dist/k3s-fleet-agent.mjs " "$tmp/rerun.txt"
 if grep -Eq '^\+ .*etc/k3s-fleet/(config.yaml|agent.env)' "$tmp/rerun.txt"; then log "a rerun would overwrite /etc/k3s-fleet"; exit 1; fi
 
 if command -v systemd-analyze >/dev/null; then
