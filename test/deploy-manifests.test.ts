@@ -87,6 +87,7 @@ describe("deploy/k3s manifests", () => {
         "core/pods:watch",
         "core/pods:create",
         "core/pods/binding:create",
+        "core/pods/status:patch",
         "core/bindings:create",
         "core/events:create",
         "core/events:patch",

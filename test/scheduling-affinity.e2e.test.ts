@@ -103,6 +103,18 @@ describe("secondary scheduler with inter-pod constraints", () => {
     });
     expect(failed?.message).toBe("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
     expect(nodeOf("db-3")).toBeUndefined();
+    // As kube-scheduler does, the pod's PodScheduled condition says why (kubectl describe, autoscalers).
+    const condition = await until(() => {
+      const status = api.getPod("default", "db-3")?.status as
+        | { conditions?: Array<Record<string, unknown>> }
+        | undefined;
+      return status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+    });
+    expect(condition).toMatchObject({
+      reason: "Unschedulable",
+      message: "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.",
+      lastTransitionTime: expect.any(String),
+    });
 
     // A replica going away frees its node for the waiting one.
     const freed = nodes[1] as string;

@@ -1,8 +1,16 @@
 // The Kubernetes calls the scheduling service acts with, behind a small interface so tests can swap them:
-// create a pod, read it, bind it (Binding subresource, with the pod's uid as precondition), and record an
-// events.k8s.io/v1 Event on it. Failures become KubeRequestError with the HTTP status and Status reason.
+// create a pod, read it, bind it (Binding subresource, with the pod's uid as precondition), record an
+// events.k8s.io/v1 Event on it, and set its PodScheduled=False condition when it cannot be placed. Failures become KubeRequestError with the HTTP status and Status reason.
 import { hostname } from "node:os";
-import { CoreV1Api, EventsV1Api, type KubeConfig, V1MicroTime, type V1Pod } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  EventsV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  V1MicroTime,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import type { KubeRequestError } from "./errors.ts";
 import { kubeError } from "./kube-error.ts";
 import { pooledKubeConfig } from "./kube-pool.ts";
@@ -33,6 +41,12 @@ export interface KubeActions {
   /** POST .../bindings for the pod with uid `pod.uid` to `node`. */
   bind(pod: PodRef, node: string): Promise<void>;
   recordEvent(event: PodEvent): Promise<void>;
+  /**
+   * PodScheduled=False, reason Unschedulable, with the FitError message, as kube-scheduler sets it (a
+   * strategic merge patch of pods/status). `transition` also sets lastTransitionTime (the first time).
+   * Optional, so test doubles need not implement it.
+   */
+  markUnschedulable?(pod: PodRef, message: string, now: number, transition: boolean): Promise<void>;
 }
 
 export interface KubeActionsOptions {
@@ -90,6 +104,24 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
         });
       } catch (err) {
         throw failed("bind", kubeError(`bind pod ${pod.namespace}/${pod.name} to ${node}`, err));
+      }
+    },
+    async markUnschedulable(pod, message, now, transition) {
+      const condition = {
+        type: "PodScheduled",
+        status: "False",
+        reason: "Unschedulable",
+        message,
+        lastProbeTime: null,
+        ...(transition ? { lastTransitionTime: new Date(now).toISOString() } : {}),
+      };
+      try {
+        await core.patchNamespacedPodStatus(
+          { name: pod.name, namespace: pod.namespace, body: { status: { conditions: [condition] } } },
+          setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
+        );
+      } catch (err) {
+        throw failed("pod_status", kubeError(`set PodScheduled on ${pod.namespace}/${pod.name}`, err));
       }
     },
     async recordEvent(e) {

@@ -146,8 +146,14 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     if (decision.status === "unschedulable" || decision.node === undefined) {
       keep(engineResult(decision, "unschedulable", splitReasons(decision)));
       if (lastFailure.get(key) !== decision.message) {
+        const first = !lastFailure.has(key);
         lastFailure.set(key, decision.message);
         event(ref, "Warning", "FailedScheduling", "Scheduling", decision.message);
+        kube
+          .markUnschedulable?.(ref, decision.message, now(), first)
+          ?.catch((err: unknown) =>
+            core.warnLimited("pod-status", { err, pod: key }, "cannot set PodScheduled=False"),
+          );
       }
       const delay = pending.failed(key);
       log.debug({ pod: key, message: decision.message, retryInMs: delay }, "pod unschedulable");
