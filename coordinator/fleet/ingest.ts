@@ -20,7 +20,7 @@ import {
   statusProblem,
   telemetryProblem,
 } from "./state.ts";
-import { telemetryRangeProblem } from "./telemetry-range.ts";
+import { birthRangeProblem, telemetryRangeProblem } from "./telemetry-range.ts";
 
 export type RejectReason =
   | "bad_topic"
@@ -137,6 +137,8 @@ export function createIngest(options: IngestOptions): Ingest {
       counts.decoded++;
       const problem = birthProblem(nodeId, decoded.message);
       if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
+      const range = birthRangeProblem(decoded.message);
+      if (range !== undefined) return reject(range.reason, nodeId, topic, range.detail);
       node ??= nodeFor(fleet, nodeId, at);
       applyBirth(node, decoded.message, at);
     } else {
