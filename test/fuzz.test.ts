@@ -362,7 +362,8 @@ describe(`fuzz: bad input at scale (seed ${SEED}, 0x${SEED.toString(16)})`, () =
 
     const c = coordinator.counters();
     const rejected = Object.values(c.rejected).reduce((a, b) => a + (b ?? 0), 0);
-    const invalid = c.rejected.invalid ?? 0;
+    // Rejected after decoding (counted in `decoded` too): contract problems and impossible values.
+    const invalid = (c.rejected.invalid ?? 0) + (c.rejected.non_finite ?? 0) + (c.rejected.out_of_range ?? 0);
     const applied = c.decoded - invalid;
     const limitRefusals = secured.limitRefusals();
     const authRefusals = secured.refusals();

@@ -76,6 +76,7 @@ function embeddedBrokerOptions(config: Config) {
     connectTimeout,
     maxQueuedMessages,
     maxQueuedBytes,
+    maxRetainedBytes,
     authConcurrency,
     authQueue,
   } = config.broker;
@@ -92,7 +93,7 @@ function embeddedBrokerOptions(config: Config) {
       connectTimeoutMs: connectTimeout,
       connectRatePerAddress: maxConnectRatePerAddress,
     },
-    queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes },
+    queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes, maxRetainedBytes },
     checkGate: { concurrency: authConcurrency, maxQueued: authQueue },
     tls:
       listenTls.certFile && listenTls.keyFile

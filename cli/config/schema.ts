@@ -164,6 +164,8 @@ export const configSchema = z
         maxQueuedMessages: int(1000, 0, 10_000_000),
         /** Embedded broker: payload bytes queued per persistent session, 0 = no limit. */
         maxQueuedBytes: int(16 * 1024 * 1024, 0, 2 ** 31),
+        /** Embedded broker: payload bytes of all retained messages together, 0 = no limit; past it they are not kept. */
+        maxRetainedBytes: int(256 * 1024 * 1024, 0, 2 ** 40),
         /** Embedded broker: password checks (scrypt) running at once; more wait in authQueue. */
         authConcurrency: int(2, 1, 64),
         /** Embedded broker: password checks waiting; past this a CONNECT gets CONNACK 3 (server unavailable). */

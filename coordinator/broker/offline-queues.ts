@@ -4,29 +4,40 @@
 // message that would take a client's queue above either bound is not queued for that client (the others
 // still get it) and is counted as dropped. The queue also holds messages in flight to an online persistent
 // client until their PUBACK, so the bound covers both, as in Mosquitto.
+// The same wrapper bounds the payload bytes of all retained messages together (`maxRetainedBytes`): a
+// retained message that would take the total above it is delivered to current subscribers but not kept
+// (issue 12: one local client retained 600 MB).
 
 export interface QueueBounds {
   /** Messages per client; 0 = no limit. */
   maxMessages: number;
   /** Payload bytes per client; 0 = no limit. */
   maxBytes: number;
+  /** Payload bytes of all retained messages together; 0 = no limit. */
+  maxRetainedBytes: number;
 }
 
-export const DEFAULT_QUEUE_BOUNDS: QueueBounds = { maxMessages: 1000, maxBytes: 16 * 1024 * 1024 };
+export const DEFAULT_QUEUE_BOUNDS: QueueBounds = {
+  maxMessages: 1000,
+  maxBytes: 16 * 1024 * 1024,
+  maxRetainedBytes: 256 * 1024 * 1024,
+};
 
-export type QueueDropReason = "queue_full_messages" | "queue_full_bytes";
+export type QueueDropReason = "queue_full_messages" | "queue_full_bytes" | "retained_full";
 
 interface Sub {
   clientId: string;
 }
 interface QueuedPacket {
   payload?: Uint8Array | string;
+  topic?: string;
 }
 /** The part of an aedes persistence this wrapper changes (aedes 1.x calls these without callbacks). */
 interface OutgoingQueue {
   outgoingEnqueue(sub: Sub, packet: QueuedPacket): Promise<unknown>;
   outgoingEnqueueCombi(subs: Sub[], packet: QueuedPacket): Promise<unknown>;
   outgoingClearMessageId(client: Sub | { id: string }, packet: unknown): Promise<QueuedPacket | undefined>;
+  storeRetained(packet: QueuedPacket): Promise<unknown>;
 }
 
 export interface BoundedQueues<P> {
@@ -35,6 +46,8 @@ export interface BoundedQueues<P> {
   dropped(): Partial<Record<QueueDropReason, number>>;
   /** Messages and bytes queued for `clientId` as counted here. */
   queued(clientId: string): { messages: number; bytes: number };
+  /** Payload bytes of the retained messages kept. */
+  retainedBytes(): number;
 }
 
 function sizeOf(packet: QueuedPacket | undefined): number {
@@ -47,6 +60,8 @@ export function boundQueues<P extends object>(inner: P, bounds: QueueBounds): Bo
   const queue = inner as unknown as OutgoingQueue;
   const counts = new Map<string, { messages: number; bytes: number }>();
   const drops = new Map<QueueDropReason, number>();
+  const retainedSizes = new Map<string, number>();
+  let retainedBytes = 0;
 
   /** Reserves room for `bytes` in `clientId`'s queue, or says why there is none. */
   function reserve(clientId: string, bytes: number): QueueDropReason | undefined {
@@ -63,6 +78,23 @@ export function boundQueues<P extends object>(inner: P, bounds: QueueBounds): Bo
   }
 
   const overrides: Partial<OutgoingQueue> = {
+    storeRetained(packet) {
+      const topic = packet.topic ?? "";
+      const bytes = sizeOf(packet);
+      const before = retainedSizes.get(topic) ?? 0;
+      if (
+        bytes > 0 &&
+        bounds.maxRetainedBytes > 0 &&
+        retainedBytes - before + bytes > bounds.maxRetainedBytes
+      ) {
+        drop("retained_full");
+        return Promise.resolve(); // delivered live by aedes, not kept
+      }
+      retainedBytes += bytes - before;
+      if (bytes === 0) retainedSizes.delete(topic);
+      else retainedSizes.set(topic, bytes);
+      return queue.storeRetained(packet);
+    },
     outgoingEnqueue(sub, packet) {
       const reason = reserve(sub.clientId, sizeOf(packet));
       if (reason) {
@@ -107,5 +139,6 @@ export function boundQueues<P extends object>(inner: P, bounds: QueueBounds): Bo
     persistence,
     dropped: () => Object.fromEntries(drops),
     queued: (clientId) => ({ ...(counts.get(clientId) ?? { messages: 0, bytes: 0 }) }),
+    retainedBytes: () => retainedBytes,
   };
 }

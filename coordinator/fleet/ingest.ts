@@ -21,7 +21,7 @@ import {
   statusProblem,
   telemetryProblem,
 } from "./state.ts";
-import { telemetryRangeProblem } from "./telemetry-range.ts";
+import { birthRangeProblem, telemetryRangeProblem } from "./telemetry-range.ts";
 
 export type RejectReason =
   | "bad_topic"
@@ -153,6 +153,8 @@ export function createIngest(options: IngestOptions): Ingest {
       counts.decoded++;
       const problem = birthProblem(nodeId, decoded.message);
       if (problem !== undefined) return reject("invalid", nodeId, topic, problem);
+      const range = birthRangeProblem(decoded.message);
+      if (range !== undefined) return reject(range.reason, nodeId, topic, range.detail);
       node ??= nodeFor(fleet, nodeId, at);
       const holderInstallId = node.installId;
       if (applyClaim(fleet, node, decoded.message, at) === "conflict") {

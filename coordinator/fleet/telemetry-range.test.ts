@@ -1,9 +1,9 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { encode, type NodeTelemetry, topicsFor } from "../../proto/index.ts";
-import { telemetry } from "../../test/support/fleet-messages.ts";
+import { birth, telemetry } from "../../test/support/fleet-messages.ts";
 import { createIngest } from "./ingest.ts";
-import { telemetryRangeProblem } from "./telemetry-range.ts";
+import { birthRangeProblem, telemetryRangeProblem } from "./telemetry-range.ts";
 
 const base = () => telemetry({ session: 1, seq: 1 });
 
@@ -138,5 +138,42 @@ describe("ingest with a node reporting NaN", () => {
     );
     expect(ingest.counters().rejected).toEqual({ non_finite: 1, out_of_range: 1 });
     expect(ingest.fleet.nodes.get("a")?.latest?.cpuPercent).toBe(30);
+  });
+});
+
+describe("birthRangeProblem", () => {
+  const make = () => birth({ nodeId: "a", session: 1, intervalMs: 1000 });
+  it("accepts a real birth", () => {
+    expect(birthRangeProblem(make())).toBeUndefined();
+  });
+  it("refuses a long string anywhere, a long list, too many labels", () => {
+    const longHost = make();
+    longHost.hostname = "h".repeat(10_000);
+    expect(birthRangeProblem(longHost)).toMatchObject({ reason: "out_of_range" });
+    const longLabel = make();
+    longLabel.labels = { k: "v".repeat(321) };
+    expect(birthRangeProblem(longLabel)?.detail).toMatch(/birth\.labels\.k is 321 characters/);
+    const manyLabels = make();
+    manyLabels.labels = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, "v"]));
+    expect(birthRangeProblem(manyLabels)).toMatchObject({ reason: "out_of_range" });
+    const deep = make();
+    if (deep.os) deep.os.kernel = "k".repeat(400);
+    expect(birthRangeProblem(deep)?.detail).toMatch(/birth\.os\.kernel/);
+  });
+  it("ingest rejects such a birth by reason and keeps the node's good one", () => {
+    const root = "k3s-fleet/v1";
+    const topics = topicsFor(root);
+    const ingest = createIngest({
+      root,
+      maxPayloadBytes: 65_536,
+      logger: pino({ level: "silent" }),
+      now: () => 1,
+    });
+    ingest.handle(topics.birth("a"), encode("birth", make()));
+    const bad = make();
+    bad.hostname = "h".repeat(5000);
+    ingest.handle(topics.birth("a"), encode("birth", bad));
+    expect(ingest.counters().rejected).toEqual({ out_of_range: 1 });
+    expect(ingest.fleet.nodes.get("a")?.birth?.hostname).toBe(make().hostname);
   });
 });

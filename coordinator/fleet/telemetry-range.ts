@@ -1,7 +1,7 @@
 // Telemetry values the fleet can use: every float finite and every figure inside what a real machine
 // reports. One node sending NaN (or 1e300 %) must not reach scoring, where a single non-finite number
 // fails every decision (issue 12). Pure; ingest rejects a sample that has a problem, by reason.
-import type { NodeTelemetry } from "../../proto/index.ts";
+import type { NodeBirth, NodeTelemetry } from "../../proto/index.ts";
 
 export type RangeReason = "non_finite" | "out_of_range";
 
@@ -88,6 +88,53 @@ export function telemetryRangeProblem(t: NodeTelemetry): RangeProblem | undefine
   for (const check of checks) {
     const problem = check();
     if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Longest string in a birth: a Kubernetes label key is at most 253 + 1 + 63 characters. */
+const MAX_BIRTH_STRING = 320;
+const MAX_BIRTH_LIST = 1024;
+const MAX_BIRTH_LABELS = 256;
+
+/**
+ * The first unusable value in a birth: a string longer than 320 characters, a list of more than 1,024
+ * items or more than 256 labels. Births end up in every fleet report; 1,300 births with long strings made
+ * one report exceed the 16 MiB packet cap (issue 12).
+ */
+export function birthRangeProblem(b: NodeBirth): RangeProblem | undefined {
+  const labels = Object.keys(b.labels).length;
+  if (labels > MAX_BIRTH_LABELS)
+    return { reason: "out_of_range", detail: `${labels} labels, more than ${MAX_BIRTH_LABELS}` };
+  return walk(b, "birth");
+}
+
+function walk(value: unknown, path: string): RangeProblem | undefined {
+  if (typeof value === "string") {
+    return value.length > MAX_BIRTH_STRING
+      ? {
+          reason: "out_of_range",
+          detail: `${path} is ${value.length} characters, more than ${MAX_BIRTH_STRING}`,
+        }
+      : undefined;
+  }
+  if (Array.isArray(value)) {
+    if (value.length > MAX_BIRTH_LIST)
+      return {
+        reason: "out_of_range",
+        detail: `${path} has ${value.length} items, more than ${MAX_BIRTH_LIST}`,
+      };
+    for (const [i, item] of value.entries()) {
+      const problem = walk(item, `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = walk(key, `${path} key`) ?? walk(item, `${path}.${key}`);
+      if (problem) return problem;
+    }
   }
   return undefined;
 }

@@ -156,3 +156,30 @@ describe("offline queues of persistent sessions", () => {
     await until(() => b.queued("viewer-2").messages === 0, 10_000, "the queue to empty after PUBACK");
   });
 });
+
+describe("retained messages", () => {
+  it("keeps at most maxRetainedBytes of retained payload in all; past it a retained message is delivered, not kept", async () => {
+    const b = await broker({ queues: { maxRetainedBytes: 10 * 1024 } });
+    const live = await client(b.url, { clientId: "live" });
+    await live.subscribeAsync("r/#", { qos: 1 });
+    const liveSeen = collect(live);
+    const pub = await client(b.url, { clientId: "retainer" });
+    for (const topic of ["r/a", "r/b", "r/c"]) {
+      await pub.publishAsync(topic, Buffer.alloc(4 * 1024, 1), { qos: 1, retain: true });
+    }
+    await waitFor(() => liveSeen.length === 3, "all three delivered live");
+    expect(b.queueDrops()).toEqual({ retained_full: 1 });
+    // Replacing a kept one and clearing another free room.
+    await pub.publishAsync("r/a", Buffer.alloc(1024, 2), { qos: 1, retain: true });
+    await pub.publishAsync("r/b", Buffer.alloc(0), { qos: 1, retain: true });
+    await pub.publishAsync("r/c", Buffer.alloc(4 * 1024, 3), { qos: 1, retain: true });
+    const late = mqtt.connect(b.url, { clientId: "late", reconnectPeriod: 0 });
+    cleanup.push(() => late.endAsync(true));
+    const lateSeen = collect(late);
+    await new Promise((resolve) => late.once("connect", resolve));
+    await late.subscribeAsync("r/#", { qos: 1 });
+    await waitFor(() => lateSeen.length === 2, "two retained messages");
+    expect(lateSeen.map((m) => m.topic).sort()).toEqual(["r/a", "r/c"]);
+    expect(b.queueDrops()).toEqual({ retained_full: 1 });
+  });
+});

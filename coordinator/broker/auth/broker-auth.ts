@@ -11,6 +11,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Aedes, AedesOptions, Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_TOPIC_ROOT, type Topics, topicsFor } from "../../../proto/topics.ts";
+import { createLogThrottle } from "../limits.ts";
 import { type CheckGateOptions, createCheckGate, DEFAULT_CHECK_GATE } from "./check-gate.ts";
 import { AuthError, type ConnackRefusal, ConnectRefusedError } from "./errors.ts";
 import { isLoopbackHost } from "./listen-safety.ts";
@@ -152,11 +153,23 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
         };
   }
 
+  // A flood of refused CONNECTs must not become a flood of log lines: one line per reason and client id
+  // per 10 s, at most 50 lines per 10 s in all; every refusal is still counted.
+  const logThrottle = createLogThrottle({ intervalMs: 10_000, maxPerInterval: 50, maxKeys: 10_000 });
+
   function refuse(client: Client | null, reason: RefusalReason, message: string, extra: object = {}) {
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    const decision = logThrottle.admit(`${reason}|${client?.id ?? ""}`, performance.now());
+    if (!decision.log) return;
     const who = client ? sessions.get(client)?.principal : undefined;
     log.warn(
-      { clientId: client?.id, username: who?.kind === "user" ? who.username : undefined, reason, ...extra },
+      {
+        clientId: client?.id,
+        username: who?.kind === "user" ? who.username : undefined,
+        reason,
+        ...extra,
+        ...(decision.suppressed > 0 ? { suppressed: decision.suppressed } : {}),
+      },
       `mqtt refused: ${message}`,
     );
   }

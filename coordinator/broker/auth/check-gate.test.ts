@@ -148,21 +148,36 @@ describe("createCheckGate wait bound", () => {
 });
 
 describe("createCheckGate fairness when full", () => {
-  it("a full queue makes room for another address by pushing out the busiest address's newest check", async () => {
+  it("a full queue makes room for a less busy address by pushing out the busiest address's newest check", async () => {
     const { request, pending, calls } = setup({ concurrency: 1, maxQueued: 2, maxPerAddress: 100 });
     const flood = [0, 1, 2].map((i) =>
       request(`ghost-${i}`, "x", { result: "deferred", address: "10.6.6.6" }),
     );
     expect(await request("ghost-3", "x", { address: "10.6.6.6" })).toBe("busy"); // same address: no room
     const node = request("edge", "right", { result: "deferred", address: "10.0.0.2" });
-    expect(await flood[2]).toBe("busy"); // pushed out for the node
-    const third = request("other", "right", { address: "10.0.0.3" });
-    expect(await third).toBe("busy"); // lanes of one each: nobody to push out
+    expect(await flood[2]).toBe("busy"); // pushed out for the node (10.6.6.6 had 3 checks, the node 0)
+    const other = request("other", "right", { address: "10.0.0.3" });
+    expect(await flood[1]).toBe("busy"); // 10.6.6.6 still had 2
+    expect(await request("late", "right", { address: "10.0.0.4" })).toBe("busy"); // one each now: no room
+    await new Promise((r) => setImmediate(r));
+    pending.shift()?.(false); // ghost-0
+    await new Promise((r) => setImmediate(r));
+    pending.shift()?.(true); // edge
+    expect(await node).toBe("ok");
+    expect(await other).toBe("ok");
+    expect(calls).toEqual(["ghost-0:x", "edge:right", "other:right"]);
+  });
+
+  it("addresses with one check each do not push each other out", async () => {
+    const { request, pending } = setup({ concurrency: 1, maxQueued: 2, maxPerAddress: 100 });
+    const first = ["10.1.0.1", "10.1.0.2", "10.1.0.3"].map((address, i) =>
+      request(`u${i}`, "right", { result: "deferred", address }),
+    );
+    expect(await request("u3", "right", { address: "10.1.0.4" })).toBe("busy");
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setImmediate(r));
-      pending.shift()?.(i === 2);
+      pending.shift()?.(true);
     }
-    expect(await node).toBe("ok");
-    expect(calls).toEqual(["ghost-0:x", "ghost-1:x", "edge:right"]);
+    expect(await Promise.all(first)).toEqual(["ok", "ok", "ok"]);
   });
 });

@@ -124,15 +124,23 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
     });
   }
 
-  /** Answers busy to the newest check of the longest lane, if that lane is longer than `address`'s plus one. */
+  /**
+   * Answers busy to the newest waiting check of the address with the most checks running or waiting, if it
+   * has more than one more than `address`: a flood from one address makes room for a client from another,
+   * but addresses with a check each do not push each other out.
+   */
   function pushOut(address: string): boolean {
-    const own = lanes.get(address)?.length ?? 0;
-    let longest: [string, Array<(admitted: boolean) => void>] | undefined;
-    for (const entry of lanes)
-      if (longest === undefined || entry[1].length > longest[1].length) longest = entry;
-    if (longest === undefined || longest[0] === address || longest[1].length <= own + 1) return false;
-    const evicted = longest[1].pop() as (admitted: boolean) => void;
-    if (longest[1].length === 0) lanes.delete(longest[0]);
+    const own = perAddress.get(address) ?? 0;
+    let busiest: string | undefined;
+    for (const lane of lanes.keys()) {
+      if (busiest === undefined || (perAddress.get(lane) ?? 0) > (perAddress.get(busiest) ?? 0))
+        busiest = lane;
+    }
+    if (busiest === undefined || busiest === address || (perAddress.get(busiest) ?? 0) <= own + 1)
+      return false;
+    const lane = lanes.get(busiest) as Array<(admitted: boolean) => void>;
+    const evicted = lane.pop() as (admitted: boolean) => void;
+    if (lane.length === 0) lanes.delete(busiest);
     queued--;
     evicted(false);
     return true;
