@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { registerAgent } from "./commands/agent.ts";
 import { registerCapture } from "./commands/capture.ts";
 import { registerCoordinator } from "./commands/coordinator.ts";
+import { registerNodes } from "./commands/nodes.ts";
 import { registerPasswd } from "./commands/passwd.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerSchedule } from "./commands/schedule.ts";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerCapture(program);
   registerSchedule(program);
   registerReport(program);
+  registerNodes(program);
   registerPasswd(program);
   registerSimulate(program);
   return program;
