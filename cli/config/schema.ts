@@ -250,6 +250,8 @@ export const configSchema = z
         level: logLevel.default("info"),
         /** Log file; default is standard error, so reports on standard output stay clean. */
         file: z.string().optional(),
+        /** auto: human-readable and coloured on a terminal, JSON lines otherwise (and always in a file). */
+        format: z.enum(["auto", "json", "pretty"]).default("auto"),
       })
       .prefault({}),
   })
