@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { registerAgent } from "./commands/agent.ts";
 import { registerCapture } from "./commands/capture.ts";
 import { registerCoordinator } from "./commands/coordinator.ts";
+import { registerEnroll } from "./commands/enroll.ts";
 import { registerNodes } from "./commands/nodes.ts";
 import { registerPasswd } from "./commands/passwd.ts";
 import { registerReport } from "./commands/report.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerNodes(program);
   registerPasswd(program);
+  registerEnroll(program);
   registerSimulate(program);
   return program;
 }

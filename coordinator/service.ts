@@ -177,7 +177,11 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           wait?.stop();
           await scheduling?.stop();
           await running.stop();
-          throw listenError(error, "HTTP endpoint (/healthz, /readyz, /metrics)", "--http-listen HOST:PORT (or off)");
+          throw listenError(
+            error,
+            "HTTP endpoint (/healthz, /readyz, /metrics)",
+            "--http-listen HOST:PORT (or off)",
+          );
         })
       : undefined;
     return {
@@ -259,10 +263,13 @@ function listenError(error: unknown, what: string, flag: string): unknown {
     e.code === "EADDRINUSE"
       ? "is already in use (another k3s-fleet or broker running?)"
       : "may not be listened on by this user";
-  return Object.assign(new Error(`the ${what} cannot listen: ${where} ${cause}; choose another with ${flag}`), {
-    code: "K3SF_ERR_LISTEN",
-    cause: error,
-  });
+  return Object.assign(
+    new Error(`the ${what} cannot listen: ${where} ${cause}; choose another with ${flag}`),
+    {
+      code: "K3SF_ERR_LISTEN",
+      cause: error,
+    },
+  );
 }
 
 /** Starts connecting (logs, counts failures); loaded only when Kubernetes is wanted. */
