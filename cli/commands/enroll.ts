@@ -16,6 +16,7 @@ export interface EnrollTarget {
 export function enrollScript(t: EnrollTarget): string {
   return [
     "set -eu",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
     'dir="${K3SF_CONFIG_DIR:-/etc/k3s-fleet}"',
     "umask 077",
     'mkdir -p "$dir"',
@@ -28,6 +29,7 @@ export function enrollScript(t: EnrollTarget): string {
     `K3S_FLEET_BROKER_PASSWORD=${t.password}`,
     "EOF",
     'mv "$dir/agent.env.new" "$dir/agent.env"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
     'if [ -z "${K3SF_CONFIG_DIR:-}" ] && [ -d /run/systemd/system ]; then',
     "  systemctl restart k3s-fleet-agent",
     `  echo "${t.nodeId}: enrolled, k3s-fleet-agent restarted"`,
