@@ -4,6 +4,8 @@ import { Command } from "commander";
 import { registerAgent } from "./commands/agent.ts";
 import { registerCapture } from "./commands/capture.ts";
 import { registerCoordinator } from "./commands/coordinator.ts";
+import { registerEnroll } from "./commands/enroll.ts";
+import { registerNodes } from "./commands/nodes.ts";
 import { registerPasswd } from "./commands/passwd.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerSchedule } from "./commands/schedule.ts";
@@ -27,7 +29,9 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerReport(program);
   registerTop(program);
+  registerNodes(program);
   registerPasswd(program);
+  registerEnroll(program);
   registerSimulate(program);
   return program;
 }

@@ -25,6 +25,7 @@ export const FLAG_PATHS: Record<string, string[]> = {
   standalone: ["k3s", "standalone"],
   log: ["logging", "file"],
   logLevel: ["logging", "level"],
+  logFormat: ["logging", "format"],
 };
 
 export function flagsToConfig(opts: Record<string, unknown>): Record<string, unknown> {
@@ -49,6 +50,12 @@ export function addCommonOptions(cmd: Command): Command {
         "error",
         "silent",
       ]),
+    )
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "auto: readable and coloured on a terminal, JSON lines otherwise (default: auto)",
+      ).choices(["auto", "json", "pretty"]),
     );
 }
 

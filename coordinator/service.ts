@@ -29,6 +29,8 @@ export interface ServiceOptions {
   staleAfterIntervals: number;
   offlineAfterIntervals: number;
   defaultIntervalMs: number;
+  /** OFFLINE nodes silent this long leave the fleet (default 24 h); 0: never. */
+  expireOfflineAfterMs?: number;
   maxPayloadBytes: number;
   keepaliveSeconds: number;
   localNodeId?: string;
@@ -114,6 +116,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       staleAfterIntervals: options.staleAfterIntervals,
       offlineAfterIntervals: options.offlineAfterIntervals,
       defaultIntervalMs: options.defaultIntervalMs,
+      expireOfflineAfterMs: options.expireOfflineAfterMs,
       maxPayloadBytes: options.maxPayloadBytes,
       keepaliveSeconds: options.keepaliveSeconds,
       localNodeId: options.localNodeId,

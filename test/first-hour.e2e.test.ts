@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { usersFile } from "./support/auth.ts";
-import { runCli, runCliToEnd } from "./support/cli.ts";
+import { ROOT, runCli, runCliToEnd } from "./support/cli.ts";
 import { freePort } from "./support/ports.ts";
 
 /** Killed after this long: a command that waited out its 60 s --timeout ends as SIGKILL, not 1. */
@@ -155,5 +155,46 @@ describe("ordinary mistakes get one line, no stack", () => {
     expect(coordinator.stderr.trim()).toBe(
       "k3s-fleet: /nonexistent-dir/report.txt: no such file or directory",
     );
+  });
+});
+
+const haveScript = (await import("node:child_process")).spawnSync("script", ["--version"]).status === 0;
+
+describe.skipIf(!haveScript)("npm start on a terminal", () => {
+  /** Runs `up` under script(1), which gives it a terminal, until `pattern` shows; returns what it printed. */
+  async function onTerminal(extra: string[], pattern: RegExp): Promise<string> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "k3sf-tty-"));
+    const { spawn } = await import("node:child_process");
+    const command = [
+      process.execPath,
+      join(ROOT, "bin", "k3s-fleet.js"),
+      ...["up", "--embedded-broker", `127.0.0.1:${port}`, "--http-listen", "off", "--standalone"],
+      ...["--quiet", "--state-dir", dir, ...extra],
+    ].join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!pattern.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      return out;
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }
+
+  it("shows a short banner and readable logs, not JSON", async () => {
+    const out = await onTerminal([], /Ctrl-C stops everything/);
+    expect(out).toContain("k3s-fleet is up: MQTT broker mqtt://127.0.0.1:");
+    expect(out).toContain("npx k3s-fleet report --broker mqtt://127.0.0.1:");
+    expect(out).toMatch(/INFO.*coordinator started/);
+    expect(out).not.toMatch(/^\{"level":/m);
+  });
+
+  it("--log-format json keeps JSON lines on a terminal, without the banner", async () => {
+    const out = await onTerminal(["--log-format", "json"], /"msg":"agent started"/);
+    expect(out).toMatch(/^\{"level":30,.*"msg":"coordinator started"/m);
+    expect(out).not.toContain("k3s-fleet is up");
   });
 });

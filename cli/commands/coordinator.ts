@@ -150,6 +150,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     staleAfterIntervals: config.coordinator.staleAfterIntervals,
     offlineAfterIntervals: config.coordinator.offlineAfterIntervals,
     defaultIntervalMs: config.agent.interval,
+    expireOfflineAfterMs: config.coordinator.expireOfflineAfter,
     maxPayloadBytes: config.broker.maxPayloadBytes,
     keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
     localNodeId: options.localNodeId,

@@ -1,5 +1,6 @@
 // `k3s-fleet up` (what `npm start` runs): embedded broker + coordinator + an agent for this machine.
 import type { Command } from "commander";
+import { prettyLogs } from "../logger.ts";
 import { addCommonOptions, nodeName } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
 import { addAgentOptions, startAgentFromConfig } from "./agent.ts";
@@ -44,6 +45,16 @@ export function registerUp(program: Command): void {
           dayMs: 600_000,
         })
       : undefined;
+    if (prettyLogs(config)) {
+      process.stderr.write(
+        banner({
+          broker: stack.broker?.url ?? agentConfig.broker.url ?? "",
+          topicRoot: config.topicRoot,
+          http: stack.http?.url,
+          nodeId: nodeName(config),
+        }),
+      );
+    }
     // Show the fleet as soon as the first sample is in, rather than a full report interval later.
     const first = setTimeout(() => stack.printNow(), config.agent.interval + 500);
     await untilSignal();
@@ -52,4 +63,22 @@ export function registerUp(program: Command): void {
     await agent.stop("shutdown");
     await stack.stop();
   });
+}
+
+/** What a person at a terminal needs first: where things are, and what to type next. */
+export function banner(where: { broker: string; topicRoot: string; http?: string; nodeId: string }): string {
+  const flags = where.broker === "mqtt://127.0.0.1:1883" ? "" : ` --broker ${where.broker}`;
+  return [
+    "",
+    `k3s-fleet is up: MQTT broker ${where.broker}, topic root ${where.topicRoot}` +
+      (where.http ? `, ${where.http}/metrics and /readyz` : ""),
+    `this machine reports as node "${where.nodeId}"; the fleet report follows on standard output.`,
+    "Next, in another terminal:",
+    `  npx k3s-fleet report${flags}                    # the latest fleet report`,
+    `  npx k3s-fleet schedule${flags} --pod-name demo --image nginx:latest --cpu 100m --memory 64Mi --dry-run`,
+    `  npx k3s-fleet agent${flags} --node-name pi-01 --state-dir ./data-pi-01   # a second node`,
+    "Ctrl-C stops everything (exit status 0).",
+    "",
+    "",
+  ].join("\n");
 }

@@ -206,6 +206,8 @@ export const configSchema = z
         staleAfterIntervals: int(3, 1, 1000),
         /** ...and offline after this many, if its Will never came. */
         offlineAfterIntervals: int(12, 2, 10_000),
+        /** OFFLINE nodes silent this long leave the report; their retained birth and status are cleared. */
+        expireOfflineAfter: duration("24h", 1000),
         /** Latest report as text, rewritten every report interval. */
         output: z.string().optional(),
       })
@@ -289,6 +291,8 @@ export const configSchema = z
         level: logLevel.default("info"),
         /** Log file; default is standard error, so reports on standard output stay clean. */
         file: z.string().optional(),
+        /** auto: human-readable and coloured on a terminal, JSON lines otherwise (and always in a file). */
+        format: z.enum(["auto", "json", "pretty"]).default("auto"),
       })
       .prefault({}),
   })

@@ -22,7 +22,7 @@ import { runSliced } from "../report/run-sliced.ts";
 import type { FleetHistory } from "./history.ts";
 import { createIngest } from "./ingest.ts";
 import type { NodeFeed, NodeMessageHandler } from "./node-feed.ts";
-import type { FleetState } from "./state.ts";
+import { expiredNodes, type FleetState } from "./state.ts";
 
 /** The retained coordinator status is published again at most this often (see the re-assert handler). */
 const REASSERT_MS = 5_000;
@@ -44,6 +44,11 @@ export interface CoordinatorOptions {
   offlineAfterIntervals: number;
   /** Sampling interval assumed for a node whose birth has not been seen. */
   defaultIntervalMs: number;
+  /**
+   * A node OFFLINE and silent this long is dropped from the fleet, and its retained birth and status are
+   * cleared so a restart does not bring it back; 0: kept for ever.
+   */
+  expireOfflineAfterMs: number;
   /** Larger node payloads are rejected as `oversized` without decoding. */
   maxPayloadBytes: number;
   /** Node id or hostname of the agent on this machine: the report's "Local System". */
@@ -76,6 +81,7 @@ export const DEFAULT_COORDINATOR_OPTIONS = {
   staleAfterIntervals: 3,
   offlineAfterIntervals: 12,
   defaultIntervalMs: 5_000,
+  expireOfflineAfterMs: 24 * 60 * 60 * 1000,
   maxPayloadBytes: 64 * 1024,
   keepaliveSeconds: 10,
 } as const satisfies Partial<CoordinatorOptions>;
@@ -273,9 +279,24 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     return decorate(buildReport(ingest.fleet, ingest.history, reportContext(at)), at);
   };
 
+  /** Drops nodes gone for good, clearing their retained birth and status (an empty retained message). */
+  const expire = (at: number) => {
+    for (const nodeId of expiredNodes(ingest.fleet, at, options.expireOfflineAfterMs)) {
+      ingest.forget(nodeId);
+      logger.info({ nodeId, afterMs: options.expireOfflineAfterMs }, "offline node expired");
+      if (!link.connected) continue;
+      for (const topic of [topics.birth(nodeId), topics.nodeStatus(nodeId)]) {
+        link
+          .publishRaw({ topic, payload: new Uint8Array(0), qos: 1, retain: true })
+          .catch((error: unknown) => logger.warn({ err: error, topic }, "cannot clear retained message"));
+      }
+    }
+  };
+
   const buildAndPublish = async () => {
     const started = performance.now();
     const at = now();
+    expire(at);
     const slice = options.reportSliceNodes;
     const report = await runSliced(
       buildReportInSlices(ingest.fleet, ingest.history, reportContext(at), slice),

@@ -216,4 +216,8 @@ export class FleetHistory {
   get(nodeId: string): NodeHistory | undefined {
     return this.nodes.get(nodeId);
   }
+
+  delete(nodeId: string): void {
+    this.nodes.delete(nodeId);
+  }
 }

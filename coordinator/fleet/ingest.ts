@@ -69,6 +69,8 @@ export interface Ingest {
   counters(): IngestTotals;
   /** Births refused because another install held the node id. */
   idConflicts(): number;
+  /** Removes a node and its history (expired, or its retained birth/status cleared). */
+  forget(nodeId: string): boolean;
 }
 
 const DEFAULT_MAX_NODES = 50_000;
@@ -115,6 +117,11 @@ export function createIngest(options: IngestOptions): Ingest {
     return undefined;
   }
 
+  function forget(nodeId: string): boolean {
+    history.delete(nodeId);
+    return fleet.nodes.delete(nodeId);
+  }
+
   function handle(topic: string, payload: Uint8Array): undefined {
     counts.received++;
     const parsed = parseTopic(root, topic);
@@ -125,6 +132,12 @@ export function createIngest(options: IngestOptions): Ingest {
     const nodeId = parsed.topic.nodeId;
     if (payload.byteLength > maxPayloadBytes) {
       return reject("oversized", nodeId, topic, `${payload.byteLength} bytes > limit ${maxPayloadBytes}`);
+    }
+    // An empty retained birth or status is how MQTT deletes one (`k3s-fleet nodes forget`, expiry): the node
+    // is forgotten; if it is still alive, its next message brings it back.
+    if (payload.byteLength === 0 && kind !== "telemetry") {
+      forget(nodeId);
+      return;
     }
     let node = fleet.nodes.get(nodeId);
     if (node === undefined && fleet.nodes.size >= maxNodes) {
@@ -203,5 +216,6 @@ export function createIngest(options: IngestOptions): Ingest {
       };
     },
     idConflicts: () => counts.idConflicts,
+    forget,
   };
 }

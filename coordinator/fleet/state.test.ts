@@ -9,6 +9,7 @@ import {
   applyTelemetry,
   birthProblem,
   createFleet,
+  expiredNodes,
   type FleetOptions,
   isForeignStatus,
   MAX_PAST_SESSIONS,
@@ -466,5 +467,20 @@ describe("contract checks", () => {
 
   it("memoryPercent is used / total", () => {
     expect(memoryPercent(telemetry({ session: 1, seq: 1, memory: 45.2 }))).toBeCloseTo(45.2, 2);
+  });
+});
+
+describe("expiry of nodes gone for good", () => {
+  it("lists nodes OFFLINE and silent for longer than the limit, never live or recently seen ones", () => {
+    const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 6 });
+    const at = (id: string) => nodeFor(fleet, id, 0);
+    applyBirth(at("gone"), birth({ nodeId: "gone", session: 1, timeMs: 0 }), 0);
+    applyStatus(at("gone"), status("offline", 1, 0), 0);
+    applyBirth(at("silent"), birth({ nodeId: "silent", session: 1, timeMs: 0 }), 0); // OFFLINE by silence
+    applyBirth(at("back"), birth({ nodeId: "back", session: 1, timeMs: 0 }), 0);
+    applyTelemetry(fleet, at("back"), telemetry({ session: 1, seq: 1, timeMs: 9_500 }), 9_500);
+    expect(expiredNodes(fleet, 5_000, 10_000)).toEqual([]);
+    expect(expiredNodes(fleet, 10_001, 10_000).sort()).toEqual(["gone", "silent"]);
+    expect(expiredNodes(fleet, 10_001, 0)).toEqual([]);
   });
 });

@@ -386,6 +386,24 @@ export function keepaliveDeadlineMs(node: NodeState, intervalMs: number): number
   return keepaliveMs > 0 && intervalMs <= keepaliveMs ? 1.5 * keepaliveMs : Number.POSITIVE_INFINITY;
 }
 
+// --- expiry ---------------------------------------------------------------------------------------------
+
+/**
+ * Nodes OFFLINE and silent (no telemetry, birth or ONLINE status) for longer than `afterMs`: gone for good
+ * (replaced, re-named, removed), so they leave the report. 0 or less: never.
+ */
+export function expiredNodes(fleet: FleetState, now: number, afterMs: number): string[] {
+  if (!(afterMs > 0)) return [];
+  const expired: string[] = [];
+  for (const node of fleet.nodes.values()) {
+    const silentSince = Math.max(node.lastTelemetryAtMs ?? Number.NEGATIVE_INFINITY, node.aliveAtMs);
+    if (now - silentSince > afterMs && nodeHealth(fleet, node, now) === NodeHealth.OFFLINE) {
+      expired.push(node.nodeId);
+    }
+  }
+  return expired;
+}
+
 // --- sample figures ---------------------------------------------------------------------------------
 
 export { cpuPercent, memoryPercent } from "./live-sample.ts";

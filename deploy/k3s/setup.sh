@@ -102,6 +102,8 @@ ACL_FILE="$OUTPUT/acl"
   echo "topic readwrite $TOPIC_ROOT/coordinator/#"
   echo "topic write $TOPIC_ROOT/schedule/reply/+"
   echo "topic read $TOPIC_ROOT/node/+/+"
+  echo "topic write $TOPIC_ROOT/node/+/birth"
+  echo "topic write $TOPIC_ROOT/node/+/status"
   echo "topic read $TOPIC_ROOT/schedule/request"
   for name in $SCHEDULERS; do
     echo

@@ -88,7 +88,13 @@ export function defaultGrants(principal: Principal, clientId: string, topics: To
       };
     case "coordinator":
       return {
-        publish: [coordinatorAll, `${topics.root}/schedule/reply/+`],
+        // node/+/birth|status: only to clear the retained ones of a node gone for good (expiry, forget).
+        publish: [
+          coordinatorAll,
+          `${topics.root}/schedule/reply/+`,
+          `${topics.root}/node/+/birth`,
+          `${topics.root}/node/+/status`,
+        ],
         subscribe: [topics.filters.allNodes, topics.scheduleRequest, coordinatorAll],
       };
     case "viewer":
