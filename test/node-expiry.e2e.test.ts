@@ -6,10 +6,11 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { encode, topicsFor } from "../proto/index.ts";
-import { runCliToEnd, until } from "./support/cli.ts";
+import { runCliToEnd } from "./support/cli.ts";
 import { birth, status } from "./support/fleet-messages.ts";
 import { freePort } from "./support/ports.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { until } from "./support/until.ts";
 
 const topics = topicsFor("expiry/v1");
 const logger = pino({ level: "silent" });

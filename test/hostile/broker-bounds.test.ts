@@ -167,7 +167,7 @@ describe("retained messages", () => {
     for (const topic of ["r/a", "r/b", "r/c"]) {
       await pub.publishAsync(topic, Buffer.alloc(4 * 1024, 1), { qos: 1, retain: true });
     }
-    await waitFor(() => liveSeen.length === 3, "all three delivered live");
+    await until(() => liveSeen.length === 3, 10_000, "all three delivered live");
     expect(b.queueDrops()).toEqual({ retained_full: 1 });
     // Replacing a kept one and clearing another free room.
     await pub.publishAsync("r/a", Buffer.alloc(1024, 2), { qos: 1, retain: true });
@@ -178,7 +178,7 @@ describe("retained messages", () => {
     const lateSeen = collect(late);
     await new Promise((resolve) => late.once("connect", resolve));
     await late.subscribeAsync("r/#", { qos: 1 });
-    await waitFor(() => lateSeen.length === 2, "two retained messages");
+    await until(() => lateSeen.length === 2, 10_000, "two retained messages");
     expect(lateSeen.map((m) => m.topic).sort()).toEqual(["r/a", "r/c"]);
     expect(b.queueDrops()).toEqual({ retained_full: 1 });
   });
