@@ -210,6 +210,19 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
       expect(bars.some((w) => w > 0)).toBe(true);
       expect(await text(`.decision[data-request='${request.requestId}'] .node-link`)).toBe(decision.node);
       expect(await text("[data-stat=decisions] .value")).toMatch(/^[1-9]/);
+      // A pod no node matches: unschedulable, with the filter reasons listed.
+      const huge = scheduleRequest(root, requester.clientId, {
+        dryRun: true,
+        podName: "nowhere",
+        nodeSelector: { zone: "nowhere" },
+      });
+      const refused = await requester.request(huge);
+      expect(refused.node).toBe("");
+      const reasons = `.decision[data-request='${huge.requestId}'] .reasons li`;
+      await page.waitForSelector(reasons, { timeout: 10_000 });
+      const listed = await page.$$eval(reasons, (items) => items.map((i) => i.textContent ?? ""));
+      expect(listed.join(" ")).toMatch(/didn't match Pod's node affinity\/selector/);
+      expect(await text(`.decision[data-request='${huge.requestId}'] .badge`)).toBe("unschedulable");
       await page.screenshot({ path: join(SCREENSHOTS, "scheduling.png"), fullPage: true });
     } finally {
       await requester.close();
