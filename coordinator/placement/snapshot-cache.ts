@@ -65,9 +65,8 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
         builtAt = now;
         rebuilds++;
         assumed.applyTo(snapshot, now);
-      } else if (options.live !== undefined) {
-        refreshLive(snapshot, options.live(now), now);
       }
+      if (options.live !== undefined) refreshLive(snapshot, options.live(now), now);
       return snapshot;
     },
     current: () => snapshot,
