@@ -131,7 +131,7 @@ describe("loadConfig", () => {
 
   it("stops at unknown or misspelt keys in the file, naming the setting meant", () => {
     const path = file(
-      "agnet:\n  interval: 5s\nagent:\n  intervall: 5s\nbroker:\n  usersfile: users.yaml\n  zzz: 1\n",
+      "agnet:\n  interval: 5s\nagent:\n  intervall: 5s\n  reportInterval: 5s\nbroker:\n  usersfile: users.yaml\n  zzz: 1\n",
     );
     try {
       loadConfig({ file: path, env: {} });
@@ -143,6 +143,7 @@ describe("loadConfig", () => {
           "agent.intervall: unknown setting (did you mean agent.interval?)",
           "broker.usersfile: unknown setting (did you mean broker.usersFile?)",
           "broker.zzz: unknown setting",
+          "agent.reportInterval: unknown setting (did you mean coordinator.reportInterval?)",
         ]),
       );
     }

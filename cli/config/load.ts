@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { FleetError } from "../../common/errors.ts";
-import { configFromEnv, keysAt, unknownEnvProblems } from "./env.ts";
+import { configFromEnv, ENV_PREFIX, envVariables, keysAt, unknownEnvProblems } from "./env.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { closest } from "./suggest.ts";
 
@@ -51,9 +51,21 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   const known = keysAt(issue.path as (string | number)[]) ?? [];
   return issue.keys.map((key) => {
     const full = where ? `${where}.${key}` : key;
-    const hint = closest(key, known);
-    return `${full}: unknown setting${hint ? ` (did you mean ${where ? `${where}.` : ""}${hint}?)` : ""}`;
+    const near = closest(key, known);
+    // Not near anything here: perhaps a setting of another section (agent.reportInterval).
+    const hint = near !== undefined ? (where ? `${where}.${near}` : near) : elsewhere(key);
+    return `${full}: unknown setting${hint ? ` (did you mean ${hint}?)` : ""}`;
   });
+}
+
+/** The full path of the setting, in any section, whose name is closest to `key`. */
+function elsewhere(key: string): string | undefined {
+  const byName = new Map<string, string>();
+  for (const [name, path] of envVariables()) {
+    if (name.startsWith(ENV_PREFIX)) byName.set(path.at(-1) as string, path.join("."));
+  }
+  const name = closest(key, byName.keys());
+  return name === undefined ? undefined : byName.get(name);
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

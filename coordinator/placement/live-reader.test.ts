@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { NodeHealth } from "../../proto/index.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { liveByNodeName } from "../fleet/live.ts";
-import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor } from "../fleet/state.ts";
+import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor, nodeHealth } from "../fleet/state.ts";
 import { createLiveReader } from "./live-reader.ts";
 
 describe("live reader", () => {
@@ -25,8 +26,16 @@ describe("live reader", () => {
       const expected = liveByNodeName(fleet, now);
       const read = reader.at(now);
       for (const [name, signals] of expected) {
-        const { agentId: _, ...rest } = signals;
-        expect(read(name), `${name} at ${now}`).toEqual(rest);
+        const { agentId, ageMs: _, ...rest } = signals;
+        const agent = fleet.nodes.get(agentId);
+        if (agent === undefined) throw new Error(agentId);
+        // The age is the fleet's silence, so the engine's stale is the report's STALE.
+        const silence = now - Math.max(agent.lastTelemetryAtMs ?? Number.NEGATIVE_INFINITY, agent.aliveAtMs);
+        expect(read(name), `${name} at ${now}`).toEqual({ ...rest, ageMs: silence });
+        const stale = silence > fleet.options.staleAfterIntervals * rest.intervalMs;
+        expect(stale || !rest.online, `${name} at ${now}`).toBe(
+          nodeHealth(fleet, agent, now) !== NodeHealth.ONLINE,
+        );
       }
       expect(read("nobody")).toBeUndefined();
     }

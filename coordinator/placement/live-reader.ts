@@ -1,9 +1,9 @@
-// The agents' live signals for the scheduling snapshot's nodes, read at decision time. The same values as
-// fleet/live.ts `liveByNodeName` (one join, one rule for online and for age), but without building a map
-// of new objects at every decision: each agent keeps one signals object, updated in place, and the
-// name → agents index is rebuilt only when the snapshot is (births and statuses rebuild it) or the fleet
-// grew. At 10,000 agents `liveByNodeName` per decision cost more than the decision. Pure: fleet + now in.
-
+// The agents' live signals for the scheduling snapshot's nodes, read at decision time: fleet/live.ts
+// `liveByNodeName`'s join and values, with one difference that makes stale one rule: the age is the
+// fleet's silence (since the latest telemetry or sign of life, as `nodeHealth` counts it), so the engine's
+// "older than staleAfterIntervals × interval" is the report's STALE exactly — also for an agent that has
+// just reconnected and not sampled yet. Each agent keeps one signals object, updated in place, and the
+// name → agents index is rebuilt only when the snapshot is or the fleet grew. Pure: fleet + now in.
 import { NodeHealth } from "../../proto/index.ts";
 import { type FleetState, intervalOf, type NodeState, nodeHealth } from "../fleet/state.ts";
 import type { LiveTelemetry } from "../scheduler/index.ts";
@@ -55,10 +55,7 @@ export function createLiveReader(fleet: FleetState): LiveReader {
   const read = ({ node, signals: s }: Agent, now: number): Signals => {
     const sample = node.latest;
     s.online = nodeHealth(fleet, node, now) !== NodeHealth.OFFLINE;
-    s.ageMs =
-      node.lastTelemetryAtMs === undefined
-        ? Number.POSITIVE_INFINITY
-        : Math.max(0, now - node.lastTelemetryAtMs);
+    s.ageMs = Math.max(0, now - Math.max(node.lastTelemetryAtMs ?? Number.NEGATIVE_INFINITY, node.aliveAtMs));
     s.intervalMs = intervalOf(fleet, node);
     s.cpuPercent = sample?.cpuPercent ?? 0;
     s.memoryPercent = sample?.memoryPercent ?? 0;

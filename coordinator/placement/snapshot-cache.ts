@@ -3,8 +3,9 @@
 // pod bound, unbound, deleted or finished by someone else, an agent's status; or when it is older than
 // `maxAgeMs`. The agents' live signals are not left to age with it: at every decision, a node whose
 // sample looks more than an interval old is read again (`live`, see scheduler/live-refresh.ts), so stale
-// and offline are the fleet's own verdicts on its latest data, whatever the snapshot's age. Pods this coordinator placed are already in it through the assume cache: their
-// binding showing up in the informer only confirms them. No I/O.
+// and offline are the fleet's own verdicts on its latest data, whatever the snapshot's age. Pods this
+// coordinator placed are already in it through the assume cache: their binding showing up in the
+// informer only confirms them. No I/O.
 import {
   type AssumeCache,
   type LiveTelemetry,
@@ -65,9 +66,8 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
         builtAt = now;
         rebuilds++;
         assumed.applyTo(snapshot, now);
-      } else if (options.live !== undefined) {
-        refreshLive(snapshot, options.live(now), now);
       }
+      if (options.live !== undefined) refreshLive(snapshot, options.live(now), now);
       return snapshot;
     },
     current: () => snapshot,
