@@ -13,6 +13,8 @@ import { liveByNodeName } from "./fleet/live.ts";
 import { aedesNodeFeed } from "./fleet/node-feed.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./http/metrics.ts";
 import { type HttpEndpoint, startHttpServer } from "./http/server.ts";
+import { gateKubeActions, gateLink } from "./leader/gate.ts";
+import type { LeaderElectionSettings, Leadership } from "./leader/leadership.ts";
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
 
 export interface ServiceOptions {
@@ -49,6 +51,12 @@ export interface ServiceOptions {
   scheduling?: Partial<SchedulingSettings> | false;
   /** Called for every scheduling decision (e.g. Prometheus `observeDecision`). */
   onSchedulingDecision?: (record: DecisionRecord) => void;
+  /**
+   * Compete for a Lease with other replicas (only when a cluster is reachable): only the leader publishes
+   * reports and the active status, answers schedule requests and binds pods; standbys ingest. Undefined:
+   * this instance always acts.
+   */
+  leaderElection?: LeaderElectionSettings;
 }
 
 export interface CoordinatorService {
@@ -57,8 +65,10 @@ export interface CoordinatorService {
   localAgentCredentials: Credentials | undefined;
   coordinator: RunningCoordinator;
   cluster: ClusterView | undefined;
-  /** Undefined when turned off (`scheduling: false`). */
-  scheduling: SchedulingService | undefined;
+  /** Undefined when turned off (`scheduling: false`), and while this instance is a standby. */
+  readonly scheduling: SchedulingService | undefined;
+  /** Undefined without leader election (this instance always acts). */
+  leadership: Leadership | undefined;
   metrics: CoordinatorMetrics;
   http: HttpEndpoint | undefined;
   stop(): Promise<void>;
@@ -86,6 +96,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
         })
       : undefined;
     broker = secured?.broker;
+    const electing = connected && options.leaderElection ? options.leaderElection : undefined;
     coordinator = await startCoordinator({
       brokerUrl: broker?.url ?? options.brokerUrl,
       topicRoot: options.topicRoot,
@@ -97,6 +108,9 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       maxPayloadBytes: options.maxPayloadBytes,
       keepaliveSeconds: options.keepaliveSeconds,
       localNodeId: options.localNodeId,
+      // A replica starts as a standby and becomes active when it wins the Lease.
+      active: electing === undefined,
+      instanceName: electing?.identity,
       mqtt: secured?.credentials.get("coordinator") ?? options.mqtt,
       // With the broker in this process, node messages come straight from it, not over a loopback socket.
       nodeFeed: broker ? aedesNodeFeed(broker.aedes) : undefined,
@@ -110,11 +124,56 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
     });
     const running = coordinator;
     const metrics = createCoordinatorMetrics(running);
-    if (options.scheduling !== false) {
-      scheduling = await startSchedulingPart(options, running, connected, logger, metrics, (record) => {
-        metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
-        options.onSchedulingDecision?.(record);
+    let leadership: Leadership | undefined;
+    const acting = () => leadership?.acting() ?? true;
+    const startActing = async () => {
+      if (options.scheduling === false || scheduling) return;
+      scheduling = await startSchedulingPart(
+        options,
+        running,
+        connected,
+        logger,
+        metrics,
+        acting,
+        (record) => {
+          metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
+          options.onSchedulingDecision?.(record);
+        },
+      );
+    };
+    if (electing && connected) {
+      const { createLeadership } = await import("./leader/leadership.ts");
+      const { registerLeadershipMetrics } = await import("./leader/metrics.ts");
+      const elected = createLeadership({
+        settings: electing,
+        kc: connected.kc,
+        logger,
+        onKubeError: (operation, code) => metrics.countKubeError(operation, code),
+        actions: {
+          async promote() {
+            await running.setActive(true);
+            await startActing();
+          },
+          async demote() {
+            const stopping = scheduling;
+            scheduling = undefined;
+            await running.setActive(false);
+            await stopping?.stop();
+          },
+        },
       });
+      leadership = elected;
+      registerLeadershipMetrics(metrics.registry, () => ({
+        leading: elected.acting(),
+        transitions: elected.transitions,
+      }));
+      await elected.start().catch(async (error: unknown) => {
+        await elected.stop();
+        await running.stop();
+        throw error;
+      });
+    } else {
+      await startActing();
     }
     const http = options.http
       ? await startHttpServer({
@@ -124,9 +183,12 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
             { name: "broker", ok: () => running.link.connected },
             // Standalone by choice is ready; a cluster view is ready once its informers have listed.
             ...(cluster ? [{ name: "cluster", ok: () => cluster.synced() }] : []),
+            // Both roles are ready; the body says which one this instance has.
+            ...(leadership ? [roleCheck(leadership)] : []),
           ],
           logger: logger.child({ module: "http" }),
         }).catch(async (error: unknown) => {
+          await leadership?.stop();
           await scheduling?.stop();
           await running.stop();
           throw error;
@@ -139,9 +201,14 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       localAgentCredentials: secured?.credentials.get("agent"),
       coordinator: running,
       cluster,
-      scheduling,
+      get scheduling() {
+        return scheduling;
+      },
+      leadership,
       async stop() {
         await http?.close();
+        // A leader releases the Lease first, so a standby takes over at once.
+        await leadership?.stop();
         // Decisions in flight finish (and are answered) while the MQTT link is still up.
         await scheduling?.stop();
         await running.stop();
@@ -162,6 +229,7 @@ async function startSchedulingPart(
   connected: { view: ClusterView; kc: KubeConfig } | undefined,
   logger: Logger,
   metrics: CoordinatorMetrics,
+  acting: () => boolean,
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
   const { createKubeActions, resolveSettings, startScheduling } = await import("./placement/index.ts");
@@ -169,7 +237,7 @@ async function startSchedulingPart(
   try {
     return await startScheduling({
       settings,
-      link: coordinator.link,
+      link: gateLink(coordinator.link, acting),
       onNodeMessage: coordinator.onNodeMessage,
       topicRoot: options.topicRoot,
       fleet: coordinator.fleet,
@@ -180,11 +248,14 @@ async function startSchedulingPart(
         ? {
             cluster: {
               view: connected.view,
-              kube: createKubeActions({
-                kc: connected.kc,
-                controller: resolveSettings(settings).schedulerName,
-                onError: (operation, code) => metrics.countKubeError(operation, code),
-              }),
+              kube: gateKubeActions(
+                createKubeActions({
+                  kc: connected.kc,
+                  controller: resolveSettings(settings).schedulerName,
+                  onError: (operation, code) => metrics.countKubeError(operation, code),
+                }),
+                acting,
+              ),
             },
           }
         : {}),
@@ -220,4 +291,13 @@ async function startCluster(
     logger: log,
   });
   return { view, kc: connection.kc };
+}
+
+function roleCheck(leadership: Leadership) {
+  return {
+    get name() {
+      return leadership.acting() ? "leader" : `standby (leader: ${leadership.leader || "none"})`;
+    },
+    ok: () => true,
+  };
 }

@@ -71,6 +71,7 @@ export class Link extends EventEmitter<LinkEvents> {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #closing = false;
   #started = false;
+  #switching = false;
   #lastError: Error | undefined;
 
   constructor(options: LinkOptions) {
@@ -165,6 +166,32 @@ export class Link extends EventEmitter<LinkEvents> {
     await this.#client.endAsync(!this.#client.connected);
   }
 
+  /**
+   * Ends the connection cleanly (a DISCONNECT: the broker discards the Will) and connects again at once, so
+   * the next connect carries a newly chosen Will, e.g. after the coordinator changed role. Resolves when
+   * connected again, or after `timeoutMs` (the usual reconnects carry on).
+   */
+  async reconnectNow(timeoutMs = 10_000): Promise<void> {
+    if (this.#closing) return;
+    this.#switching = true;
+    try {
+      await this.#client.endAsync(false);
+    } finally {
+      this.#switching = false;
+    }
+    if (this.#closing) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const connected = new Promise<void>((resolve) => {
+      this.#client.once("connect", () => resolve());
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    this.#connect();
+    await connected;
+    clearTimeout(timer);
+  }
+
   /** Drops the connection without a DISCONNECT packet, as a crash would (the broker sends the Will). */
   destroy(): void {
     this.#closing = true;
@@ -187,7 +214,7 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   #scheduleReconnect(): void {
-    if (this.#closing || this.#reconnectTimer !== undefined) return;
+    if (this.#closing || this.#switching || this.#reconnectTimer !== undefined) return;
     const delay = this.#backoff.next();
     this.#log.warn(
       { err: this.#lastError, delayMs: delay, attempt: this.#backoff.attempts },

@@ -91,7 +91,11 @@ export function topicsFor(root: string = DEFAULT_TOPIC_ROOT) {
     birth: (id: string) => node(id, "birth"),
     telemetry: (id: string) => node(id, "telemetry"),
     nodeStatus: (id: string) => node(id, "nodeStatus"),
+    /** The active coordinator's status (with several replicas, the leader's). */
     coordinatorStatus: `${root}/coordinator/status`,
+    /** Each coordinator instance's own status, leader or standby; its Will while it is a standby. */
+    coordinatorInstanceStatus: (instanceId: string) =>
+      `${root}/coordinator/instance/${assertNodeId(instanceId)}/status`,
     report: `${root}/coordinator/report`,
     scheduleRequest: `${root}/schedule/request`,
     scheduleReply: (clientId: string) => `${root}/schedule/reply/${assertNodeId(clientId)}`,
@@ -108,6 +112,7 @@ export type Topics = ReturnType<typeof topicsFor>;
 export type ParsedTopic =
   | { kind: NodeTopicKind; nodeId: string }
   | { kind: "coordinatorStatus" | "report" | "scheduleRequest" }
+  | { kind: "coordinatorInstanceStatus"; instanceId: string }
   | { kind: "scheduleDecision"; clientId: string };
 
 export type ParseResult =
@@ -130,6 +135,10 @@ export function parseTopic(root: string, topic: string): ParseResult {
   if (first === "coordinator" && levels.length === 2) {
     if (second === "status") return { ok: true, topic: { kind: "coordinatorStatus" } };
     if (second === "report") return { ok: true, topic: { kind: "report" } };
+  }
+  if (first === "coordinator" && levels.length === 4 && second === "instance" && levels[3] === "status") {
+    if (third && !nodeIdProblem(third))
+      return { ok: true, topic: { kind: "coordinatorInstanceStatus", instanceId: third } };
   }
   if (first === "schedule") {
     if (levels.length === 2 && second === "request") return { ok: true, topic: { kind: "scheduleRequest" } };

@@ -58,7 +58,7 @@ describe("leader election on a Lease", () => {
 
   it("elects exactly one of three replicas, and the others see who leads", async () => {
     const r = rig(["a", "b", "c"]);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     await r.clock.advance(30_000);
     expect(r.leaders()).toHaveLength(1);
     const [leader] = r.leaders();
@@ -71,7 +71,7 @@ describe("leader election on a Lease", () => {
 
   it("fails over within lease duration + retry period when the leader dies (SIGKILL: no release)", async () => {
     const r = rig(["a", "b", "c"]);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     await r.clock.advance(10_000);
     const old = r.replicas.find((x) => x.elector.isLeader);
     if (!old) throw new Error("no leader");
@@ -93,7 +93,7 @@ describe("leader election on a Lease", () => {
   for (const fault of ["error", "hang"] as const) {
     it(`a leader cut off from the API server (${fault}) stops acting before anyone can take over, then rejoins as standby`, async () => {
       const r = rig(["a", "b"]);
-      for (const { elector } of r.replicas) elector.start();
+      for (const { elector } of r.replicas) void elector.start();
       await r.clock.advance(6_000);
       const old = r.replicas.find((x) => x.elector.isLeader);
       const other = r.replicas.find((x) => !x.elector.isLeader);
@@ -116,7 +116,7 @@ describe("leader election on a Lease", () => {
 
   it("a leader that stops releases the Lease, so a standby takes over within one retry period", async () => {
     const r = rig(["a", "b"]);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     await r.clock.advance(5_000);
     const old = r.replicas.find((x) => x.elector.isLeader);
     if (!old) throw new Error("no leader");
@@ -137,7 +137,7 @@ describe("leader election on a Lease", () => {
     };
     const timings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
     const r = rig(["a", "b", "c"], timings);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     for (let step = 0; step < 200; step++) {
       const replica = r.replicas[Math.floor(random() * r.replicas.length)];
       if (!replica) continue;
