@@ -11,6 +11,9 @@ import { mqttAuth } from "../tls.ts";
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `key=value` pairs (repeatable, or comma-separated) as a map; throws on a pair without '='. */
+/** How often an unanswered request is sent again (same request id). */
+const RESEND_EVERY_MS = 3_000;
+
 export function keyValues(pairs: readonly string[] | undefined, flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of (pairs ?? []).flatMap((p) => p.split(",")).filter(Boolean)) {
@@ -102,21 +105,34 @@ export function registerSchedule(program: Command): void {
     });
     const decision = await new Promise<import("../../proto/index.ts").ScheduleDecision | undefined>(
       (resolve) => {
-        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        // Resent with the same id until answered: a request that reached a coordinator as it lost leadership
+        // (or no coordinator at all) is answered by the next one, and never acted on twice.
+        const resend = setInterval(() => {
+          if (link.connected) send();
+        }, RESEND_EVERY_MS);
+        const timer = setTimeout(() => {
+          clearInterval(resend);
+          resolve(undefined);
+        }, timeoutMs);
+        const send = () =>
+          link
+            .publish("scheduleRequest", topics.scheduleRequest, request)
+            .catch((error: unknown) => logger.error({ err: error }, "cannot send the schedule request"));
         link.onMessage((topic, payload) => {
           if (topic !== replyTo) return;
           const decoded = proto.decode("scheduleDecision", payload);
           if (!decoded.ok) return logger.error({ detail: decoded.detail }, "reply does not decode");
           if (decoded.message.requestId !== request.requestId) return;
           clearTimeout(timer);
+          clearInterval(resend);
           resolve(decoded.message);
         });
         // On every (re)connect: subscribe, then (re)send. Resending is safe: the request id is the key.
         link.on("connect", () => {
           link
             .subscribe([replyTo])
-            .then(() => link.publish("scheduleRequest", topics.scheduleRequest, request))
-            .catch((error: unknown) => logger.error({ err: error }, "cannot send the schedule request"));
+            .then(send)
+            .catch((error: unknown) => logger.error({ err: error }, "cannot subscribe to the reply topic"));
         });
         link.start().catch(() => undefined);
       },
