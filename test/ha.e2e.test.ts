@@ -4,56 +4,33 @@
 // request sent during the failover; a leader cut off from the API server stops acting and rejoins as a
 // standby; a leader killed between creating a pod and binding it leaves the pod to the next one. Every API
 // call the fake received is checked: no pod is ever created or bound twice.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoordinationV1Api } from "@kubernetes/client-node";
 import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decode, PeerState, topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
 import { type CliProcess, runCli, until } from "./support/cli.ts";
 import { type MosquittoProcess, startMosquitto } from "./support/mosquitto.ts";
-import { freePort } from "./support/ports.ts";
+import {
+  type CuttableRelay,
+  eventually,
+  type Replica,
+  replicaRole,
+  startReplica,
+  waitForHolder,
+} from "./support/replicas.ts";
 import { toolAvailable } from "./support/tools.ts";
 
 const topics = topicsFor();
 const hasMosquitto = toolAvailable("mosquitto", "mosquitto");
-const LEASE = "k3s-fleet-coordinator";
-
-/** A loopback relay to the API server that can be cut: existing and new connections are reset. */
-async function cuttableRelay(port: number) {
-  const sockets = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((inbound) => {
-    if (cut) return void inbound.destroy();
-    const outbound = createConnection(port, "127.0.0.1");
-    inbound.pipe(outbound).on("error", () => undefined);
-    outbound.pipe(inbound).on("error", () => undefined);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => undefined);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  return {
-    port: typeof address === "object" && address ? address.port : 0,
-    setCut(value: boolean) {
-      cut = value;
-      if (cut) for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 let api: FakeApiServer;
 let broker: MosquittoProcess;
 let dir: string;
 const running: CliProcess[] = [];
-const relays: Awaited<ReturnType<typeof cuttableRelay>>[] = [];
+const relays: CuttableRelay[] = [];
 
 beforeAll(async () => {
   if (!hasMosquitto) return;
@@ -72,85 +49,20 @@ afterEach(async () => {
     p.kill("SIGKILL");
     await p.exited;
   }
-  for (const r of relays.splice(0)) {
-    r.setCut(true);
-    await r.close();
-  }
+  for (const r of relays.splice(0)) await r.close();
   await api.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Replica {
-  name: string;
-  process: CliProcess;
-  relay: Awaited<ReturnType<typeof cuttableRelay>>;
-  httpPort: number;
-}
-
-async function startReplica(name: string): Promise<Replica> {
-  const relay = await cuttableRelay(api.port);
-  relays.push(relay);
-  const kubeconfig = join(dir, `${name}.kubeconfig`);
-  const original = await readFile(api.kubeconfigPath, "utf8");
-  await writeFile(
-    kubeconfig,
-    original.replace(/https:\/\/127\.0\.0\.1:\d+/g, `https://127.0.0.1:${relay.port}`),
-  );
-  const httpPort = await freePort();
-  const process = runCli(["coordinator", "--broker", broker.url, "--quiet"], {
-    K3S_FLEET_K3S_KUBECONFIG: kubeconfig,
-    K3S_FLEET_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    K3S_FLEET_COORDINATOR_REPORT_INTERVAL: "1s",
-    K3S_FLEET_COORDINATOR_LEADER_ELECTION_IDENTITY: name,
-    K3S_FLEET_COORDINATOR_LEADER_ELECTION_LEASE_DURATION: "3s",
-    K3S_FLEET_COORDINATOR_LEADER_ELECTION_RENEW_DEADLINE: "2s",
-    K3S_FLEET_COORDINATOR_LEADER_ELECTION_RETRY_PERIOD: "500ms",
-    K3S_FLEET_SCHEDULING_STORE: join(dir, `${name}.sqlite`),
-    K3S_FLEET_SCHEDULING_BACKOFF_INITIAL: "200ms",
-    K3S_FLEET_SCHEDULING_BACKOFF_MAX: "1s",
-  });
-  running.push(process);
-  return { name, process, relay, httpPort };
-}
-
-/** `until` for a probe that has to await. */
-async function eventually(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function holder(): Promise<string> {
-  const leases = api.kubeConfig().makeApiClient(CoordinationV1Api);
-  try {
-    const lease = await leases.readNamespacedLease({ name: LEASE, namespace: "default" });
-    return lease.spec?.holderIdentity ?? "";
-  } catch {
-    return "";
-  }
-}
-
-async function waitForHolder(accept: (h: string) => boolean, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const h = await holder();
-    if (h && accept(h)) return h;
-    if (Date.now() > deadline) throw new Error(`no Lease holder as wanted (last: "${h}")`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function role(replica: Replica): Promise<string> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${replica.httpPort}/readyz`);
-    const body = await res.text();
-    return body.includes("[+]leader") ? "leader" : body.includes("[+]standby") ? "standby" : body;
-  } catch (error) {
-    return `down: ${(error as Error).message} ${String((error as { cause?: unknown }).cause)} exit=${replica.process.child.exitCode}`;
-  }
-}
+const replica = async (name: string): Promise<Replica> => {
+  const started = await startReplica({ name, brokerUrl: broker.url, api, dir });
+  running.push(started.process);
+  relays.push(started.relay);
+  return started;
+};
+const holderIs = (accept: (h: string) => boolean, timeoutMs?: number) =>
+  waitForHolder(api.kubeConfig(), accept, timeoutMs);
+const role = replicaRole;
 
 /** The retained active status and each instance's, as a fresh subscriber sees them. */
 async function retainedStatuses() {
@@ -181,8 +93,8 @@ const pending = (name: string) => makePod({ name, schedulerName: "k3s-fleet", re
 
 describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () => {
   it("three replicas: one leads; SIGKILL hands over; nothing is created or bound twice", async () => {
-    const replicas = await Promise.all(["coord-a", "coord-b", "coord-c"].map(startReplica));
-    const first = await waitForHolder(() => true, 60_000).catch((error: unknown) => {
+    const replicas = await Promise.all(["coord-a", "coord-b", "coord-c"].map(replica));
+    const first = await holderIs(() => true, 60_000).catch((error: unknown) => {
       throw new Error(
         `${(error as Error).message}\n${replicas.map((r) => `${r.name}: ${r.process.stderr()}`).join("\n")}`,
       );
@@ -238,7 +150,7 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
       "30s",
     ]);
     running.push(request);
-    const next = await waitForHolder((h) => h !== first, 30_000);
+    const next = await holderIs((h) => h !== first, 30_000);
     expect(next).not.toBe(first);
     expect(await request.exited).toBe(0);
     expect(request.stdout()).toMatch(/asked-during-failover/);
@@ -258,8 +170,8 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
   }, 120_000);
 
   it("a leader cut off from the API server stops acting, a standby takes over, and it rejoins as standby", async () => {
-    const replicas = await Promise.all(["coord-a", "coord-b"].map(startReplica));
-    const first = await waitForHolder(() => true);
+    const replicas = await Promise.all(["coord-a", "coord-b"].map(replica));
+    const first = await holderIs(() => true);
     const leader = replicas.find((r) => r.name === first);
     const other = replicas.find((r) => r.name !== first);
     if (!leader || !other) throw new Error("no leader");
@@ -267,7 +179,7 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
 
     leader.relay.setCut(true);
     await eventually(async () => (await role(leader)) !== "leader", 10_000, "the cut-off leader giving up");
-    await waitForHolder((h) => h === other.name, 15_000);
+    await holderIs((h) => h === other.name, 15_000);
     await eventually(async () => (await role(other)) === "leader", 10_000, "the standby leading");
     // Its Lease is gone: the old leader must not be acting any more, whatever it sees.
     expect(await role(leader)).toMatch(/standby/);
@@ -282,8 +194,8 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
   }, 90_000);
 
   it("a leader killed between creating a pod and binding it: the next leader binds it once", async () => {
-    const replicas = await Promise.all(["coord-a", "coord-b"].map(startReplica));
-    const first = await waitForHolder(() => true);
+    const replicas = await Promise.all(["coord-a", "coord-b"].map(replica));
+    const first = await holderIs(() => true);
     const leader = replicas.find((r) => r.name === first);
     if (!leader) throw new Error("no leader");
     await eventually(async () => (await role(leader)) === "leader", 10_000, "leader ready");
@@ -309,7 +221,7 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
     running.push(request);
     await until(() => api.getPod("default", "half-done"), 10_000, "the pod created");
     leader.process.kill("SIGKILL");
-    await waitForHolder((h) => h !== first, 20_000);
+    await holderIs((h) => h !== first, 20_000);
     expect(await request.exited).toBe(0);
     await until(() => nodeOf("half-done"), 15_000, "the pod bound");
     // The old leader's delayed Binding may still land after its death; either way exactly one succeeds.
