@@ -119,7 +119,12 @@ try {
     }
     clearInterval(resend);
     const answeredAt = answers.get(req.requestId);
-    if (answeredAt === undefined) lost++;
+    if (answeredAt === undefined) {
+      lost++;
+      console.error(
+        `round ${round + 1}: no answer; ${other.name} stderr:\n${other.process.stderr().slice(-4000)}`,
+      );
+    }
     rounds.push({
       leaseMs: leaseAt - killedAt,
       actingMs: actingAt - killedAt,
@@ -130,6 +135,11 @@ try {
     await leader.process.exited;
     await start(leader.name); // back as a standby
   }
+} catch (error) {
+  // What the replicas said (warnings and errors) is the first thing to read when a round fails.
+  for (const r of replicas.values())
+    console.error(`--- ${r.name} stderr:\n${r.process.stderr().slice(-4000)}`);
+  throw error;
 } finally {
   for (const r of replicas.values()) {
     r.process.kill("SIGKILL");

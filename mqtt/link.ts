@@ -175,7 +175,14 @@ export class Link extends EventEmitter<LinkEvents> {
     if (this.#closing) return;
     this.#switching = true;
     try {
-      await this.#client.endAsync(false);
+      // A DISCONNECT waits for in-flight QoS 1 publishes; on a dead connection that can be for ever, and
+      // then there is no clean way left: end it at once (the broker sends the old Will, as it would anyway).
+      const graceful = this.#client.endAsync(false);
+      const done = await Promise.race([
+        graceful.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.min(2_000, timeoutMs)).unref()),
+      ]);
+      if (!done) await this.#client.endAsync(true);
     } finally {
       this.#switching = false;
     }

@@ -152,3 +152,53 @@ describe("leader election on a Lease", () => {
     expect(r.events.filter((e) => e.what === "start").length).toBeGreaterThan(1);
   });
 });
+
+describe("role switch", () => {
+  it("applies the latest role, one change at a time, and retries a change that failed", async () => {
+    const { createRoleSwitch } = await import("./leadership.ts");
+    const calls: string[] = [];
+    let failPromote = 1;
+    const roles = createRoleSwitch(
+      {
+        async promote() {
+          calls.push("promote");
+          if (failPromote-- > 0) throw new Error("broker away");
+        },
+        async demote() {
+          calls.push("demote");
+        },
+      },
+      logger,
+    );
+    await roles.set(true);
+    expect(calls).toEqual(["promote", "promote"]);
+    // Flapping while a change runs: only what is wanted at the end is applied.
+    void roles.set(false);
+    void roles.set(true);
+    await roles.set(false);
+    expect(calls).toEqual(["promote", "promote", "demote"]);
+  });
+
+  it("gives up on a change that hangs and tries it again", async () => {
+    const { createRoleSwitch } = await import("./leadership.ts");
+    let hang = true;
+    let promoted = 0;
+    const roles = createRoleSwitch(
+      {
+        promote: () => {
+          if (hang) {
+            hang = false;
+            return new Promise<void>(() => {});
+          }
+          promoted++;
+          return Promise.resolve();
+        },
+        demote: async () => {},
+      },
+      logger,
+      50,
+    );
+    await roles.set(true);
+    expect(promoted).toBe(1);
+  });
+});

@@ -42,21 +42,46 @@ export interface LeadershipOptions {
   onKubeError?: (operation: string, code: string) => void;
 }
 
-/** Serialises role changes: each waits for the one before, and a change to the current role does nothing. */
-export function createRoleSwitch(actions: RoleActions, logger: Logger) {
-  let chain: Promise<void> = Promise.resolve();
+/** A role change that has not finished in this long is abandoned and tried again (it must not wedge the switch). */
+export const ROLE_CHANGE_TIMEOUT_MS = 20_000;
+
+/**
+ * Serialises role changes: one at a time, towards the latest role asked for. A change that fails or hangs is
+ * logged and tried again a second later while that role is still wanted, so a leader never stays half
+ * promoted and a standby never stays half demoted.
+ */
+export function createRoleSwitch(actions: RoleActions, logger: Logger, timeoutMs = ROLE_CHANGE_TIMEOUT_MS) {
+  let wanted = false;
   let applied = false;
+  let chain: Promise<void> = Promise.resolve();
+  const attempt = async (leader: boolean) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`role change took over ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([leader ? actions.promote() : actions.demote(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const drive = async () => {
+    while (applied !== wanted) {
+      const target = wanted;
+      try {
+        await attempt(target);
+        applied = target;
+      } catch (error) {
+        logger.error({ err: error, leader: target }, "cannot apply the coordinator's new role; trying again");
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  };
   return {
     set(leader: boolean): Promise<void> {
-      chain = chain.then(async () => {
-        if (leader === applied) return;
-        applied = leader;
-        try {
-          await (leader ? actions.promote() : actions.demote());
-        } catch (error) {
-          logger.error({ err: error, leader }, "cannot apply the coordinator's new role");
-        }
-      });
+      wanted = leader;
+      // Each call queues one more drive; a drive with nothing left to do returns at once.
+      chain = chain.then(drive);
       return chain;
     },
     settled: () => chain,
