@@ -14,6 +14,8 @@ import { aedesNodeFeed } from "./fleet/node-feed.ts";
 import { registerBrokerMetrics } from "./http/broker-metrics.ts";
 import { type CoordinatorMetrics, createCoordinatorMetrics } from "./http/metrics.ts";
 import { type HttpEndpoint, startHttpServer } from "./http/server.ts";
+import { gateKubeActions, gateLink } from "./leader/gate.ts";
+import type { LeaderElectionSettings, Leadership } from "./leader/leadership.ts";
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
 import { startWebView, type WebAccessOptions } from "./web/start.ts";
 
@@ -53,6 +55,12 @@ export interface ServiceOptions {
   scheduling: SchedulingSettings | false;
   /** Called for every scheduling decision (e.g. Prometheus `observeDecision`). */
   onSchedulingDecision?: (record: DecisionRecord) => void;
+  /**
+   * Compete for a Lease with other replicas (only when a cluster is reachable): only the leader publishes
+   * reports and the active status, answers schedule requests and binds pods; standbys ingest. Undefined:
+   * this instance always acts.
+   */
+  leaderElection?: LeaderElectionSettings;
 }
 
 export interface CoordinatorService {
@@ -61,8 +69,10 @@ export interface CoordinatorService {
   localAgentCredentials: Credentials | undefined;
   coordinator: RunningCoordinator;
   cluster: ClusterView | undefined;
-  /** Undefined when turned off (`scheduling: false`). */
-  scheduling: SchedulingService | undefined;
+  /** Undefined when turned off (`scheduling: false`), and while this instance is a standby. */
+  readonly scheduling: SchedulingService | undefined;
+  /** Undefined without leader election (this instance always acts). */
+  readonly leadership: Leadership | undefined;
   metrics: CoordinatorMetrics;
   http: HttpEndpoint | undefined;
   stop(): Promise<void>;
@@ -89,7 +99,10 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
   let broker: EmbeddedBroker | undefined;
   let coordinator: RunningCoordinator | undefined;
   let scheduling: SchedulingService | undefined;
+  let leadership: Leadership | undefined;
   let stopped = false;
+  // Replicas compete for a Lease once the cluster answers; until they win it they only ingest.
+  const electing = clusterWanted && options.leaderElection ? options.leaderElection : undefined;
   try {
     const secured = options.embeddedBroker
       ? await startSecuredBroker({
@@ -120,6 +133,9 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       maxPayloadBytes: options.maxPayloadBytes,
       keepaliveSeconds: options.keepaliveSeconds,
       localNodeId: options.localNodeId,
+      // A replica starts as a standby and becomes active when it wins the Lease.
+      active: electing === undefined,
+      instanceName: electing?.identity,
       mqtt: secured?.credentials.get("coordinator") ?? options.mqtt,
       // With the broker in this process, node messages come straight from it, not over a loopback socket.
       nodeFeed: broker ? aedesNodeFeed(broker.aedes) : undefined,
@@ -140,17 +156,62 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       metrics.observeDecision(record.source, record.status, record.latencyMs / 1000);
       options.onSchedulingDecision?.(record);
     };
-    if (options.scheduling !== false) {
-      try {
-        scheduling = await startSchedulingPart(options, running, connected, logger, metrics, onDecision);
-      } catch (error) {
-        await running.stop();
-        throw error;
-      }
+    // Every Kubernetes write and schedule reply checks, at the last moment, that this instance still acts.
+    const acting = () => leadership?.acting() ?? electing === undefined;
+    const startActing = async (withCluster: typeof connected) => {
+      if (options.scheduling === false) return;
+      await scheduling?.stop();
+      scheduling = undefined;
+      scheduling = await startSchedulingPart(
+        options,
+        running,
+        withCluster,
+        logger,
+        metrics,
+        acting,
+        onDecision,
+      );
+    };
+    const elect = async (withCluster: NonNullable<typeof connected>, settings: LeaderElectionSettings) => {
+      const { createLeadership } = await import("./leader/leadership.ts");
+      const { registerLeadershipMetrics } = await import("./leader/metrics.ts");
+      const elected = createLeadership({
+        settings,
+        kc: withCluster.kc,
+        logger,
+        onKubeError: (operation, code) => metrics.countKubeError(operation, code),
+        actions: {
+          async promote() {
+            await running.setActive(true);
+            await startActing(withCluster);
+          },
+          async demote() {
+            const stopping = scheduling;
+            scheduling = undefined;
+            await running.setActive(false);
+            await stopping?.stop();
+          },
+        },
+      });
+      leadership = elected;
+      registerLeadershipMetrics(metrics.registry, () => ({
+        leading: elected.acting(),
+        transitions: elected.transitions,
+      }));
+      await elected.start();
+    };
+    try {
+      if (electing && connected) await elect(connected, electing);
+      else if (!electing) await startActing(connected);
+    } catch (error) {
+      await leadership?.stop();
+      await running.stop();
+      throw error;
     }
     if (first === "retrying" && wait && options.kubernetes) {
       const k8s = options.kubernetes;
-      // The cluster answered at last: its view joins the reports, and scheduling starts again with it.
+      // The cluster answered at last: its view joins the reports, and scheduling starts again with it
+      // (with replicas: the competition for the Lease starts, and the winner schedules).
       void wait.later.then(async (connection) => {
         if (connection === undefined || stopped) return;
         try {
@@ -158,10 +219,8 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           if (stopped) return void (await attached.view.stop());
           connected = attached;
           cluster = attached.view;
-          if (options.scheduling !== false) {
-            await scheduling?.stop();
-            scheduling = await startSchedulingPart(options, running, attached, logger, metrics, onDecision);
-          }
+          if (electing) await elect(attached, electing);
+          else await startActing(attached);
         } catch (error) {
           logger.error({ err: error }, "cannot start the cluster view or scheduling with the cluster");
         }
@@ -178,11 +237,14 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
             { name: "broker", ok: () => running.link.connected },
             // Standalone by choice is ready; a cluster asked for is ready once its informers have listed.
             ...(clusterWanted ? [{ name: "cluster", ok: () => cluster?.synced() ?? false }] : []),
+            // Both roles are ready; the body says which one this instance has.
+            ...(electing ? [roleCheck(() => leadership)] : []),
           ],
           logger: logger.child({ module: "http" }),
         }).catch(async (error: unknown) => {
           wait?.stop();
           web?.close();
+          await leadership?.stop();
           await scheduling?.stop();
           await running.stop();
           throw listenError(
@@ -204,11 +266,16 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       get scheduling() {
         return scheduling;
       },
+      get leadership() {
+        return leadership;
+      },
       async stop() {
         stopped = true;
         wait?.stop();
         web?.close();
         await http?.close();
+        // A leader releases the Lease first, so a standby takes over at once.
+        await leadership?.stop();
         // Decisions in flight finish (and are answered) while the MQTT link is still up.
         await scheduling?.stop();
         await running.stop();
@@ -231,6 +298,7 @@ async function startSchedulingPart(
   connected: { view: ClusterView; kc: KubeConfig } | undefined,
   logger: Logger,
   metrics: CoordinatorMetrics,
+  acting: () => boolean,
   onDecision: (record: DecisionRecord) => void,
 ): Promise<SchedulingService> {
   const { resolveSettings, startScheduling } = await import("./placement/index.ts");
@@ -240,7 +308,7 @@ async function startSchedulingPart(
   const createKubeActions = connected ? (await import("./placement/kube.ts")).createKubeActions : undefined;
   return await startScheduling({
     settings,
-    link: coordinator.link,
+    link: gateLink(coordinator.link, acting),
     onNodeMessage: coordinator.onNodeMessage,
     topicRoot: options.topicRoot,
     fleet: coordinator.fleet,
@@ -251,11 +319,14 @@ async function startSchedulingPart(
       ? {
           cluster: {
             view: connected.view,
-            kube: createKubeActions({
-              kc: connected.kc,
-              controller: resolveSettings(settings).schedulerName,
-              onError: (operation, code) => metrics.countKubeError(operation, code),
-            }),
+            kube: gateKubeActions(
+              createKubeActions({
+                kc: connected.kc,
+                controller: resolveSettings(settings).schedulerName,
+                onError: (operation, code) => metrics.countKubeError(operation, code),
+              }),
+              acting,
+            ),
           },
         }
       : {}),
@@ -313,4 +384,15 @@ async function startView(
     logger: logger.child({ module: "cluster" }),
   });
   return { view, kc: connection.kc };
+}
+
+function roleCheck(leadership: () => Leadership | undefined) {
+  return {
+    get name() {
+      const l = leadership();
+      if (!l) return "standby (waiting for the cluster)";
+      return l.acting() ? "leader" : `standby (leader: ${l.leader || "none"})`;
+    },
+    ok: () => true,
+  };
 }

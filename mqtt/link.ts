@@ -86,6 +86,7 @@ export class Link extends EventEmitter<LinkEvents> {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #closing = false;
   #started = false;
+  #switching = false;
   #lastError: Error | undefined;
   #connectedAt: number | undefined;
 
@@ -196,6 +197,39 @@ export class Link extends EventEmitter<LinkEvents> {
     await this.#client.endAsync(!this.#client.connected);
   }
 
+  /**
+   * Ends the connection cleanly (a DISCONNECT: the broker discards the Will) and connects again at once, so
+   * the next connect carries a newly chosen Will, e.g. after the coordinator changed role. Resolves when
+   * connected again, or after `timeoutMs` (the usual reconnects carry on).
+   */
+  async reconnectNow(timeoutMs = 10_000): Promise<void> {
+    if (this.#closing) return;
+    this.#switching = true;
+    try {
+      // A DISCONNECT waits for in-flight QoS 1 publishes; on a dead connection that can be for ever, and
+      // then there is no clean way left: end it at once (the broker sends the old Will, as it would anyway).
+      const graceful = this.#client.endAsync(false);
+      const done = await Promise.race([
+        graceful.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.min(2_000, timeoutMs)).unref()),
+      ]);
+      if (!done) await this.#client.endAsync(true);
+    } finally {
+      this.#switching = false;
+    }
+    if (this.#closing) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const connected = new Promise<void>((resolve) => {
+      this.#client.once("connect", () => resolve());
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    this.#connect();
+    await connected;
+    clearTimeout(timer);
+  }
+
   /** Drops the connection without a DISCONNECT packet, as a crash would (the broker sends the Will). */
   destroy(): void {
     this.#closing = true;
@@ -218,7 +252,7 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   #scheduleReconnect(): void {
-    if (this.#closing || this.#reconnectTimer !== undefined) return;
+    if (this.#closing || this.#switching || this.#reconnectTimer !== undefined) return;
     const connectedAt = this.#connectedAt;
     this.#connectedAt = undefined;
     const lastedMs =

@@ -105,7 +105,11 @@ export function topicsFor(root: string = DEFAULT_TOPIC_ROOT) {
     birth: (id: string) => node(id, "birth"),
     telemetry: (id: string) => node(id, "telemetry"),
     nodeStatus: (id: string) => node(id, "nodeStatus"),
+    /** The active coordinator's status (with several replicas, the leader's). */
     coordinatorStatus: `${root}/coordinator/status`,
+    /** Each coordinator instance's own status, leader or standby; its Will while it is a standby. */
+    coordinatorInstanceStatus: (instanceId: string) =>
+      `${root}/coordinator/instance/${assertNodeId(instanceId)}/status`,
     report: `${root}/coordinator/report`,
     /** The coordinator tells the installs of one node id which of them keeps it. */
     nodeConflict: (id: string) => `${root}/coordinator/conflict/${assertNodeId(id)}`,
@@ -124,6 +128,7 @@ export type Topics = ReturnType<typeof topicsFor>;
 export type ParsedTopic =
   | { kind: NodeTopicKind; nodeId: string }
   | { kind: "coordinatorStatus" | "report" | "scheduleRequest" }
+  | { kind: "coordinatorInstanceStatus"; instanceId: string }
   | { kind: "scheduleDecision"; clientId: string }
   | { kind: "nodeConflict"; nodeId: string };
 
@@ -152,6 +157,10 @@ export function parseTopic(root: string, topic: string): ParseResult {
     const problem = nodeIdProblem(third);
     if (problem) return { ok: false, reason: "bad_node_id", detail: problem };
     return { ok: true, topic: { kind: "nodeConflict", nodeId: third } };
+  }
+  if (first === "coordinator" && levels.length === 4 && second === "instance" && levels[3] === "status") {
+    if (third && !nodeIdProblem(third))
+      return { ok: true, topic: { kind: "coordinatorInstanceStatus", instanceId: third } };
   }
   if (first === "schedule") {
     if (levels.length === 2 && second === "request") return { ok: true, topic: { kind: "scheduleRequest" } };

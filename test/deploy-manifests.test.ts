@@ -4,7 +4,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
-import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+} from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
@@ -22,6 +28,9 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   "apps/v1/DaemonSet": DaemonSet,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
 };
 
 const documents = readdirSync(DIR)
@@ -100,6 +109,42 @@ describe("deploy/k3s manifests", () => {
       ].sort(),
     );
     expect(grants.some((g) => g.includes("*") || g.includes("secrets"))).toBe(false);
+  });
+
+  it("lets the coordinator hold its one Lease and nothing else in coordination.k8s.io", () => {
+    const role = documents.find((d) => d.object.kind === "Role")?.object as unknown as {
+      metadata: { namespace: string };
+      rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+    };
+    expect(role.metadata.namespace).toBe("k3s-fleet");
+    expect(role.rules).toEqual([
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        resourceNames: ["k3s-fleet-coordinator"],
+        verbs: ["get", "update"],
+      },
+    ]);
+  });
+
+  it("runs two coordinator replicas on different hosts where it can, with a disruption budget", () => {
+    const deployment = documents.find(
+      (d) => d.object.kind === "Deployment" && d.object.metadata.name === "k3s-fleet-coordinator",
+    )?.object as unknown as {
+      spec: {
+        replicas: number;
+        template: { spec: { affinity: unknown; containers: Array<{ env: Array<{ name: string }> }> } };
+      };
+    };
+    expect(deployment.spec.replicas).toBe(2);
+    expect(JSON.stringify(deployment.spec.template.spec.affinity)).toContain("kubernetes.io/hostname");
+    const env = deployment.spec.template.spec.containers[0]?.env.map((e) => e.name) ?? [];
+    expect(env).toContain("K3S_FLEET_COORDINATOR_LEADER_ELECTION_IDENTITY");
+    const pdb = documents.find((d) => d.object.kind === "PodDisruptionBudget")?.object as unknown as {
+      spec: { minAvailable: number };
+    };
+    expect(pdb.spec.minAvailable).toBe(1);
   });
 
   it("ships a ConfigMap that k3s-fleet's own config schema accepts", () => {

@@ -1,6 +1,6 @@
 // deploy/grafana/k3s-fleet-dashboard.json must stay in step with the coordinator's metrics: it parses, its
 // panels are laid out and wired to the datasource variable, and every query uses only metric names
-// coordinator/http/metrics.ts registers (histograms with their _bucket/_sum/_count series). With
+// coordinator/http/metrics.ts and coordinator/leader/metrics.ts register (histograms with their _bucket/_sum/_count series). With
 // @prometheus-io/lezer-promql installed (the Prometheus UI's PromQL grammar), every query must also parse.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -35,7 +35,7 @@ const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 const queryPanels = panels.filter((p) => p.type !== "row");
 
 // The metric names the coordinator registers, read from its source so a rename fails here.
-const source = read("../coordinator/http/metrics.ts");
+const source = read("../coordinator/http/metrics.ts") + read("../coordinator/leader/metrics.ts");
 const histograms = [...source.matchAll(/new Histogram\(\{\s*name:\s*"(k3sfleet_[a-z0-9_]+)"/g)].map(
   (m) => m[1],
 );

@@ -1,5 +1,7 @@
 // `k3s-fleet coordinator`: the headless coordinator, against an external broker or its own embedded one.
+import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetReport } from "../../proto/index.ts";
@@ -107,6 +109,28 @@ function embeddedBrokerOptions(config: Config) {
   };
 }
 
+/** Leader election settings, when this instance is one of several replicas (see coordinator.leaderElection). */
+export function leaderElectionOptions(config: Config, embedded: boolean) {
+  const election = config.coordinator.leaderElection;
+  const wanted =
+    election.enabled === "auto" ? !embedded : election.enabled === true || election.enabled === "true";
+  if (!wanted || config.k3s.standalone) return {};
+  // client-go's default identity: host name plus something unique to this run.
+  const identity = election.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
+  return {
+    // Each replica needs its own MQTT client id, or the broker would hand one session back and forth.
+    clientId: `k3s-fleet-coordinator-${identity}`,
+    leaderElection: {
+      namespace: election.namespace ?? config.k3s.namespace,
+      leaseName: election.leaseName,
+      identity,
+      leaseDurationMs: election.leaseDuration,
+      renewDeadlineMs: election.renewDeadline,
+      retryPeriodMs: election.retryPeriod,
+    },
+  };
+}
+
 export interface StackOptions {
   embedded: boolean;
   output?: string;
@@ -165,6 +189,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
           metricsIntervalMs: config.k3s.metricsInterval,
         },
     scheduling: schedulingSettings(config),
+    ...leaderElectionOptions(config, options.embedded),
     logger,
     onReport,
   });

@@ -12,6 +12,9 @@ import { mqttAuth } from "../tls.ts";
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `key=value` pairs (repeatable, or comma-separated) as a map; throws on a pair without '='. */
+/** How often an unanswered request is sent again (same request id). */
+const RESEND_EVERY_MS = 3_000;
+
 export function keyValues(pairs: readonly string[] | undefined, flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of (pairs ?? []).flatMap((p) => p.split(",")).filter(Boolean)) {
@@ -108,11 +111,24 @@ export function registerSchedule(program: Command): void {
     let failure: string | undefined;
     const decision = await new Promise<import("../../proto/index.ts").ScheduleDecision | undefined>(
       (resolve) => {
-        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        // Resent with the same id until answered: a request that reached a coordinator as it lost leadership
+        // (or no coordinator at all) is answered by the next one, and never acted on twice.
+        const send = () =>
+          link
+            .publish("scheduleRequest", topics.scheduleRequest, request)
+            .catch((error: unknown) => logger.error({ err: error }, "cannot send the schedule request"));
+        const resend = setInterval(() => {
+          if (link.connected) send();
+        }, RESEND_EVERY_MS);
+        const timer = setTimeout(() => {
+          clearInterval(resend);
+          resolve(undefined);
+        }, timeoutMs);
         const fail = (reason: string | undefined) => {
           if (reason === undefined) return;
           failure = reason;
           clearTimeout(timer);
+          clearInterval(resend);
           resolve(undefined);
         };
         link.on("disconnect", (error) => fail(connectFailure(error, brokerUrl(config), auth.username)));
@@ -122,6 +138,7 @@ export function registerSchedule(program: Command): void {
           if (!decoded.ok) return logger.error({ detail: decoded.detail }, "reply does not decode");
           if (decoded.message.requestId !== request.requestId) return;
           clearTimeout(timer);
+          clearInterval(resend);
           resolve(decoded.message);
         });
         // On every (re)connect: subscribe, then (re)send. Resending is safe: the request id is the key.
@@ -132,7 +149,7 @@ export function registerSchedule(program: Command): void {
               const refused = refusedSubscription(granted, [replyTo]);
               if (refused)
                 return fail(`${refused}: this user may not schedule (it needs the scheduler role)`);
-              return link.publish("scheduleRequest", topics.scheduleRequest, request);
+              return send();
             })
             .catch((error: unknown) => logger.error({ err: error }, "cannot send the schedule request"));
         });

@@ -2,6 +2,7 @@
 // schema is the only place a setting exists. These tests keep the three in step: every setting is listed
 // in config.yaml with its real default, and nothing either file names is missing from the schema.
 import { readFileSync } from "node:fs";
+import * as k8s from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { envVariables, keysAt, settingsSchema } from "./env.ts";
@@ -69,7 +70,16 @@ describe("README", () => {
   const sections = new Set(keysAt([]));
   const allKeys = new Set(schemaPaths.flatMap((p) => p.split(".")));
   /** Kubernetes field names the README quotes, not settings. */
-  const kubernetesTerms = new Set(["nodeSelector", "matchFields"]);
+  // Field names of the Kubernetes API (every client-node model's attributes) and kube-scheduler's
+  // configuration that the README quotes when it explains what the scheduler honours: not our settings.
+  const kubernetesTerms = new Set([
+    ...Object.values(k8s).flatMap((model) => {
+      const map = (model as { attributeTypeMap?: Array<{ name: string }> }).attributeTypeMap;
+      return Array.isArray(map) ? map.map((a) => a.name) : [];
+    }),
+    "hardPodAffinityWeight",
+    "addedAffinity",
+  ]);
 
   it("names only settings that exist (dotted paths, K3S_FLEET_* variables, camelCase keys)", () => {
     const missing = quoted.filter((word) => {

@@ -210,6 +210,34 @@ export const configSchema = z
         expireOfflineAfter: duration("24h", 1000),
         /** Latest report as text, rewritten every report interval. */
         output: z.string().optional(),
+        /** Replicas compete for a coordination.k8s.io/v1 Lease; only the leader acts (kube-scheduler's timings). */
+        leaderElection: z
+          .object({
+            /** auto: on when a cluster is reachable and the broker is not embedded in this process. */
+            enabled: z.union([z.literal("auto"), z.boolean(), z.enum(["true", "false"])]).default("auto"),
+            /** The Lease's namespace; unset: k3s.namespace (the manifests set the pod's own). */
+            namespace: z.string().optional(),
+            leaseName: z.string().default("k3s-fleet-coordinator"),
+            /** Holder identity; unset: the pod name (POD_NAME) or hostname plus a random instance id. */
+            identity: z
+              .string()
+              .regex(/^[^/+#\s]{1,200}$/, "no '/', '+', '#' or spaces, at most 200 characters")
+              .optional(),
+            leaseDuration: duration("15s", 1000),
+            renewDeadline: duration("10s", 500),
+            retryPeriod: duration("2s", 100),
+          })
+          .superRefine((e, ctx) => {
+            // client-go's rule: the leader gives up (renew deadline) before the others may take over.
+            if (e.leaseDuration <= e.renewDeadline)
+              ctx.addIssue({ code: "custom", message: "leaseDuration must be longer than renewDeadline" });
+            if (e.renewDeadline <= e.retryPeriod * 1.2)
+              ctx.addIssue({
+                code: "custom",
+                message: "renewDeadline must be longer than 1.2 × retryPeriod",
+              });
+          })
+          .prefault({}),
       })
       .prefault({}),
     http: z

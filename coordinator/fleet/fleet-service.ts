@@ -70,6 +70,14 @@ export interface CoordinatorOptions {
   reportSliceNodes?: number;
   /** Node messages from here instead of the coordinator's MQTT subscription (the embedded broker's feed). */
   nodeFeed?: NodeFeed;
+  /**
+   * Whether this instance starts as the active one (default true). A standby (false) ingests everything but
+   * publishes no report and no `{root}/coordinator/status`, and its Will goes to its own instance status
+   * topic, so its death never marks the active coordinator offline. See `setActive`.
+   */
+  active?: boolean;
+  /** Names this instance in `{root}/coordinator/instance/{id}/status`; default: the client id. */
+  instanceName?: string;
 }
 
 /** Everything but the logger has a default; `startCoordinator` fills in what the caller leaves out. */
@@ -115,6 +123,14 @@ export interface RunningCoordinator {
   /** What every report interval does, now: build and encode in slices, publish, hand to onReport. */
   publishReportNow(): Promise<void>;
   counters(): CoordinatorCounters;
+  /** Whether this instance acts as the active coordinator (publishes reports and the active status). */
+  readonly active: boolean;
+  /**
+   * Makes this instance the active coordinator or a standby. The MQTT connection is renewed (a clean
+   * DISCONNECT, then a connect with the Will of the new role): the active one's Will is the OFFLINE
+   * `{root}/coordinator/status`, a standby's is its instance status.
+   */
+  setActive(active: boolean): Promise<void>;
   /** Publishes the retained OFFLINE status and disconnects; idempotent. */
   stop(): Promise<void>;
 }
@@ -167,10 +183,12 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     },
   });
 
-  const status = (state: PeerState) =>
+  let active = options.active ?? true;
+  const instanceTopic = topics.coordinatorInstanceStatus(options.instanceName ?? clientId);
+  const statusOn = (topic: string, state: PeerState) =>
     contractPublish(
       "coordinatorStatus",
-      topics.coordinatorStatus,
+      topic,
       createMessage("coordinatorStatus", {
         state,
         instanceId,
@@ -179,6 +197,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
         time: timestamp(now()),
       }),
     );
+  /** The status that speaks for the fleet's coordinator: the active instance's only. */
+  const status = (state: PeerState) => statusOn(topics.coordinatorStatus, state);
 
   const link = new Link({
     url: options.brokerUrl,
@@ -188,7 +208,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     username: options.mqtt?.username,
     password: options.mqtt?.password,
     tls: options.mqtt?.tls,
-    will: () => status(PeerState.OFFLINE),
+    will: () => (active ? status(PeerState.OFFLINE) : statusOn(instanceTopic, PeerState.OFFLINE)),
   });
   const taps: NodeMessageHandler[] = [];
   const deliver: NodeMessageHandler = (topic, payload) => {
@@ -214,7 +234,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let lastReassert = Number.NEGATIVE_INFINITY;
   let reasserting = true;
   link.onMessage((topic, payload) => {
-    if (topic !== topics.coordinatorStatus || !reasserting || !link.connected) return;
+    // Only the active coordinator speaks for the fleet; a standby leaves the status to the leader.
+    if (topic !== topics.coordinatorStatus || !reasserting || !active || !link.connected) return;
     const decoded = payload.byteLength === 0 ? undefined : decode("coordinatorStatus", payload, 64 * 1024);
     const current = decoded?.ok ? decoded.message : undefined;
     if (current?.instanceId === instanceId && current.state === PeerState.ONLINE) return;
@@ -240,7 +261,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let announced: Promise<void> = Promise.resolve();
   link.on("connect", () => {
     announced = (async () => {
-      await link.publishRaw(status(PeerState.ONLINE));
+      await link.publishRaw(statusOn(instanceTopic, PeerState.ONLINE));
+      if (active) await link.publishRaw(status(PeerState.ONLINE));
       await link.subscribe(
         feed === undefined ? [topics.filters.allNodes, topics.coordinatorStatus] : [topics.coordinatorStatus],
       );
@@ -310,6 +332,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const tick = (): Promise<void> => {
     // The previous report still being built when the next is due (a huge fleet on a busy machine): skip
     // this one rather than pile up work.
+    if (!active) return Promise.resolve(); // a standby's report would overwrite the active one's
     if (building !== undefined) {
       reportsSkipped++;
       return building;
@@ -388,12 +411,27 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       lastReportMs,
     }),
     publishReportNow: tick,
+    get active() {
+      return active;
+    },
+    async setActive(next) {
+      if (next === active || stopped) return;
+      active = next;
+      logger.info({ instanceId, active }, next ? "active coordinator" : "standby coordinator");
+      await link.reconnectNow();
+    },
     stop() {
       stopping ??= (async () => {
         stopped = true;
         reasserting = false;
         timers.clearInterval(timer);
-        await link.close(status(PeerState.OFFLINE));
+        // The instance topic is cleared rather than left OFFLINE: a stopped instance is simply gone.
+        if (link.connected) {
+          await link
+            .publishRaw({ topic: instanceTopic, payload: new Uint8Array(), qos: 1, retain: true })
+            .catch((error: unknown) => logger.warn({ err: error }, "cannot clear instance status"));
+        }
+        await link.close(active ? status(PeerState.OFFLINE) : undefined);
         await feed?.stop();
         logger.info({ instanceId }, "coordinator stopped");
       })();

@@ -58,7 +58,7 @@ describe("leader election on a Lease", () => {
 
   it("elects exactly one of three replicas, and the others see who leads", async () => {
     const r = rig(["a", "b", "c"]);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     await r.clock.advance(30_000);
     expect(r.leaders()).toHaveLength(1);
     const [leader] = r.leaders();
@@ -71,7 +71,7 @@ describe("leader election on a Lease", () => {
 
   it("fails over within lease duration + retry period when the leader dies (SIGKILL: no release)", async () => {
     const r = rig(["a", "b", "c"]);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     await r.clock.advance(10_000);
     const old = r.replicas.find((x) => x.elector.isLeader);
     if (!old) throw new Error("no leader");
@@ -93,7 +93,7 @@ describe("leader election on a Lease", () => {
   for (const fault of ["error", "hang"] as const) {
     it(`a leader cut off from the API server (${fault}) stops acting before anyone can take over, then rejoins as standby`, async () => {
       const r = rig(["a", "b"]);
-      for (const { elector } of r.replicas) elector.start();
+      for (const { elector } of r.replicas) void elector.start();
       await r.clock.advance(6_000);
       const old = r.replicas.find((x) => x.elector.isLeader);
       const other = r.replicas.find((x) => !x.elector.isLeader);
@@ -116,7 +116,7 @@ describe("leader election on a Lease", () => {
 
   it("a leader that stops releases the Lease, so a standby takes over within one retry period", async () => {
     const r = rig(["a", "b"]);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     await r.clock.advance(5_000);
     const old = r.replicas.find((x) => x.elector.isLeader);
     if (!old) throw new Error("no leader");
@@ -137,7 +137,7 @@ describe("leader election on a Lease", () => {
     };
     const timings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
     const r = rig(["a", "b", "c"], timings);
-    for (const { elector } of r.replicas) elector.start();
+    for (const { elector } of r.replicas) void elector.start();
     for (let step = 0; step < 200; step++) {
       const replica = r.replicas[Math.floor(random() * r.replicas.length)];
       if (!replica) continue;
@@ -150,5 +150,55 @@ describe("leader election on a Lease", () => {
     expect(r.overlaps).toEqual([]);
     expect(r.leaders()).toHaveLength(1);
     expect(r.events.filter((e) => e.what === "start").length).toBeGreaterThan(1);
+  });
+});
+
+describe("role switch", () => {
+  it("applies the latest role, one change at a time, and retries a change that failed", async () => {
+    const { createRoleSwitch } = await import("./leadership.ts");
+    const calls: string[] = [];
+    let failPromote = 1;
+    const roles = createRoleSwitch(
+      {
+        async promote() {
+          calls.push("promote");
+          if (failPromote-- > 0) throw new Error("broker away");
+        },
+        async demote() {
+          calls.push("demote");
+        },
+      },
+      logger,
+    );
+    await roles.set(true);
+    expect(calls).toEqual(["promote", "promote"]);
+    // Flapping while a change runs: only what is wanted at the end is applied.
+    void roles.set(false);
+    void roles.set(true);
+    await roles.set(false);
+    expect(calls).toEqual(["promote", "promote", "demote"]);
+  });
+
+  it("gives up on a change that hangs and tries it again", async () => {
+    const { createRoleSwitch } = await import("./leadership.ts");
+    let hang = true;
+    let promoted = 0;
+    const roles = createRoleSwitch(
+      {
+        promote: () => {
+          if (hang) {
+            hang = false;
+            return new Promise<void>(() => {});
+          }
+          promoted++;
+          return Promise.resolve();
+        },
+        demote: async () => {},
+      },
+      logger,
+      50,
+    );
+    await roles.set(true);
+    expect(promoted).toBe(1);
   });
 });

@@ -75,7 +75,8 @@ export interface Elector {
   /** The holder we last observed ("" when none). */
   readonly leader: string;
   readonly transitions: number;
-  start(): void;
+  /** Starts competing; resolves once the first attempt has finished (leading or not). */
+  start(): Promise<void>;
   /** Stops competing; a leader releases the Lease so a standby takes over at once. */
   stop(): Promise<void>;
 }
@@ -235,9 +236,11 @@ export function createElector(options: ElectorOptions): Elector {
       return transitions;
     },
     start() {
-      if (!stopped) return;
+      if (!stopped) return round;
       stopped = false;
-      round = attempt().finally(schedule);
+      const first = attempt();
+      round = first.finally(schedule);
+      return first;
     },
     async stop() {
       if (stopped) return;
