@@ -169,7 +169,7 @@ export const configSchema = z
         /** Embedded broker: password checks (scrypt) running at once; more wait in authQueue. */
         authConcurrency: int(2, 1, 64),
         /** Embedded broker: password checks waiting; past this a CONNECT gets CONNACK 3 (server unavailable). */
-        authQueue: int(64, 0, 100_000),
+        authQueue: int(16, 0, 100_000),
       })
       .prefault({}),
     agent: z

@@ -1,5 +1,8 @@
 // The embedded MQTT broker: aedes (MQTT 3.1.1) on a plain TCP server, so one command runs the whole
-// fleet on one machine. Auth hooks pass straight through to aedes (the seam for a later issue).
+// fleet on one machine. Auth hooks pass straight through to aedes. What a connection may cost is bounded in
+// front of aedes (connection-gate.ts: oversized packets closed at their fixed header, sockets pending per
+// address, accept rate) and in its persistence (offline-queues.ts: queued messages per persistent session,
+// retained bytes); the socket count and the CONNECT timeout are the server's and aedes' own settings.
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
@@ -42,7 +45,7 @@ export interface EmbeddedBrokerOptions {
 }
 
 export interface ConnectionBounds {
-  /** A CONNECT announcing more bytes is dropped at its fixed header (Mosquitto reads it whole; EMQX caps all packets). */
+  /** A CONNECT announcing more bytes is dropped at its fixed header, before it is read. */
   maxConnectBytes: number;
   /** Sockets per remote address open without a completed CONNECT/CONNACK. */
   maxPendingPerAddress: number;
