@@ -154,6 +154,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           if (stopped) return void (await attached.view.stop());
           connected = attached;
           cluster = attached.view;
+          await running.announce(); // the retained status says "cluster" now
           if (options.scheduling !== false) {
             await scheduling?.stop();
             scheduling = await startSchedulingPart(options, running, attached, logger, metrics, onDecision);

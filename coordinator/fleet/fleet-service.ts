@@ -112,6 +112,8 @@ export interface RunningCoordinator {
   /** What every report interval does, now: build and encode in slices, publish, hand to onReport. */
   publishReportNow(): Promise<void>;
   counters(): CoordinatorCounters;
+  /** Publishes the retained ONLINE status again, e.g. after the mode changed (a cluster attached). */
+  announce(): Promise<void>;
   /** Publishes the retained OFFLINE status and disconnects; idempotent. */
   stop(): Promise<void>;
 }
@@ -384,6 +386,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       lastReportMs,
     }),
     publishReportNow: tick,
+    announce: () => (link.connected ? link.publishRaw(status(PeerState.ONLINE)) : Promise.resolve()),
     stop() {
       stopping ??= (async () => {
         stopped = true;
