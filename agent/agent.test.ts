@@ -8,7 +8,7 @@ import { Aedes, type Client } from "aedes";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { decode, type MessageOf, PeerState, parseTopic, topicsFor } from "../proto/index.ts";
+import { agentClientId, decode, type MessageOf, PeerState, parseTopic, topicsFor } from "../proto/index.ts";
 import { createFakeSource } from "../test/support/fake-source.ts";
 import {
   AGENT_VERSION,
@@ -55,7 +55,7 @@ async function startBroker(): Promise<Broker> {
       // close() stops listening at once; its callback would wait for the watcher's connection too.
       server.close();
       for (const client of clients.values()) {
-        if (client.id.startsWith("k3s-fleet-agent-")) client.conn.destroy();
+        if (client.id.startsWith("k3s-fleet-agent")) client.conn.destroy();
       }
       await new Promise((resolve) => setImmediate(resolve));
     },
@@ -214,7 +214,8 @@ describe("agent against an in-process aedes", () => {
     expect(kept.find((k) => k.kind === "nodeStatus")?.message).toMatchObject({ state: PeerState.ONLINE });
 
     // The broker drops the connection: it publishes the Will, the agent comes back with session 2.
-    broker.clients.get("k3s-fleet-agent-edge-01")?.conn.destroy();
+    // The agent's client id carries its install id (proto agentClientId).
+    broker.clients.get(agentClientId("edge-01", agent.installId))?.conn.destroy();
     await watcher.until((s) => has(s, "edge-01", 2n, 2n), "telemetry 2/2");
     const will = statusesOf(watcher.seen, "edge-01").find((m) => m.state === PeerState.OFFLINE);
     expect(will).toMatchObject({ session: 1n, reason: "" });

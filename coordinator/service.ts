@@ -219,6 +219,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
           if (stopped) return void (await attached.view.stop());
           connected = attached;
           cluster = attached.view;
+          await running.announce(); // the retained status says "cluster" now
           if (electing) await elect(attached, electing);
           else await startActing(attached);
         } catch (error) {

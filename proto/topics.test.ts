@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CONTRACT, nodeIdProblem, parseTopic, TopicError, topicsFor } from "./topics.ts";
+import { agentClientId, CONTRACT, nodeIdProblem, parseTopic, TopicError, topicsFor } from "./topics.ts";
 
 const root = "k3s-fleet/v1";
 
@@ -82,5 +82,22 @@ describe("parseTopic", () => {
       });
       expect(parseTopic(root, t.birth(id))).toEqual({ ok: true, topic: { kind: "birth", nodeId: id } });
     }
+  });
+});
+
+describe("node id conflicts", () => {
+  it("builds and parses the conflict notice topic; it is not retained", () => {
+    const t = topicsFor("k3s-fleet/v1");
+    expect(t.nodeConflict("pi-01")).toBe("k3s-fleet/v1/coordinator/conflict/pi-01");
+    expect(parseTopic("k3s-fleet/v1", t.nodeConflict("pi-01"))).toEqual({
+      ok: true,
+      topic: { kind: "nodeConflict", nodeId: "pi-01" },
+    });
+    expect(CONTRACT.nodeConflict).toMatchObject({ qos: 1, retain: false });
+  });
+
+  it("gives the agent a client id per install, the plain one without an install id", () => {
+    expect(agentClientId("pi-01", "0123456789abcdef01234567")).toBe("k3s-fleet-agent.01234567.pi-01");
+    expect(agentClientId("pi-01")).toBe("k3s-fleet-agent-pi-01");
   });
 });

@@ -78,6 +78,10 @@ describe("nodes gone for good", () => {
     const url = service.broker?.url ?? "";
     await departed(url, "old-pi", Date.now() - 5000);
     await until(() => service.coordinator.fleet.nodes.has("old-pi"), 5000, "the node known");
+    // Counted from when the coordinator heard it: still there right away, gone once 1 s has passed.
+    await service.coordinator.publishReportNow();
+    expect(service.coordinator.fleet.nodes.has("old-pi")).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await service.coordinator.publishReportNow();
     expect(service.coordinator.fleet.nodes.has("old-pi")).toBe(false);
     expect(service.coordinator.latestReport()?.nodes.map((n) => n.nodeId)).not.toContain("old-pi");

@@ -14,12 +14,25 @@ import { ROOT } from "./support/cli.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { freePort } from "./support/ports.ts";
 import { testServiceOptions } from "./support/service.ts";
+import { protocAvailable } from "./support/tools.ts";
 
+// Debian's python3 (not a pyenv or venv one on PATH): that is where apt puts the two packages.
 const PYTHON = "/usr/bin/python3";
-const usable =
-  existsSync(PYTHON) &&
-  spawnSync(PYTHON, ["-c", "import paho.mqtt.client, google.protobuf"]).status === 0 &&
-  spawnSync("protoc", ["--version"]).status === 0;
+
+function pythonUsable(): boolean {
+  if (!protocAvailable()) return false;
+  if (
+    existsSync(PYTHON) &&
+    spawnSync(PYTHON, ["-c", "import paho.mqtt.client, google.protobuf"]).status === 0
+  ) {
+    return true;
+  }
+  const reason = `${PYTHON} cannot import paho.mqtt and google.protobuf: apt-get install python3-paho-mqtt python3-protobuf`;
+  if (process.env.K3SF_REQUIRE_TOOLS) throw new Error(reason);
+  console.warn(`skipping: ${reason}`);
+  return false;
+}
+const usable = pythonUsable();
 const topics = topicsFor("py/v1");
 const logger = pino({ level: "silent" });
 

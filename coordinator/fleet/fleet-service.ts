@@ -131,6 +131,8 @@ export interface RunningCoordinator {
    * `{root}/coordinator/status`, a standby's is its instance status.
    */
   setActive(active: boolean): Promise<void>;
+  /** Publishes the retained ONLINE status again, e.g. after the mode changed (a cluster attached). */
+  announce(): Promise<void>;
   /** Publishes the retained OFFLINE status and disconnects; idempotent. */
   stop(): Promise<void>;
 }
@@ -420,6 +422,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       logger.info({ instanceId, active }, next ? "active coordinator" : "standby coordinator");
       await link.reconnectNow();
     },
+    announce: () => (link.connected && active ? link.publishRaw(status(PeerState.ONLINE)) : Promise.resolve()),
     stop() {
       stopping ??= (async () => {
         stopped = true;

@@ -147,3 +147,36 @@ describe("ingest.handle", () => {
     }
   });
 });
+
+describe("ingest: two installs claiming one node id", () => {
+  it("refuses the second install's birth, then drops its status and its telemetry, and tells fleet-service", () => {
+    const conflicts: unknown[] = [];
+    const s = setup({ onConflict: (c) => conflicts.push(c) });
+    const claim = (installId: string, session: number) =>
+      s.ingest.handle(
+        topics.birth("pi"),
+        encode("birth", birth({ nodeId: "pi", session, intervalMs: 1000, timeMs: s.now(), installId })),
+      );
+    claim("first", 5);
+    s.telemetry("pi", 5, 1);
+    claim("second", 9);
+    expect(conflicts).toEqual([{ nodeId: "pi", holderInstallId: "first", rejectedInstallId: "second" }]);
+    s.ingest.handle(topics.nodeStatus("pi"), encode("nodeStatus", status("offline", 9, s.now(), "second")));
+    s.telemetry("pi", 9, 1);
+    s.telemetry("pi", 5, 2);
+    const node = s.ingest.fleet.nodes.get("pi");
+    expect(node).toMatchObject({ session: 5n, installId: "first", idConflicts: 1, offline: false });
+    expect(node?.current.highest).toBe(2);
+    expect(s.ingest.counters().rejected).toEqual({ id_conflict: 2 });
+    expect(s.ingest.idConflicts()).toBe(1);
+  });
+
+  it("forgets a node whose retained birth or status is deleted (an empty retained message)", () => {
+    const s = setup();
+    s.ingest.handle(topics.birth("gone"), encode("birth", birth({ nodeId: "gone", session: 1 })));
+    expect(s.ingest.fleet.nodes.has("gone")).toBe(true);
+    s.ingest.handle(topics.birth("gone"), new Uint8Array(0));
+    expect(s.ingest.fleet.nodes.has("gone")).toBe(false);
+    expect(s.ingest.counters().rejected).toEqual({});
+  });
+});

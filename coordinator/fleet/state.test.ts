@@ -483,4 +483,14 @@ describe("expiry of nodes gone for good", () => {
     expect(expiredNodes(fleet, 10_001, 10_000).sort()).toEqual(["gone", "silent"]);
     expect(expiredNodes(fleet, 10_001, 0)).toEqual([]);
   });
+
+  it("counts from when the coordinator heard the node, not from the time the agent stamped (no RTC: 1970)", () => {
+    const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 6 });
+    const now = 1_800_000_000_000;
+    const pi = nodeFor(fleet, "pi", now);
+    applyBirth(pi, birth({ nodeId: "pi", session: 1, timeMs: 0 }), now);
+    expect(nodeHealth(fleet, pi, now + 1)).toBe(OFFLINE); // by silence since its 1970 birth
+    expect(expiredNodes(fleet, now + 1, 24 * 3600_000)).toEqual([]);
+    expect(expiredNodes(fleet, now + 24 * 3600_000 + 1, 24 * 3600_000)).toEqual(["pi"]);
+  });
 });

@@ -48,6 +48,8 @@ export class NodeState {
    * coordinator restart or reconnect does not make a long-silent node look fresh.
    */
   aliveAtMs: number;
+  /** When the coordinator last received anything from this node (its own clock): what expiry counts from. */
+  heardAtMs: number;
   /** Latest live telemetry sample (overwritten in place), and when it was received (coordinator clock). */
   latest: LiveSample | undefined = undefined;
   lastTelemetryAtMs: number | undefined = undefined;
@@ -83,6 +85,7 @@ export class NodeState {
   constructor(nodeId: string, now: number) {
     this.nodeId = nodeId;
     this.aliveAtMs = now;
+    this.heardAtMs = now;
   }
 
   get intervalMs(): number | undefined {
@@ -156,6 +159,7 @@ export type BirthOutcome = "new_session" | "updated" | "stale_session";
  * counter (new disk, wiped state dir) and is accepted as a new session.
  */
 export function applyBirth(node: NodeState, birth: NodeBirth, now: number): BirthOutcome {
+  node.heardAtMs = now;
   if (birth.session > node.session || agentWasReset(node, birth)) {
     startSession(node, birth.session, signOfLife(node, birth.time, now));
     node.birth = birth;
@@ -175,6 +179,7 @@ export type StatusOutcome = "online" | "offline" | "stale_session";
  * Will of a previous connection can arrive after the birth of the next one.
  */
 export function applyStatus(node: NodeState, status: NodeStatus, now: number): StatusOutcome {
+  node.heardAtMs = now;
   const session = status.session;
   if (session < node.session || node.past.has(session)) return "stale_session";
   const aliveAt = signOfLife(node, status.time, now);
@@ -203,6 +208,7 @@ export function applyTelemetry(
   now: number,
 ): TelemetryOutcome {
   node.received++;
+  node.heardAtMs = now;
   const session = t.session;
   let window: SeqWindow;
   if (session === node.session) window = node.current;
@@ -389,15 +395,15 @@ export function keepaliveDeadlineMs(node: NodeState, intervalMs: number): number
 // --- expiry ---------------------------------------------------------------------------------------------
 
 /**
- * Nodes OFFLINE and silent (no telemetry, birth or ONLINE status) for longer than `afterMs`: gone for good
- * (replaced, re-named, removed), so they leave the report. 0 or less: never.
+ * Nodes OFFLINE and not heard from for longer than `afterMs` by the coordinator's own clock: gone for good
+ * (replaced, renamed, removed), so they leave the report. Counted from when messages were received, never
+ * from the times agents stamp on them (a Pi without a clock says 1970). 0 or less: never.
  */
 export function expiredNodes(fleet: FleetState, now: number, afterMs: number): string[] {
   if (!(afterMs > 0)) return [];
   const expired: string[] = [];
   for (const node of fleet.nodes.values()) {
-    const silentSince = Math.max(node.lastTelemetryAtMs ?? Number.NEGATIVE_INFINITY, node.aliveAtMs);
-    if (now - silentSince > afterMs && nodeHealth(fleet, node, now) === NodeHealth.OFFLINE) {
+    if (now - node.heardAtMs > afterMs && nodeHealth(fleet, node, now) === NodeHealth.OFFLINE) {
       expired.push(node.nodeId);
     }
   }
