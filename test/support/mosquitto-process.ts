@@ -7,6 +7,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./ports.ts";
+import { until } from "./until.ts";
 
 export interface MosquittoConfigFile {
   port: number;
@@ -105,13 +106,15 @@ export async function stopProcess(
 }
 
 async function waitForPort(port: number, timeoutMs: number, child: ChildProcess, log: OutputLog) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(child)) throw new Error(`mosquitto exited early:\n${log.text()}`);
-    if (await canConnect(port)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs}ms:\n${log.text()}`);
+  await until(
+    async () => {
+      if (!isRunning(child)) throw new Error(`mosquitto exited early:\n${log.text()}`);
+      return canConnect(port);
+    },
+    timeoutMs,
+    () => `mosquitto to listen on ${port}:\n${log.text()}`,
+    50,
+  );
 }
 
 function canConnect(port: number): Promise<boolean> {
