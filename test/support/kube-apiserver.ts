@@ -7,8 +7,8 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { request } from "node:https";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { type KubeBinaries, kubeBinaries } from "./kube-binaries.ts";
@@ -52,7 +52,13 @@ export interface AuditRecord {
   verb: string;
   requestURI: string;
   user: { username: string; groups?: string[] };
-  objectRef?: { resource?: string; subresource?: string; apiGroup?: string; namespace?: string; name?: string };
+  objectRef?: {
+    resource?: string;
+    subresource?: string;
+    apiGroup?: string;
+    namespace?: string;
+    name?: string;
+  };
   responseStatus?: { code?: number };
 }
 
