@@ -24,7 +24,6 @@ fi
 # Two cores on these machines: keep the compiler to them, the rest of the box is shared.
 export GOMAXPROCS="${GOMAXPROCS:-2}"
 export GOFLAGS="-trimpath -mod=readonly -buildvcs=false"
-export CGO_ENABLED=0
 mkdir -p "$out/bin" "$out/stamps"
 
 # component  module-dir  package

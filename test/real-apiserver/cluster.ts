@@ -54,7 +54,8 @@ export async function startRealCluster(options: RealApiServerOptions = {}): Prom
   }
 }
 
-/** Creates the Node as the kubelet registers it, then posts its status (capacity, conditions) as it does. */
+/** Creates the Node as the kubelet registers it, posts its status (capacity, conditions) as it does, and
+ * leaves it with the taints the node controllers would (none when Ready). */
 export async function addNode(
   core: CoreV1Api,
   input: NodeSpecInput & { annotations?: Record<string, string> },
@@ -65,9 +66,15 @@ export async function addNode(
     annotations: { ...node.metadata?.annotations, ...input.annotations },
   };
   const created = await core.createNode({ body: node });
-  return core.replaceNodeStatus({
+  const withStatus = await core.replaceNodeStatus({
     name: input.name,
     body: { ...created, status: node.status },
+  });
+  // Admission (TaintNodesByCondition) taints a new node not-ready; the node lifecycle controller, which does
+  // not run here, lifts that once the node is Ready. Do its part: the taints are the ones makeNode gives.
+  return core.replaceNode({
+    name: input.name,
+    body: { ...withStatus, spec: { ...withStatus.spec, taints: node.spec?.taints } },
   });
 }
 
