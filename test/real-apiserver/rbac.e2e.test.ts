@@ -35,6 +35,11 @@ const available = realApiServerAvailable();
 
 /** Rules every authenticated user has (system:basic-user, system:discovery...): not the project's grants. */
 const EVERYONE = new Set(["authorization.k8s.io", "authentication.k8s.io"]);
+/**
+ * Granted for a cluster with metrics-server, not exercisable here: the poller lists pod metrics only after
+ * node metrics answered, and without metrics-server the node list is a 404 (which is in the audit log).
+ */
+const NEEDS_METRICS_SERVER = new Set(["metrics.k8s.io/pods:list"]);
 const grant = (group: string, resource: string, verb: string) => `${group || "core"}/${resource}:${verb}`;
 
 describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", () => {
@@ -126,7 +131,10 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
       ),
     );
     expect([...used].filter((g) => !granted.has(g)).sort(), "used but not granted").toEqual([]);
-    expect([...granted].filter((g) => !used.has(g)).sort(), "granted but never used").toEqual([]);
+    expect(
+      [...granted].filter((g) => !used.has(g) && !NEEDS_METRICS_SERVER.has(g)).sort(),
+      "granted but never used",
+    ).toEqual([]);
     expect(review.status?.resourceRules.some((r) => r.verbs.includes("*"))).toBe(false);
     expect(COORDINATOR_USER).toBe("system:serviceaccount:k3s-fleet:k3s-fleet-coordinator");
   });
@@ -140,11 +148,20 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
       "--namespace=default",
     );
     const rows = stdout.split("\n").map((l) => l.trim().split(/\s{2,}/));
-    const verbsOf = (resource: string) => rows.find((r) => r[0] === resource)?.at(-1);
-    expect(verbsOf("bindings")).toBe("[create]");
-    expect(verbsOf("pods")).toBe("[create get list watch]");
-    expect(verbsOf("nodes")).toBe("[list watch]");
-    expect(verbsOf("events.events.k8s.io")).toBe("[create]");
+    const verbsOf = (resource: string) =>
+      rows
+        .find((r) => r[0] === resource)
+        ?.at(-1)
+        ?.replace(/[[\]]/g, "")
+        .split(" ")
+        .sort()
+        .join(" ");
+    expect(verbsOf("bindings")).toBe("create");
+    expect(verbsOf("pods")).toBe("create get list watch");
+    expect(verbsOf("nodes")).toBe("list watch");
+    expect(verbsOf("events.events.k8s.io")).toBe("create");
+    expect(verbsOf("nodes.metrics.k8s.io")).toBe("list");
+    expect(verbsOf("pods.metrics.k8s.io")).toBe("list");
     expect(stdout).not.toMatch(/secrets|\[\*\]/);
   });
 });
