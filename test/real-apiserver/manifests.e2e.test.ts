@@ -31,7 +31,7 @@ describe.skipIf(!available)("deploy/k3s on a real kube-apiserver", () => {
   it.each(FILES)(
     "%s: server-side apply --dry-run=server passes",
     async (file) => {
-      const { stdout } = await cluster.kubectl(
+      const { stdout, stderr } = await cluster.kubectl(
         "apply",
         "--server-side",
         "--field-manager=k3s-fleet-test",
@@ -43,6 +43,8 @@ describe.skipIf(!available)("deploy/k3s on a real kube-apiserver", () => {
       const lines = stdout.trim().split("\n");
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line).toMatch(/serverside-applied \(server dry run\)$/);
+    // No warnings either (deprecated APIs, unknown fields dropped, PodSecurity).
+    expect(stderr).toBe("");
     },
     60_000,
   );
