@@ -52,7 +52,18 @@ for entry in "${components[@]}"; do
   fi
   echo "build-kube: building $name from test/kube/$module ($package)"
   start=$(date +%s)
-  (cd "$root/test/kube/$module" && go build -p "$GOMAXPROCS" -ldflags="-s -w" -o "$bin.tmp" "$package")
+  ldflags="-s -w"
+  if [ "$module" = apiserver ]; then
+    # What Kubernetes' own build stamps in (hack/lib/version.sh), so /version and `kubectl version` tell the
+    # release instead of v0.0.0-master. Only the link step sees -X: cached packages are reused.
+    v="$(cd "$root/test/kube/$module" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+    minor="${v#v1.}"
+    minor="${minor%%.*}"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    done
+  fi
+  (cd "$root/test/kube/$module" && go build -p "$GOMAXPROCS" -ldflags="$ldflags" -o "$bin.tmp" "$package")
   mv "$bin.tmp" "$bin"
   printf '%s\n' "$want" >"$out/stamps/$name"
   seconds=$(($(date +%s) - start))

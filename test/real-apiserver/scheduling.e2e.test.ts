@@ -236,13 +236,22 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
     // history before now is compacted and the API server restarts: every watch drops, and the pod informer,
     // resuming from its old resourceVersion, gets 410 Expired and must relist.
     await core.createNamespace({ body: { metadata: { name: unique("bump") } } });
-    await api.compact();
+    const compactedAt = await api.compact();
+    const auditBefore = coordinatorRequests(api).length;
     await api.restartApiServer();
     await addPod(core, pendingPod(unique("meanwhile")));
     expect(await eventually(() => nodeOf(core, unique("meanwhile")), 30_000, "bound after relist")).toBe(
       unique("node-a"),
     );
     expect(podLists()).toBeGreaterThan(listsBefore);
+    // The audit log shows the resume: a pod watch from a resourceVersion before the compaction (answered with
+    // 410 Expired in the stream), and a list after the restart.
+    const after = coordinatorRequests(api).slice(auditBefore);
+    const resumedFrom = after
+      .filter(isCall("watch", "pods"))
+      .map((r) => Number(new URL(r.requestURI, "https://x").searchParams.get("resourceVersion")));
+    expect(resumedFrom.some((rv) => rv > 0 && rv < compactedAt)).toBe(true);
+    expect(after.some(isCall("list", "pods"))).toBe(true);
     expect(bindingsOf(unique("meanwhile"))).toHaveLength(1);
     await eventually(async () => (await eventsFor(core, unique("meanwhile"), "Scheduled")).length === 1);
     expect(svc.cluster?.synced()).toBe(true);
