@@ -43,8 +43,8 @@ describe.skipIf(!available)("deploy/k3s on a real kube-apiserver", () => {
       const lines = stdout.trim().split("\n");
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line).toMatch(/serverside-applied \(server dry run\)$/);
-    // No warnings either (deprecated APIs, unknown fields dropped, PodSecurity).
-    expect(stderr).toBe("");
+      // No warnings either (deprecated APIs, unknown fields dropped, PodSecurity).
+      expect(stderr).toBe("");
     },
     60_000,
   );
