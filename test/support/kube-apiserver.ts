@@ -64,9 +64,17 @@ export interface AuditRecord {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/** Polls `probe` (its errors count as "not yet") until it answers; `dead` says when waiting is pointless. */
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  dead: () => string | undefined = () => undefined,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const reason = dead();
+    if (reason !== undefined) throw new Error(`${what}: ${reason}`);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
@@ -113,11 +121,12 @@ export async function startRealApiServer(options: RealApiServerOptions = {}): Pr
       log,
     );
     children.push(etcd);
-    await until("etcd healthy", timeoutMs, async () => {
-      if (!isRunning(etcd)) throw new Error(`etcd exited:\n${log.text()}`);
-      const r = await fetch(`${etcdUrl}/health`);
-      return r.ok ? true : undefined;
-    });
+    await until(
+      "etcd healthy",
+      timeoutMs,
+      async () => ((await fetch(`${etcdUrl}/health`)).ok ? true : undefined),
+      () => (isRunning(etcd) ? undefined : `etcd exited:\n${log.text()}`),
+    );
 
     const server = `https://127.0.0.1:${apiPort}`;
     const auditLogPath = join(dir, "audit.log");
@@ -135,11 +144,12 @@ export async function startRealApiServer(options: RealApiServerOptions = {}): Pr
     const core = kubeConfig().makeApiClient(CoreV1Api);
     const whenReady = async () => {
       const proc = apiserver;
-      await until("kube-apiserver ready", timeoutMs, async () => {
-        if (!isRunning(proc)) throw new Error(`kube-apiserver exited:\n${log.text().slice(-5000)}`);
-        const r = await fetchReadyz(server, pki);
-        return r ? true : undefined;
-      }).catch((err: Error) => {
+      await until(
+        "kube-apiserver ready",
+        timeoutMs,
+        async () => ((await fetchReadyz(server, pki)) ? true : undefined),
+        () => (isRunning(proc) ? undefined : "kube-apiserver exited"),
+      ).catch((err: Error) => {
         throw new Error(`${err.message}\n${log.text().slice(-5000)}`);
       });
     };
@@ -283,10 +293,11 @@ async function startKwok(
     ],
     log,
   );
-  await until("kwok healthy", timeoutMs, async () => {
-    if (!isRunning(child)) throw new Error(`kwok exited:\n${log.text().slice(-5000)}`);
-    const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-    return r.ok ? true : undefined;
-  });
+  await until(
+    "kwok healthy",
+    timeoutMs,
+    async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
+    () => (isRunning(child) ? undefined : `kwok exited:\n${log.text().slice(-5000)}`),
+  );
   return child;
 }
