@@ -11,13 +11,19 @@ import { httpStatusOf } from "../../coordinator/cluster/errors.ts";
 import { metricsSource } from "../../coordinator/cluster/metrics-source.ts";
 import { birth, status, telemetry } from "../../coordinator/fixtures.ts";
 import { renderReport } from "../../coordinator/render.ts";
-import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
+import type { CoordinatorService } from "../../coordinator/service.ts";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
 import { until } from "../support/cli.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
-import { testServiceOptions } from "../support/service.ts";
-import { addNode, addPod, type RealCluster, setPodPhase, startRealCluster } from "./cluster.ts";
+import {
+  addNode,
+  addPod,
+  type RealCluster,
+  setPodPhase,
+  startCoordinatorOn,
+  startRealCluster,
+} from "./cluster.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -37,19 +43,12 @@ describe.skipIf(!available)("coordinator with a real kube-apiserver (no metrics-
       makePod({ name: "web", nodeName: "k3s-node-1", requests: { cpu: "500m", memory: "256Mi" } }),
     );
     await setPodPhase(core, "default", "web", "Running");
-    service = await startCoordinatorService(
-      testServiceOptions({
-        topicRoot: topics.root,
-        defaultIntervalMs: 1000,
-        kubernetes: {
-          kubeconfigPath: cluster.coordinatorKubeconfig,
-          env: {},
-          connectTimeoutMs: 10_000,
-          metricsIntervalMs: 200,
-        },
-        logger,
-      }),
-    );
+    service = await startCoordinatorOn(cluster, {
+      topicRoot: topics.root,
+      logger,
+      metricsIntervalMs: 200,
+      defaultIntervalMs: 1000,
+    });
   }, 120_000);
 
   afterAll(async () => {

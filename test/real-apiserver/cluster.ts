@@ -3,10 +3,13 @@
 // API, never the admin), and the object helpers the fake server's test API offered (nodes created as
 // objects with Ready status, pod phases set through the status subresource, Events and requests read back).
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, type CoreV1Event, type V1Node, type V1Pod } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { makeNode, type NodeSpecInput } from "../fake-apiserver/builders.ts";
-import { ROOT } from "../support/cli.ts";
+import { ROOT, until } from "../support/cli.ts";
 import {
   type AuditRecord,
   type RealApiServer,
@@ -14,6 +17,7 @@ import {
   startRealApiServer,
 } from "../support/kube-apiserver.ts";
 import { kubeBinaries } from "../support/kube-binaries.ts";
+import { testServiceOptions } from "../support/service.ts";
 
 export const COORDINATOR_SA = { namespace: "k3s-fleet", name: "k3s-fleet-coordinator" };
 export const COORDINATOR_USER = `system:serviceaccount:${COORDINATOR_SA.namespace}:${COORDINATOR_SA.name}`;
@@ -147,4 +151,45 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface CoordinatorOnOptions {
+  topicRoot: string;
+  logger: Logger;
+  /** Scheduling store directory; without one the service runs without the scheduling options. */
+  storeDir?: string;
+  /** metrics.k8s.io polling; default 0 (off). */
+  metricsIntervalMs?: number;
+  defaultIntervalMs?: number;
+}
+
+/** The coordinator service on this cluster as its ServiceAccount, resolved once its informers synced. */
+export async function startCoordinatorOn(
+  cluster: RealCluster,
+  options: CoordinatorOnOptions,
+): Promise<CoordinatorService> {
+  const service = await startCoordinatorService(
+    testServiceOptions({
+      topicRoot: options.topicRoot,
+      ...(options.defaultIntervalMs ? { defaultIntervalMs: options.defaultIntervalMs } : {}),
+      kubernetes: {
+        kubeconfigPath: cluster.coordinatorKubeconfig,
+        env: {},
+        connectTimeoutMs: 10_000,
+        metricsIntervalMs: options.metricsIntervalMs ?? 0,
+      },
+      ...(options.storeDir
+        ? {
+            scheduling: {
+              storePath: join(options.storeDir, "scheduling.sqlite"),
+              backoffInitialMs: 100,
+              backoffMaxMs: 400,
+            },
+          }
+        : {}),
+      logger: options.logger,
+    }),
+  );
+  await until(() => service.cluster?.synced(), 10_000, "informers synced");
+  return service;
 }

@@ -11,12 +11,10 @@ import { AuthorizationV1Api, KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRequester, scheduleRequest } from "../../coordinator/scheduling/fixtures.ts";
-import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
+import type { CoordinatorService } from "../../coordinator/service.ts";
 import { DecisionStatus, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
-import { until } from "../support/cli.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
-import { testServiceOptions } from "../support/service.ts";
 import {
   addNode,
   addPod,
@@ -26,6 +24,7 @@ import {
   eventually,
   nodeOf,
   type RealCluster,
+  startCoordinatorOn,
   startRealCluster,
 } from "./cluster.ts";
 
@@ -51,20 +50,12 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
     cluster = await startRealCluster();
     dir = await mkdtemp(join(tmpdir(), "k3s-fleet-rbac-"));
     await addNode(cluster.core, { name: "node-a", cpu: "4", memory: "8Gi" });
-    service = await startCoordinatorService(
-      testServiceOptions({
-        topicRoot: topics.root,
-        kubernetes: {
-          kubeconfigPath: cluster.coordinatorKubeconfig,
-          env: {},
-          connectTimeoutMs: 10_000,
-          metricsIntervalMs: 200,
-        },
-        scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-        logger,
-      }),
-    );
-    await until(() => service.cluster?.synced(), 10_000, "informers synced");
+    service = await startCoordinatorOn(cluster, {
+      topicRoot: topics.root,
+      logger,
+      storeDir: dir,
+      metricsIntervalMs: 200,
+    });
   }, 120_000);
 
   afterAll(async () => {

@@ -11,12 +11,10 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { connectRequester, scheduleRequest } from "../../coordinator/scheduling/fixtures.ts";
 import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../../coordinator/scheduling/index.ts";
-import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
+import type { CoordinatorService } from "../../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
-import { until } from "../support/cli.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
-import { testServiceOptions } from "../support/service.ts";
 import {
   addNode,
   addPod,
@@ -27,6 +25,7 @@ import {
   isCall,
   nodeOf,
   type RealCluster,
+  startCoordinatorOn,
   startRealCluster,
 } from "./cluster.ts";
 
@@ -43,21 +42,8 @@ const services: CoordinatorService[] = [];
 const unique = (name: string) => `${name}-${seq}`;
 
 async function start(): Promise<CoordinatorService> {
-  const service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: root,
-      kubernetes: {
-        kubeconfigPath: cluster.coordinatorKubeconfig,
-        env: {},
-        connectTimeoutMs: 10_000,
-        metricsIntervalMs: 0,
-      },
-      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-      logger,
-    }),
-  );
+  const service = await startCoordinatorOn(cluster, { topicRoot: root, logger, storeDir: dir });
   services.push(service);
-  await until(() => service.cluster?.synced(), 10_000, "informers synced");
   return service;
 }
 

@@ -20,13 +20,12 @@ import {
   schedule,
 } from "../../coordinator/scheduler/index.ts";
 import { clusterNodeInputs } from "../../coordinator/scheduling/index.ts";
-import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
+import type { CoordinatorService } from "../../coordinator/service.ts";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
 import { until } from "../support/cli.ts";
 import { KWOK_NODE_ANNOTATION } from "../support/kube-apiserver.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
-import { testServiceOptions } from "../support/service.ts";
 import {
   addNode,
   addPod,
@@ -37,6 +36,7 @@ import {
   isCall,
   nodeOf,
   type RealCluster,
+  startCoordinatorOn,
   startRealCluster,
 } from "./cluster.ts";
 
@@ -53,21 +53,9 @@ let seq = 0;
 const unique = (name: string) => `${name}-${seq}`;
 
 async function start(): Promise<CoordinatorService> {
-  service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: topics.root,
-      kubernetes: {
-        kubeconfigPath: cluster.coordinatorKubeconfig,
-        env: {},
-        connectTimeoutMs: 10_000,
-        metricsIntervalMs: 0,
-      },
-      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-      logger,
-    }),
-  );
-  await until(() => service?.cluster?.synced(), 10_000, "informers synced");
-  return service;
+  const started = await startCoordinatorOn(cluster, { topicRoot: topics.root, logger, storeDir: dir });
+  service = started;
+  return started;
 }
 
 const pendingPod = (name: string, cpu = "500m", memory = "256Mi") =>
