@@ -7,6 +7,7 @@ export default defineConfig({
     exclude: [
       "node_modules/**",
       ".tools/**",
+      ".cache/**",
       ...(process.env.K3SF_CONTAINERS ? [] : ["test/containers/**/*.containers.test.ts"]),
     ],
     testTimeout: 30_000,

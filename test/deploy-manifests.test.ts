@@ -88,23 +88,16 @@ describe("deploy/k3s manifests", () => {
     );
     expect(grants.sort()).toEqual(
       [
-        "core/nodes:get",
         "core/nodes:list",
         "core/nodes:watch",
         "core/pods:get",
         "core/pods:list",
         "core/pods:watch",
         "core/pods:create",
-        "core/pods/binding:create",
         "core/pods/status:patch",
         "core/bindings:create",
-        "core/events:create",
-        "core/events:patch",
         "events.k8s.io/events:create",
-        "events.k8s.io/events:patch",
-        "metrics.k8s.io/nodes:get",
         "metrics.k8s.io/nodes:list",
-        "metrics.k8s.io/pods:get",
         "metrics.k8s.io/pods:list",
       ].sort(),
     );

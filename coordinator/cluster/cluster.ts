@@ -1,7 +1,7 @@
 // The coordinator's Kubernetes view: supervised node and pod informers (watch → cache), a metrics.k8s.io
 // poller, one typed event map for whoever reconciles, and the ClusterSummary for reports.
 import { EventEmitter } from "node:events";
-import { type KubeConfig, Metrics, type V1Node, type V1Pod } from "@kubernetes/client-node";
+import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { BackoffOptions } from "../../common/backoff.ts";
 import type { ClusterSummary } from "../../proto/index.ts";
@@ -9,6 +9,7 @@ import { buildClusterSummary, type LiveByNode } from "../report/cluster-section.
 import { type ClusterEmitter, safeEmit } from "./events.ts";
 import { startInformers } from "./informers.ts";
 import { createMetricsPoller, EMPTY_METRICS, type MetricsSnapshot, type MetricsSource } from "./metrics.ts";
+import { metricsSource } from "./metrics-source.ts";
 import type { Timers } from "./timers.ts";
 
 export interface ClusterViewOptions {
@@ -27,7 +28,7 @@ export interface ClusterViewOptions {
   stableAfterMs?: number;
   /** ListWatch's delay between reconnects after clean stream ends. */
   delayFn?: (ms: number) => Promise<void>;
-  /** Default client-node `Metrics` on `kc`. */
+  /** Default client-node `Metrics` on `kc`, reading an unserved group as 404 (metrics-source.ts). */
   metricsSource?: MetricsSource;
   /** Also poll pod metrics. Default true. */
   podMetrics?: boolean;
@@ -68,7 +69,7 @@ export async function startClusterView(options: ClusterViewOptions): Promise<Clu
   const poller =
     options.metricsIntervalMs > 0
       ? createMetricsPoller({
-          source: options.metricsSource ?? new Metrics(kc),
+          source: options.metricsSource ?? metricsSource(kc),
           logger: options.logger,
           intervalMs: options.metricsIntervalMs,
           timers: options.timers,

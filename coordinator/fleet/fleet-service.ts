@@ -422,7 +422,8 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       logger.info({ instanceId, active }, next ? "active coordinator" : "standby coordinator");
       await link.reconnectNow();
     },
-    announce: () => (link.connected && active ? link.publishRaw(status(PeerState.ONLINE)) : Promise.resolve()),
+    announce: () =>
+      link.connected && active ? link.publishRaw(status(PeerState.ONLINE)) : Promise.resolve(),
     stop() {
       stopping ??= (async () => {
         stopped = true;
