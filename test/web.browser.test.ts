@@ -140,6 +140,13 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
   it("shows the XSS hostname and label as text, running nothing", async () => {
     await page.type("input[aria-label='text filter']", "onerror");
     await waitText(".fleet .shown", /^showing 1 of 51$/);
+    // Rows left over from the unfiltered table are hidden, not shown with old content.
+    const visible = await page.$$eval(".row", (rows) =>
+      rows
+        .filter((r) => (r as unknown as { offsetParent: unknown }).offsetParent !== null)
+        .map((r) => r.getAttribute("data-node")),
+    );
+    expect(visible).toEqual([XSS_ID]);
     const host = await text(`.row[data-node='${XSS_ID}'] .c-host`);
     expect(host).toBe(XSS);
     expect(await text(`.row[data-node='${XSS_ID}'] .c-labels`)).toContain(`zone=${XSS}`);

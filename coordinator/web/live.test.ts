@@ -1,6 +1,6 @@
 // The live hub with constructor-injected fakes for the response (its unsent-bytes count) and the rows.
 import { describe, expect, it } from "vitest";
-import { createLiveHub, type LiveSource } from "./live.ts";
+import { createLiveHub, type LiveSource, slim } from "./live.ts";
 import type { FleetRow } from "./rows.ts";
 
 function row(id: string, cpu: number): FleetRow {
@@ -156,5 +156,17 @@ describe("live hub", () => {
     );
     hub.tick();
     expect(res.events()).toEqual(["snapshot", "delta"]);
+  });
+});
+
+describe("slim rows", () => {
+  it("leave out labels, host and Kubernetes node when they did not change, and keep them when they did", () => {
+    const old = { ...row("a", 1), labels: { zone: "z1" } };
+    const next = { ...row("a", 2), labels: { zone: "z1" } };
+    expect(slim(next, old)).toEqual({ ...next, labels: undefined, host: undefined, k8s: undefined });
+    expect(Object.keys(slim(next, old))).not.toContain("labels");
+    const moved = { ...next, labels: { zone: "z2" }, host: "a2" };
+    expect(slim(moved, old)).toMatchObject({ labels: { zone: "z2" }, host: "a2" });
+    expect(slim(next, undefined)).toBe(next);
   });
 });

@@ -3,7 +3,7 @@
 // all pages. The tick runs only while a page is connected. A page that cannot keep up is not buffered
 // without bound: past `maxBufferedBytes` unsent it gets no deltas, and once drained a fresh snapshot.
 import type { ServerResponse } from "node:http";
-import { countStates, diffRows, type FleetRow, type StateCounts } from "./rows.ts";
+import { countStates, diffRows, type FleetRow, type StateCounts, sameLabels } from "./rows.ts";
 import type { DecisionView, SummaryView } from "./views.ts";
 
 export interface LiveSource {
@@ -69,7 +69,7 @@ export function createLiveHub(options: LiveOptions): LiveHub {
   };
   const counts = (): StateCounts => countStates(last.values());
 
-  const send = (client: Client, text: string) => {
+  const send = (client: Client, text: string | Buffer) => {
     if (client.res.writableLength > maxBuffered) client.behind = true;
     else client.res.write(text);
   };
@@ -107,6 +107,7 @@ export function createLiveHub(options: LiveOptions): LiveHub {
       const rows = source.rows(now());
       const delta = diffRows(last, rows);
       const decisions = source.decisions(lastDecision, DELTA_DECISIONS);
+      const before = last;
       last = rows;
       if (decisions.length > 0) lastDecision = decisions.at(-1)?.id ?? lastDecision;
       ticks++;
@@ -116,17 +117,20 @@ export function createLiveHub(options: LiveOptions): LiveHub {
         if (ticks % heartbeatEvery === 0) for (const c of current) send(c, ": keep-alive\n\n");
         return;
       }
-      let whole: string | undefined;
+      // Serialised and encoded once, the same bytes written to every page.
+      let whole: Buffer | undefined;
       for (const c of current) {
         if (c.node === undefined) {
-          whole ??= event("delta", {
-            t: now(),
-            counts: counts(),
-            upsert: delta.upsert,
-            remove: delta.remove,
-            decisions,
-            summary: decisions.length > 0 ? source.summary() : undefined,
-          });
+          whole ??= Buffer.from(
+            event("delta", {
+              t: now(),
+              counts: counts(),
+              upsert: delta.upsert.map((row) => slim(row, before.get(row.id))),
+              remove: delta.remove,
+              decisions,
+              summary: decisions.length > 0 ? source.summary() : undefined,
+            }),
+          );
           send(c, whole);
           continue;
         }
@@ -163,6 +167,21 @@ export function createLiveHub(options: LiveOptions): LiveHub {
       for (const c of [...clients]) c.res.end();
       clients.clear();
     },
+  };
+}
+
+/**
+ * A changed row without the fields that did not change and rarely do (labels, host, Kubernetes node): the
+ * page keeps them from the row it has. Most deltas are new samples, and labels are most of a row's bytes.
+ */
+export function slim(row: FleetRow, old: FleetRow | undefined): Partial<FleetRow> & { id: string } {
+  if (old === undefined) return row;
+  const { labels, host, k8s, ...rest } = row;
+  return {
+    ...rest,
+    ...(labels === old.labels || sameLabels(labels, old.labels) ? {} : { labels }),
+    ...(host === old.host ? {} : { host }),
+    ...(k8s === old.k8s ? {} : { k8s }),
   };
 }
 

@@ -232,7 +232,7 @@ function sameRow(a: FleetRow, b: FleetRow): boolean {
   );
 }
 
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => a[k] === b[k]);

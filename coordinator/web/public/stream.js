@@ -32,7 +32,14 @@ export function createStore() {
 
   function onDelta(data) {
     const start = performance.now();
-    for (const row of data.upsert) rows.set(row.id, row);
+    // A row leaves out the fields that did not change (labels, host, Kubernetes node): keep ours.
+    for (const row of data.upsert) {
+      const old = rows.get(row.id);
+      rows.set(
+        row.id,
+        old === undefined ? { labels: {}, host: "", k8s: row.id, ...row } : { ...old, ...row },
+      );
+    }
     for (const id of data.remove) rows.delete(id);
     if (data.counts) counts = data.counts;
     if (data.decisions?.length) {
