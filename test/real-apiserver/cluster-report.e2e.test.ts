@@ -9,13 +9,13 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpStatusOf } from "../../coordinator/cluster/errors.ts";
 import { metricsSource } from "../../coordinator/cluster/metrics-source.ts";
-import { birth, status, telemetry } from "../../coordinator/fixtures.ts";
-import { renderReport } from "../../coordinator/render.ts";
+import { renderReport } from "../../coordinator/report/render.ts";
 import type { CoordinatorService } from "../../coordinator/service.ts";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
-import { until } from "../support/cli.ts";
+import { birth, status, telemetry } from "../support/fleet-messages.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
+import { until } from "../support/until.ts";
 import {
   addNode,
   addPod,

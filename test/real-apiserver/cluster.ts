@@ -9,7 +9,7 @@ import { CoreV1Api, type CoreV1Event, type V1Node, type V1Pod } from "@kubernete
 import type { Logger } from "pino";
 import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { makeNode, type NodeSpecInput } from "../fake-apiserver/builders.ts";
-import { ROOT, until } from "../support/cli.ts";
+import { ROOT } from "../support/cli.ts";
 import {
   type AuditRecord,
   type RealApiServer,
@@ -18,6 +18,7 @@ import {
 } from "../support/kube-apiserver.ts";
 import { kubeBinaries } from "../support/kube-binaries.ts";
 import { testServiceOptions } from "../support/service.ts";
+import { until } from "../support/until.ts";
 
 export const COORDINATOR_SA = { namespace: "k3s-fleet", name: "k3s-fleet-coordinator" };
 export const COORDINATOR_USER = `system:serviceaccount:${COORDINATOR_SA.namespace}:${COORDINATOR_SA.name}`;

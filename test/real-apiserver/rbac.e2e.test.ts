@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { AuthorizationV1Api, KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectRequester, scheduleRequest } from "../../coordinator/scheduling/fixtures.ts";
 import type { CoordinatorService } from "../../coordinator/service.ts";
 import { DecisionStatus, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
+import { connectRequester, scheduleRequest } from "../support/placement.ts";
 import {
   addNode,
   addPod,

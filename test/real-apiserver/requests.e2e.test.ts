@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connectRequester, scheduleRequest } from "../../coordinator/scheduling/fixtures.ts";
-import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../../coordinator/scheduling/index.ts";
+import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../../coordinator/placement/index.ts";
 import type { CoordinatorService } from "../../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
+import { connectRequester, scheduleRequest } from "../support/placement.ts";
 import {
   addNode,
   addPod,

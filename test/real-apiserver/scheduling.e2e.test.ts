@@ -10,8 +10,8 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { birth, status, telemetry } from "../../coordinator/fixtures.ts";
-import { liveByNodeName } from "../../coordinator/live.ts";
+import { liveByNodeName } from "../../coordinator/fleet/live.ts";
+import { clusterNodeInputs } from "../../coordinator/placement/index.ts";
 import {
   buildSnapshot,
   DEFAULT_SCHEDULER_CONFIG,
@@ -19,13 +19,13 @@ import {
   type Pod,
   schedule,
 } from "../../coordinator/scheduler/index.ts";
-import { clusterNodeInputs } from "../../coordinator/scheduling/index.ts";
 import type { CoordinatorService } from "../../coordinator/service.ts";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
-import { until } from "../support/cli.ts";
+import { birth, status, telemetry } from "../support/fleet-messages.ts";
 import { KWOK_NODE_ANNOTATION } from "../support/kube-apiserver.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
+import { until } from "../support/until.ts";
 import {
   addNode,
   addPod,
