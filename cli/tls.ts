@@ -9,10 +9,26 @@ export interface MqttAuth {
   tls?: TlsOptions;
 }
 
+export class CredentialsError extends Error {
+  readonly code = "K3SF_ERR_CREDENTIALS";
+}
+
 export async function mqttAuth(config: Config): Promise<MqttAuth> {
-  const { username, password, caFile, certFile, keyFile } = config.broker;
+  const { username, caFile, certFile, keyFile, passwordFile } = config.broker;
   const read = (file: string | undefined) => (file ? readFile(file) : Promise.resolve(undefined));
   const [ca, cert, key] = await Promise.all([read(caFile), read(certFile), read(keyFile)]);
   const tls = ca || cert || key ? { ca, cert, key } : undefined;
+  let password = config.broker.password;
+  if (password === undefined && passwordFile !== undefined) {
+    try {
+      password = (await readFile(passwordFile, "utf8")).replace(/\r?\n$/, "");
+    } catch (error) {
+      throw new CredentialsError(
+        `cannot read broker.passwordFile ${passwordFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` +
+          (username ? ` (no MQTT password for ${username}?)` : ""),
+        { cause: error },
+      );
+    }
+  }
   return { username, password, tls };
 }

@@ -103,7 +103,7 @@ describe("deploy/k3s/setup.sh", () => {
     }
     // The coordinator reads key "password"; the agent reads the key named after its node.
     expect(text).toContain("secretKeyRef: { name: k3s-fleet-coordinator-mqtt, key: password }");
-    expect(text).toContain("/run/k3s-fleet-mqtt/$NODE_NAME");
+    expect(text).toContain("/run/k3s-fleet-mqtt/$(NODE_NAME)");
   });
 
   it("refuses a scheduler or viewer named like a node, and names that are not MQTT users", () => {

@@ -113,6 +113,8 @@ export const configSchema = z
         embedded: hostPort.default("127.0.0.1:1883"),
         username: z.string().optional(),
         password: z.string().optional(),
+        /** The password read from this file (one line) when `password` is unset: e.g. a Secret's key mounted per node. */
+        passwordFile: z.string().optional(),
         caFile: z.string().optional(),
         certFile: z.string().optional(),
         keyFile: z.string().optional(),
