@@ -36,6 +36,10 @@ const PRODUCT_ENDPOINTS = [
   "GET /api/v1/namespaces/{ns}/pods/{name}", // placement/kube.ts readPod
   "POST /api/v1/namespaces/{ns}/bindings", // placement/kube.ts bind (createNamespacedBinding)
   "POST /apis/events.k8s.io/v1/namespaces/{ns}/events", // placement/kube.ts recordEvent
+  "PATCH /api/v1/namespaces/{ns}/pods/{name}/status", // placement/kube.ts markUnschedulable (PodScheduled=False)
+  "GET /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}", // leader/lease-client.ts get
+  "POST /apis/coordination.k8s.io/v1/namespaces/{ns}/leases", // leader/lease-client.ts create
+  "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}", // leader/lease-client.ts update (renew)
 ];
 
 /** "GET /api/v1/namespaces/{ns}/pods/{name}" for GET /api/v1/namespaces/default/pods/web. */
@@ -72,6 +76,15 @@ beforeAll(async () => {
         metricsIntervalMs: 100,
       },
       scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
+      // Leader election too, with short timings so the run sees the Lease created and renewed.
+      leaderElection: {
+        namespace: "default",
+        leaseName: "k3s-fleet-coordinator",
+        identity: "endpoints-test",
+        leaseDurationMs: 3_000,
+        renewDeadlineMs: 2_000,
+        retryPeriodMs: 200,
+      },
       logger,
     }),
   );
@@ -92,6 +105,16 @@ describe("the Kubernetes endpoints the product calls", () => {
       () => (api.getPod("default", "pending")?.spec as { nodeName?: string })?.nodeName,
       5000,
       "bound",
+    );
+    // A pod that fits nowhere: FailedScheduling, and its PodScheduled condition set to False.
+    api.addPod(makePod({ name: "too-big", schedulerName: "k3s-fleet", requests: { cpu: "64" } }));
+    await until(
+      () =>
+        (
+          api.getPod("default", "too-big")?.status as { conditions?: { type: string; status: string }[] }
+        )?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False"),
+      5000,
+      "PodScheduled=False on the pod that fits nowhere",
     );
     // An MQTT request whose binding is answered 409 once: created, re-read, then decided.
     const client = await connectRequester(service.broker?.url ?? "", topics.root);
@@ -114,6 +137,11 @@ describe("the Kubernetes endpoints the product calls", () => {
       "a metrics poll",
     );
 
+    await until(
+      () => api.requests().some((r) => r.method === "PUT" && r.path.includes("/leases/")),
+      5000,
+      "a Lease renewal",
+    );
     const requests = api.requests();
     expect(requests.filter((r) => !r.routed).map(endpointOf)).toEqual([]);
     const called = [...new Set(requests.map(endpointOf))].sort();

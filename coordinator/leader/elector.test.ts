@@ -202,3 +202,31 @@ describe("role switch", () => {
     expect(promoted).toBe(1);
   });
 });
+
+describe("leadership gate", () => {
+  it("passes every Kubernetes action through while acting, and refuses writes once leadership is lost", async () => {
+    const { gateKubeActions } = await import("./gate.ts");
+    const calls: string[] = [];
+    const kube = {
+      createPod: async () => (calls.push("create"), {}),
+      readPod: async () => (calls.push("read"), undefined),
+      bind: async () => void calls.push("bind"),
+      recordEvent: async () => void calls.push("event"),
+      markUnschedulable: async () => void calls.push("unschedulable"),
+    };
+    let acting = true;
+    const gated = gateKubeActions(kube, () => acting);
+    // Every method of the real actions is there: a new one must not be dropped by the gate.
+    expect(Object.keys(gated).sort()).toEqual(Object.keys(kube).sort());
+    const ref = { namespace: "default", name: "p", uid: "u" };
+    await gated.createPod({} as never);
+    await gated.bind(ref, "n");
+    await gated.markUnschedulable?.(ref, "no", 0, true);
+    acting = false;
+    await expect(gated.createPod({} as never)).rejects.toThrow(/no longer the leader/);
+    await expect(gated.bind(ref, "n")).rejects.toThrow(/no longer the leader/);
+    await gated.markUnschedulable?.(ref, "no", 0, true);
+    await gated.readPod("default", "p");
+    expect(calls).toEqual(["create", "bind", "unschedulable", "read"]);
+  });
+});

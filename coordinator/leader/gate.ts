@@ -16,6 +16,14 @@ export function gateKubeActions(kube: KubeActions, acting: () => boolean): KubeA
     readPod: (namespace, name) => kube.readPod(namespace, name),
     bind: (pod, node) => (acting() ? kube.bind(pod, node) : Promise.reject(notLeader("bind"))),
     recordEvent: (event) => (acting() ? kube.recordEvent(event) : Promise.resolve()),
+    ...(kube.markUnschedulable
+      ? {
+          markUnschedulable: (pod, message, now, transition) =>
+            acting()
+              ? (kube.markUnschedulable?.(pod, message, now, transition) ?? Promise.resolve())
+              : Promise.resolve(),
+        }
+      : {}),
   };
 }
 

@@ -1,9 +1,10 @@
-// The generic REST verbs on one object (get, create, update, delete) over a ResourceDef, following
+// The generic REST verbs on one object (get, create, update, patch, delete) over a ResourceDef, following
 // the apiserver's generic registry: decode → default → validate → store, with its error semantics.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { canonicalJson } from "./canonical-json.ts";
 import { invalidError } from "./field-errors.ts";
+import { applyPatch } from "./patch.ts";
 import { apiVersionOf, type ResourceDef } from "./resources.ts";
 import { type Reply, readBody, readJson } from "./respond.ts";
 import {
@@ -202,6 +203,24 @@ export async function update(ctx: ServerContext, def: ResourceDef, info: Request
   }
   const current = getStored(ctx, def, info);
   return write(ctx, def, def.toStorage(obj), current, info);
+}
+
+/** PATCH (JSON, merge and strategic merge patch): the product patches pods/status (PodScheduled=False). */
+export async function patch(ctx: ServerContext, def: ResourceDef, info: RequestInfo): Promise<Reply> {
+  const body = await readJson(info.req);
+  const current = getStored(ctx, def, info);
+  const patched = applyPatch(
+    info.req.headers["content-type"] ?? "",
+    present(def, current),
+    body,
+  ) as KubeObject;
+  const meta = isObject(patched.metadata) ? patched.metadata : {};
+  if (meta.name !== info.name || (def.namespaced && meta.namespace !== info.namespace)) {
+    throw badRequest(
+      `the name of the object (${String(meta.name)}) does not match the name on the URL (${info.name ?? ""})`,
+    );
+  }
+  return write(ctx, def, def.toStorage({ ...patched, metadata: meta }), current, info);
 }
 
 export async function remove(ctx: ServerContext, def: ResourceDef, info: RequestInfo): Promise<Reply> {

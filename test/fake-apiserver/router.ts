@@ -12,7 +12,7 @@ import {
   resourceList,
   type VersionInfo,
 } from "./discovery.ts";
-import { create, get, type RequestInfo, remove, type ServerContext, update } from "./handlers.ts";
+import { create, get, patch, type RequestInfo, remove, type ServerContext, update } from "./handlers.ts";
 import { list } from "./list.ts";
 import { METRICS_GROUP, METRICS_VERSION, type MetricsState, metricsRoute } from "./metrics.ts";
 import { apiVersionOf, RESOURCES, type ResourceDef } from "./resources.ts";
@@ -53,6 +53,8 @@ async function resourceVerb(
       return get(ctx, def, info);
     case "PUT":
       return update(ctx, def, info);
+    case "PATCH":
+      return patch(ctx, def, info);
     case "DELETE":
       if (subresource) throw methodNotAllowed();
       return remove(ctx, def, info);

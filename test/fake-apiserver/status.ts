@@ -135,6 +135,17 @@ export function pathNotFound(): ApiError {
   return new ApiError(failure(404, "NotFound", PATH_NOT_FOUND, {}));
 }
 
+export function unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
+  return new ApiError(
+    failure(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`,
+      contentType ? { causes: [{ reason: "", message: contentType, field: "" }] } : undefined,
+    ),
+  );
+}
+
 export function methodNotAllowed(): ApiError {
   return new ApiError(
     failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}),
