@@ -28,6 +28,11 @@ const COMMON: Record<string, Flag> = {
   "topic-root": { type: "string", value: "root", help: "MQTT topic root (default: k3s-fleet/v1)" },
   log: { type: "string", value: "file", help: "write logs to this file instead of standard error" },
   "log-level": { type: "string", value: "level", help: "trace, debug, info, warn, error or silent" },
+  "log-format": {
+    type: "string",
+    value: "format",
+    help: "auto: readable and coloured on a terminal, JSON lines otherwise (default: auto)",
+  },
   help: { type: "boolean", short: "h", help: "this help" },
 };
 

@@ -12,10 +12,19 @@ export function prettyLogs(config: Config, isTTY = Boolean(process.stderr.isTTY)
   return config.logging.file === undefined && isTTY;
 }
 
+/** pino-pretty, or undefined where it is not installed (the bundled agent ships without it): then JSON lines. */
+function loadPretty(): ((o: object) => DestinationStream) | undefined {
+  try {
+    return createRequire(import.meta.url)("pino-pretty") as (o: object) => DestinationStream;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createLogger(config: Config, name: string): Logger {
   const options = { name, level: config.logging.level };
-  if (prettyLogs(config)) {
-    const pretty = createRequire(import.meta.url)("pino-pretty") as (o: object) => DestinationStream;
+  const pretty = prettyLogs(config) ? loadPretty() : undefined;
+  if (pretty) {
     return pino(
       options,
       pretty({

@@ -11,8 +11,9 @@ import {
   PeerState,
 } from "../../proto/index.ts";
 
-export type SortKey = "cpu" | "memory" | "disk" | "name";
-export const SORT_KEYS: readonly SortKey[] = ["cpu", "memory", "disk", "name"];
+import { SORT_KEYS, type SortKey } from "./top-keys.ts";
+
+export { SORT_KEYS, type SortKey };
 
 export interface TopNode {
   id: string;

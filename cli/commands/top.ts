@@ -7,7 +7,8 @@ import { parseDuration } from "../config/duration.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
 import { commandContext } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
-import { renderTop, SORT_KEYS, type SortKey, TopModel } from "./top-view.ts";
+import { SORT_KEYS, type SortKey } from "./top-keys.ts";
+import type { TopModel } from "./top-view.ts";
 
 const SORT_BY_KEY: Record<string, SortKey> = { c: "cpu", m: "memory", d: "disk", n: "name" };
 const REDRAW_MS = 1000;
@@ -38,6 +39,8 @@ export function registerTop(program: Command): void {
     ]);
     const topics = proto.topicsFor(config.topicRoot);
     const timeoutMs = parseDuration(opts.timeout) ?? 5000;
+    // The view (and the coordinator code it reads) loads only when `top` runs: other commands stay small.
+    const { renderTop, TopModel } = await import("./top-view.ts");
     const model = new TopModel();
     const view = { sort: opts.sort as SortKey, label: (opts.label as string | undefined) ?? "" };
     const link = new Link({
@@ -112,6 +115,7 @@ async function interactive(
   view: { sort: SortKey; label: string },
   takeDirty: () => boolean,
 ) {
+  const { renderTop } = await import("./top-view.ts");
   const out = process.stdout;
   const tty = Boolean(out.isTTY);
   const color = tty && !process.env.NO_COLOR;

@@ -208,8 +208,14 @@ describe("leadership gate", () => {
     const { gateKubeActions } = await import("./gate.ts");
     const calls: string[] = [];
     const kube = {
-      createPod: async () => (calls.push("create"), {}),
-      readPod: async () => (calls.push("read"), undefined),
+      createPod: async () => {
+        calls.push("create");
+        return {};
+      },
+      readPod: async () => {
+        calls.push("read");
+        return undefined;
+      },
       bind: async () => void calls.push("bind"),
       recordEvent: async () => void calls.push("event"),
       markUnschedulable: async () => void calls.push("unschedulable"),
