@@ -325,7 +325,11 @@ describe("refused schedule requests", () => {
     await until(() => service.scheduling?.summary().rejected === 4n, 5000, "refusals counted");
     await new Promise((r) => setTimeout(r, 100));
     const published = seen.filter(
-      (t) => !t.endsWith("/schedule/request") && !t.includes("/node/") && !t.endsWith("/coordinator/status"),
+      (t) =>
+        !t.endsWith("/schedule/request") &&
+        !t.includes("/node/") &&
+        !t.endsWith("/coordinator/status") &&
+        !t.includes("/coordinator/instance/"),
     );
     expect(published).toEqual([]);
     expect(podCreates()).toHaveLength(0);

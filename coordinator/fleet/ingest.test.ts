@@ -50,7 +50,14 @@ describe("ingest.handle", () => {
       max: 14,
       samples: 2,
     });
-    expect(s.ingest.counters()).toEqual({ received: 4, decoded: 4, duplicates: 0, gaps: 0, rejected: {} });
+    expect(s.ingest.counters()).toEqual({
+      received: 4,
+      decoded: 4,
+      cleared: 0,
+      duplicates: 0,
+      gaps: 0,
+      rejected: {},
+    });
   });
 
   it("counts duplicates and gaps, and keeps them out of history", () => {

@@ -86,7 +86,7 @@ export function createIngest(options: IngestOptions): Ingest {
   const history = new FleetHistory(options.history);
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
   const rejectLogIntervalMs = options.rejectLogIntervalMs ?? DEFAULT_REJECT_LOG_INTERVAL_MS;
-  const counts = { received: 0, decoded: 0, idConflicts: 0 };
+  const counts = { received: 0, decoded: 0, cleared: 0, idConflicts: 0 };
   const rejected = new Map<RejectReason, number>();
   // key → { when it was last logged, rejections since then that were not logged }
   const lastLogged = new Map<string, { at: number; suppressed: number }>();
@@ -136,6 +136,7 @@ export function createIngest(options: IngestOptions): Ingest {
     // An empty retained birth or status is how MQTT deletes one (`k3s-fleet nodes forget`, expiry): the node
     // is forgotten; if it is still alive, its next message brings it back.
     if (payload.byteLength === 0 && kind !== "telemetry") {
+      counts.cleared++;
       forget(nodeId);
       return;
     }
@@ -210,6 +211,7 @@ export function createIngest(options: IngestOptions): Ingest {
       return {
         received: counts.received,
         decoded: counts.decoded,
+        cleared: counts.cleared,
         duplicates: totals.duplicates,
         gaps: totals.gaps,
         rejected: Object.fromEntries(rejected),

@@ -17,6 +17,8 @@ export interface IngestTotals {
   received: number;
   /** Messages that decoded (whether or not they were then applied). */
   decoded: number;
+  /** Empty retained births and statuses: MQTT's way to delete one, so the node was forgotten. */
+  cleared?: number;
   duplicates: number;
   gaps: number;
   /** Rejected messages by reason (bad_topic, bad_node_id, decode_error, oversized, invalid, ...). */
