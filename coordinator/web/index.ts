@@ -68,6 +68,7 @@ export function createWebView(options: WebViewOptions): WebView {
     onError: (err) => logger.error({ err }, "web view live update failed"),
     source: {
       rows: (at) => builder.build(fleet, at, pods()),
+      rowsInSlices: (at) => builder.buildInSlices(fleet, at, pods()),
       decisions: (afterId, limit) => decisionsAfter(scheduling()?.records() ?? [], afterId, limit),
       summary: () => {
         const s = scheduling();

@@ -67,13 +67,13 @@ function setup() {
 }
 
 describe("live hub", () => {
-  it("sends a snapshot on attach, then only changed rows, and ticks only while pages are attached", () => {
+  it("sends a snapshot on attach, then only changed rows, and ticks only while pages are attached", async () => {
     const { hub, intervals, set } = setup();
     const res = new FakeResponse();
     hub.attach(res as never);
     expect(intervals).toHaveLength(1);
     expect(res.events()).toEqual(["snapshot"]);
-    hub.tick();
+    await hub.tick();
     expect(res.events()).toEqual(["snapshot"]); // nothing changed, no heartbeat due yet
     set(
       new Map([
@@ -81,7 +81,7 @@ describe("live hub", () => {
         ["b", row("b", 50)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     const delta = JSON.parse(/data: (.*)/.exec(res.written[1] ?? "")?.[1] ?? "{}");
     expect(delta.upsert.map((r: FleetRow) => r.id)).toEqual(["b"]);
     res.close();
@@ -89,7 +89,7 @@ describe("live hub", () => {
     expect(intervals).toHaveLength(0);
   });
 
-  it("skips deltas to a page that cannot keep up and sends it a snapshot once it has drained", () => {
+  it("skips deltas to a page that cannot keep up and sends it a snapshot once it has drained", async () => {
     const { hub, set } = setup();
     const slow = new FakeResponse();
     const fast = new FakeResponse();
@@ -102,14 +102,14 @@ describe("live hub", () => {
         ["b", row("b", 2)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     set(
       new Map([
         ["a", row("a", 10)],
         ["b", row("b", 2)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     expect(fast.events()).toEqual(["snapshot", "delta", "delta"]);
     expect(slow.events()).toEqual(["snapshot"]);
     slow.writableLength = 0;
@@ -119,22 +119,22 @@ describe("live hub", () => {
         ["b", row("b", 2)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     expect(slow.events()).toEqual(["snapshot", "snapshot"]);
     const snap = JSON.parse(/data: (.*)/.exec(slow.written[1] ?? "")?.[1] ?? "{}");
     expect(snap.rows.find((r: FleetRow) => r.id === "a").cpu).toBe(11);
-    hub.tick();
+    await hub.tick();
     set(
       new Map([
         ["a", row("a", 12)],
         ["b", row("b", 2)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     expect(slow.events()).toEqual(["snapshot", "snapshot", "delta"]);
   });
 
-  it("gives a page that follows one node only that node's changes", () => {
+  it("gives a page that follows one node only that node's changes", async () => {
     const { hub, set } = setup();
     const res = new FakeResponse();
     hub.attach(res as never, { node: "b" });
@@ -146,7 +146,7 @@ describe("live hub", () => {
         ["b", row("b", 2)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     expect(res.events()).toEqual(["snapshot"]);
     set(
       new Map([
@@ -154,13 +154,13 @@ describe("live hub", () => {
         ["b", row("b", 7)],
       ]),
     );
-    hub.tick();
+    await hub.tick();
     expect(res.events()).toEqual(["snapshot", "delta"]);
   });
 });
 
 describe("slim rows", () => {
-  it("leave out labels, host and Kubernetes node when they did not change, and keep them when they did", () => {
+  it("leave out labels, host and Kubernetes node when they did not change, and keep them when they did", async () => {
     const old = { ...row("a", 1), labels: { zone: "z1" } };
     const next = { ...row("a", 2), labels: { zone: "z1" } };
     expect(slim(next, old)).toEqual({ ...next, labels: undefined, host: undefined, k8s: undefined });
@@ -168,5 +168,39 @@ describe("slim rows", () => {
     const moved = { ...next, labels: { zone: "z2" }, host: "a2" };
     expect(slim(moved, old)).toMatchObject({ labels: { zone: "z2" }, host: "a2" });
     expect(slim(next, undefined)).toBe(next);
+  });
+});
+
+describe("sliced ticks", () => {
+  it("build rows and serialise a large delta a slice at a time, into one valid event", async () => {
+    const many = (cpu: number) =>
+      new Map(Array.from({ length: 1234 }, (_, i) => [`n${i}`, row(`n${i}`, cpu)] as const));
+    let rows = many(1);
+    let sliced = 0;
+    const source: LiveSource = {
+      rows: () => rows,
+      *rowsInSlices() {
+        sliced++;
+        yield;
+        return rows;
+      },
+      decisions: () => [],
+      summary: () => null,
+    };
+    const hub = createLiveHub({
+      source,
+      now: () => 0,
+      timers: { setInterval: () => 0, clearInterval: () => {} },
+    });
+    const res = new FakeResponse();
+    hub.attach(res as never);
+    rows = many(2);
+    await hub.tick();
+    expect(sliced).toBe(1);
+    const delta = JSON.parse(/data: (.*)/.exec(String(res.written[1]))?.[1] ?? "{}");
+    expect(delta.upsert).toHaveLength(1234);
+    expect(new Set(delta.upsert.map((r: FleetRow) => r.id)).size).toBe(1234);
+    expect(delta.upsert.every((r: FleetRow) => r.cpu === 2 && r.labels === undefined)).toBe(true);
+    expect(delta.remove).toEqual([]);
   });
 });

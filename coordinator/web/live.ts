@@ -3,11 +3,15 @@
 // all pages. The tick runs only while a page is connected. A page that cannot keep up is not buffered
 // without bound: past `maxBufferedBytes` unsent it gets no deltas, and once drained a fresh snapshot.
 import type { ServerResponse } from "node:http";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { runSliced } from "../report/run-sliced.ts";
 import { countStates, diffRows, type FleetRow, type StateCounts, sameLabels } from "./rows.ts";
 import type { DecisionView, SummaryView } from "./views.ts";
 
 export interface LiveSource {
   rows(now: number): Map<string, FleetRow>;
+  /** The same rows built a slice at a time (the tick uses it when given, so ingest runs in between). */
+  rowsInSlices?(now: number): Generator<void, Map<string, FleetRow>>;
   /** Decisions with an id above `afterId`, oldest first (at most `limit`, the newest ones). */
   decisions(afterId: number, limit: number): DecisionView[];
   summary(): SummaryView | null;
@@ -33,8 +37,8 @@ export interface LiveHub {
   /** Streams to `res` until it closes; `node` limits rows to that node. */
   attach(res: ServerResponse, filter?: { node?: string }): void;
   clients(): number;
-  /** One tick now (tests drive the hub with this). */
-  tick(): void;
+  /** One tick now (tests drive the hub with this); resolves when it has written to every page. */
+  tick(): Promise<void>;
   close(): void;
 }
 
@@ -46,6 +50,8 @@ interface Client {
 }
 
 const SNAPSHOT_DECISIONS = 200;
+/** Changed rows serialised per turn of the event loop. */
+const SERIALISE_SLICE_ROWS = 500;
 const DELTA_DECISIONS = 200;
 
 export function createLiveHub(options: LiveOptions): LiveHub {
@@ -101,37 +107,48 @@ export function createLiveHub(options: LiveOptions): LiveHub {
     lastDecision = source.decisions(0, 1).at(-1)?.id ?? 0;
   }
 
-  function tick(): void {
-    if (clients.size === 0) return;
+  let ticking = false;
+
+  async function tick(): Promise<void> {
+    if (clients.size === 0 || ticking) return;
+    ticking = true;
     try {
-      const rows = source.rows(now());
+      const rows = source.rowsInSlices ? await runSliced(source.rowsInSlices(now())) : source.rows(now());
       const delta = diffRows(last, rows);
       const decisions = source.decisions(lastDecision, DELTA_DECISIONS);
       const before = last;
       last = rows;
       if (decisions.length > 0) lastDecision = decisions.at(-1)?.id ?? lastDecision;
       ticks++;
-      const current = [...clients].filter((c) => !catchUp(c));
       const changed = delta.upsert.length > 0 || delta.remove.length > 0 || decisions.length > 0;
-      if (!changed) {
-        if (ticks % heartbeatEvery === 0) for (const c of current) send(c, ": keep-alive\n\n");
-        return;
-      }
-      // Serialised and encoded once, the same bytes written to every page.
+      // Serialised and encoded once, a slice of rows at a time, the same bytes written to every page.
       let whole: Buffer | undefined;
-      for (const c of current) {
+      if (changed && [...clients].some((c) => c.node === undefined)) {
+        const meta = JSON.stringify({
+          t: now(),
+          counts: counts(),
+          remove: delta.remove,
+          decisions,
+          summary: decisions.length > 0 ? source.summary() : undefined,
+        });
+        const parts: string[] = [];
+        for (let i = 0; i < delta.upsert.length; i += SERIALISE_SLICE_ROWS) {
+          if (i > 0) await nextTurn();
+          const slice = delta.upsert
+            .slice(i, i + SERIALISE_SLICE_ROWS)
+            .map((row) => slim(row, before.get(row.id)));
+          parts.push(JSON.stringify(slice).slice(1, -1));
+        }
+        whole = Buffer.from(`event: delta\ndata: ${meta.slice(0, -1)},"upsert":[${parts.join(",")}]}\n\n`);
+      }
+      for (const c of [...clients]) {
+        if (catchUp(c)) continue;
+        if (!changed) {
+          if (ticks % heartbeatEvery === 0) send(c, ": keep-alive\n\n");
+          continue;
+        }
         if (c.node === undefined) {
-          whole ??= Buffer.from(
-            event("delta", {
-              t: now(),
-              counts: counts(),
-              upsert: delta.upsert.map((row) => slim(row, before.get(row.id))),
-              remove: delta.remove,
-              decisions,
-              summary: decisions.length > 0 ? source.summary() : undefined,
-            }),
-          );
-          send(c, whole);
+          if (whole !== undefined) send(c, whole);
           continue;
         }
         const mine = delta.upsert.filter((r) => r.id === c.node);
@@ -141,6 +158,8 @@ export function createLiveHub(options: LiveOptions): LiveHub {
       }
     } catch (error) {
       options.onError?.(error);
+    } finally {
+      ticking = false;
     }
   }
 
@@ -158,7 +177,7 @@ export function createLiveHub(options: LiveOptions): LiveHub {
       });
       clients.add(client);
       res.write(`retry: 2000\n${snapshot(client)}`);
-      timer ??= timers.setInterval(tick, periodMs);
+      timer ??= timers.setInterval(() => void tick(), periodMs);
     },
     clients: () => clients.size,
     tick,

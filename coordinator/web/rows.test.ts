@@ -124,3 +124,18 @@ describe("rows builder", () => {
     expect(third.get("a")).not.toBe(second.get("a"));
   });
 });
+
+describe("rows built in slices", () => {
+  it("pause between slices and give the same rows as one build", () => {
+    const fleet = fleetWith(["a", "b", "c", "d", "e"], 10_000);
+    const slices = new FleetRowsBuilder().buildInSlices(fleet, 10_100, undefined, 2);
+    let pauses = 0;
+    let step = slices.next();
+    while (!step.done) {
+      pauses++;
+      step = slices.next();
+    }
+    expect(pauses).toBe(2);
+    expect([...step.value.values()]).toEqual([...new FleetRowsBuilder().build(fleet, 10_100).values()]);
+  });
+});

@@ -181,7 +181,7 @@ describe("web view over HTTP", () => {
       dryRun: true,
       running: false,
     });
-    web?.live.tick();
+    await web?.live.tick();
     const [delta] = await readEvents(res, 1);
     expect(delta?.event).toBe("delta");
     expect(delta?.data.upsert.map((r: { id: string }) => r.id)).toEqual(["b"]);
