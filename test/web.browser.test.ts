@@ -173,8 +173,18 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
     await page.goto(`${base}/#/node/${encodeURIComponent(id)}`);
     await page.waitForSelector("section.node[data-loaded=true]");
     await page.waitForSelector("[data-chart=recent] canvas");
-    // Let a few samples arrive live, then look for the CPU line's colour on the canvas.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Let the line grow: at least 10 samples in the recent window (the chart spans minutes, so a node that
+    // came up a second ago is a dot), then look for the CPU line's colour on the canvas.
+    await until(
+      async () => {
+        const res = await fetch(`${base}/api/node/${encodeURIComponent(id)}`);
+        const body = (await res.json()) as { series: { raw: { cpu: (number | null)[] } } };
+        return body.series.raw.cpu.filter((v) => v !== null).length >= 10;
+      },
+      20_000,
+      "10 samples of history",
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // a live update redraws the chart
     const painted = await page.$eval("[data-chart=recent] canvas", (canvas) => {
       const c = canvas as unknown as Canvas;
       const data = c.getContext("2d")?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
