@@ -149,6 +149,16 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
     await until(() => (svc.scheduling?.summary().unschedulable ?? 0n) >= 3n, 10_000, "three attempts");
     expect(await eventsFor(core, unique("big"), "FailedScheduling")).toHaveLength(1);
     expect(await nodeOf(core, unique("big"))).toBeUndefined();
+    // As kube-scheduler does: the pod's PodScheduled condition says False, Unschedulable, with the message
+    // (a strategic merge patch of pods/status, allowed by deploy/k3s's RBAC and nothing more).
+    const condition = await eventually(async () => {
+      const pod = await core.readNamespacedPod({ namespace: "default", name: unique("big") });
+      return pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+    });
+    expect(condition).toMatchObject({
+      reason: "Unschedulable",
+      message: "0/1 nodes are available: 1 Insufficient cpu.",
+    });
 
     await addNode(core, { name: unique("large"), cpu: "8", memory: "16Gi" });
     expect(await eventually(() => nodeOf(core, unique("big")), 15_000, "big bound")).toBe(unique("large"));
