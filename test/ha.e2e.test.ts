@@ -65,6 +65,26 @@ const holderIs = (accept: (h: string) => boolean, timeoutMs?: number) =>
   waitForHolder(api.kubeConfig(), accept, timeoutMs);
 const role = replicaRole;
 
+/** `k3s-fleet schedule` as a user runs it: resends (same request id) until answered or `timeout`. */
+const scheduleCli = (podName: string, requestId: string, timeout: string) =>
+  runCli([
+    "schedule",
+    "--broker",
+    broker.url,
+    "--pod-name",
+    podName,
+    "--image",
+    "nginx:1.27",
+    "--cpu",
+    "100m",
+    "--memory",
+    "64Mi",
+    "--request-id",
+    requestId,
+    "--timeout",
+    timeout,
+  ]);
+
 /** The retained active status and each instance's, as a fresh subscriber sees them. */
 async function retainedStatuses() {
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
@@ -133,23 +153,7 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
     await leader.process.exited;
     // During the failover: more pending pods, and a schedule request from the CLI, which resends until answered.
     for (let i = 0; i < 3; i++) api.addPod(pending(`during-${i}`));
-    const request = runCli([
-      "schedule",
-      "--broker",
-      broker.url,
-      "--pod-name",
-      "asked-during-failover",
-      "--image",
-      "nginx:1.27",
-      "--cpu",
-      "100m",
-      "--memory",
-      "64Mi",
-      "--request-id",
-      "failover-1",
-      "--timeout",
-      "30s",
-    ]);
+    const request = scheduleCli("asked-during-failover", "failover-1", "30s");
     running.push(request);
     const next = await holderIs((h) => h !== first, 30_000);
     expect(next).not.toBe(first);
@@ -202,23 +206,7 @@ describe.skipIf(!hasMosquitto)("coordinator replicas with leader election", () =
     await eventually(async () => (await role(leader)) === "leader", 10_000, "leader ready");
     // Bindings hang long enough for the leader to die after the create and before the bind.
     api.faults.delay({ method: "POST", pathPattern: "/binding", ms: 4_000, count: 1 });
-    const request = runCli([
-      "schedule",
-      "--broker",
-      broker.url,
-      "--pod-name",
-      "half-done",
-      "--image",
-      "nginx:1.27",
-      "--cpu",
-      "100m",
-      "--memory",
-      "64Mi",
-      "--request-id",
-      "half-1",
-      "--timeout",
-      "40s",
-    ]);
+    const request = scheduleCli("half-done", "half-1", "40s");
     running.push(request);
     await until(() => api.getPod("default", "half-done"), 10_000, "the pod created");
     leader.process.kill("SIGKILL");
