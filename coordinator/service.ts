@@ -34,6 +34,8 @@ export interface ServiceOptions {
   /** OFFLINE nodes silent this long leave the fleet (default 24 h); 0: never. */
   expireOfflineAfterMs?: number;
   maxPayloadBytes: number;
+  /** Reports larger than this are not published (coordinator.maxReportBytes); default 16 MiB. */
+  maxReportBytes?: number;
   keepaliveSeconds: number;
   localNodeId?: string;
   mqtt?: { username?: string; password?: string; tls?: TlsOptions };
@@ -131,6 +133,7 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
       defaultIntervalMs: options.defaultIntervalMs,
       expireOfflineAfterMs: options.expireOfflineAfterMs,
       maxPayloadBytes: options.maxPayloadBytes,
+      maxReportBytes: options.maxReportBytes,
       keepaliveSeconds: options.keepaliveSeconds,
       localNodeId: options.localNodeId,
       // A replica starts as a standby and becomes active when it wins the Lease.

@@ -8,7 +8,7 @@ import { createMessage, decode } from "../proto/codec.ts";
 import { PeerState } from "../proto/gen/k3sfleet/v1/fleet_pb.js";
 import { topicsFor } from "../proto/topics.ts";
 import { until } from "../test/support/until.ts";
-import { contractPublish, Link } from "./link.ts";
+import { contractPublish, Link, withTimeout } from "./link.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -183,5 +183,46 @@ describe("Link reconnect backoff", () => {
     await until(() => connects === 4);
     expect(delays).toEqual([40, 80, 40]);
     link.destroy();
+  });
+});
+
+describe("Link close against a broker that never acknowledges", () => {
+  it("ends within its timeout instead of waiting for PUBACKs that never come", async () => {
+    // Speaks just enough MQTT: CONNACK for a CONNECT, then silence (no PUBACK, no PINGRESP).
+    const mute = createServer((socket) => {
+      socket.on("data", (data) => {
+        if (data[0] === 0x10) socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+      });
+      socket.on("error", () => undefined);
+    });
+    mute.listen(0, "127.0.0.1");
+    await once(mute, "listening");
+    const address = mute.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const link = new Link({ url: `mqtt://127.0.0.1:${port}`, clientId: "mute-test", logger });
+    try {
+      await link.start();
+      // A QoS 1 publish that will never be acknowledged, then a final status on close.
+      const pending = link.publish(
+        "coordinatorStatus",
+        topics.coordinatorStatus,
+        createMessage("coordinatorStatus", {}),
+      );
+      pending.catch(() => undefined);
+      await expect(withTimeout(pending, 200, "no PUBACK")).rejects.toThrow(/no PUBACK/);
+      const started = performance.now();
+      await link.close(
+        contractPublish(
+          "coordinatorStatus",
+          topics.coordinatorStatus,
+          createMessage("coordinatorStatus", {}),
+        ),
+        300,
+      );
+      // Two waits of 300 ms at most (final status, clean end), then the forced end.
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      mute.close();
+    }
   });
 });

@@ -76,6 +76,19 @@ export function encodedPublish(kind: TopicKind, topic: string, payload: Uint8Arr
   return { topic, payload, qos: spec.qos, retain: spec.retain };
 }
 
+/** How long `close` waits for the final status and a clean DISCONNECT before it ends the connection at once. */
+export const CLOSE_TIMEOUT_MS = 3_000;
+
+/** `work`, or a rejection with `message` after `ms`; the timer never keeps the process alive. */
+export function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (after ${ms} ms)`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class Link extends EventEmitter<LinkEvents> {
   readonly clientId: string;
   readonly #client: MqttClient;
@@ -184,17 +197,25 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   /** Publishes `last` (e.g. a retained offline status) if connected, then disconnects cleanly. */
-  async close(last?: RawPublish): Promise<void> {
+  async close(last?: RawPublish, timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
     this.#closing = true;
     clearTimeout(this.#reconnectTimer);
     if (last && this.#client.connected) {
       try {
-        await this.publishRaw(last);
+        await withTimeout(this.publishRaw(last), timeoutMs, "final status not acknowledged");
       } catch (error) {
         this.#log.warn({ err: error }, "could not publish final status");
       }
     }
-    await this.#client.endAsync(!this.#client.connected);
+    // A clean end waits for every unacknowledged QoS 1 publish; a broker that will never acknowledge one (it
+    // dropped the connection over it) must not hold a shutdown for ever: after `timeoutMs`, end at once.
+    const graceful = this.#client.endAsync(!this.#client.connected);
+    try {
+      await withTimeout(graceful, timeoutMs, "clean disconnect took too long");
+    } catch (error) {
+      this.#log.warn({ err: error }, "ending the MQTT connection at once");
+      await this.#client.endAsync(true);
+    }
   }
 
   /**

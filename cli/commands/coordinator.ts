@@ -176,6 +176,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
     defaultIntervalMs: config.agent.interval,
     expireOfflineAfterMs: config.coordinator.expireOfflineAfter,
     maxPayloadBytes: config.broker.maxPayloadBytes,
+    maxReportBytes: config.coordinator.maxReportBytes,
     keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
     localNodeId: options.localNodeId,
     mqtt: await mqttAuth(config),

@@ -52,6 +52,7 @@ describe("defaults outside the schema agree with it", () => {
     expect(DEFAULT_COORDINATOR_OPTIONS).toMatchObject({
       reportIntervalMs: coordinator.reportInterval,
       maxPayloadBytes: defaults.broker.maxPayloadBytes,
+      maxReportBytes: coordinator.maxReportBytes,
       keepaliveSeconds: defaults.broker.keepalive / 1000,
       topicRoot: defaults.topicRoot,
     });

@@ -210,6 +210,9 @@ export const configSchema = z
         offlineAfterIntervals: int(12, 2, 10_000),
         /** OFFLINE nodes silent this long leave the report; their retained birth and status are cleared. */
         expireOfflineAfter: duration("24h", 1000),
+        /** A fleet report encoded larger than this is not published, but counted as failed and logged: keep it
+         *  at or below the broker's packet limit (embedded: 16 MiB; Mosquitto: message_size_limit). */
+        maxReportBytes: int(16 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
         /** Latest report as text, rewritten every report interval. */
         output: z.string().optional(),
         /** Replicas compete for a coordination.k8s.io/v1 Lease; only the leader acts (kube-scheduler's timings). */

@@ -380,3 +380,27 @@ describe("the coordinator's retained status", () => {
     expect(again).toMatchObject({ state: PeerState.ONLINE, instanceId: mine?.instanceId });
   });
 });
+
+describe("a report the broker could not take", () => {
+  it("is not published above maxReportBytes, is counted as failed, and later reports still go out", async () => {
+    const broker = await startEmbeddedBroker({ port: 0, logger });
+    cleanup.push(() => broker.close());
+    const coordinator = await startCoordinator({
+      brokerUrl: broker.url,
+      topicRoot: ROOT,
+      clientId: "small-report-coordinator",
+      reportIntervalMs: 60_000,
+      maxReportBytes: 50, // any report with a node is larger
+      logger,
+    });
+    cleanup.push(() => coordinator.stop());
+    const a = await agent(broker.url, "node-a", 1);
+    await sendSample(a, "node-a", 1, 1, 10, 20);
+    await until(() => coordinator.fleet.nodes.get("node-a")?.latest, 3000, "node-a's sample");
+    await coordinator.publishReportNow();
+    await coordinator.publishReportNow();
+    expect(coordinator.counters()).toMatchObject({ reportPublishFailures: 2, reportsPublished: 0 });
+    // Still the report of this interval for onReport / the web view, just not on the bus.
+    expect(coordinator.latestReport()?.nodes).toHaveLength(1);
+  });
+});

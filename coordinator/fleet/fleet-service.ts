@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Logger } from "pino";
-import { contractPublish, encodedPublish, Link, type TlsOptions } from "../../mqtt/link.ts";
+import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
   createMessage,
   DEFAULT_TOPIC_ROOT,
@@ -51,6 +51,9 @@ export interface CoordinatorOptions {
   expireOfflineAfterMs: number;
   /** Larger node payloads are rejected as `oversized` without decoding. */
   maxPayloadBytes: number;
+  /** A larger encoded report is not published (counted as failed): brokers drop a connection over a packet
+   *  above their limit, and MQTT 3.1.1 cannot say so. */
+  maxReportBytes: number;
   /** Node id or hostname of the agent on this machine: the report's "Local System". */
   localNodeId?: string;
   keepaliveSeconds: number;
@@ -91,6 +94,7 @@ export const DEFAULT_COORDINATOR_OPTIONS = {
   defaultIntervalMs: 5_000,
   expireOfflineAfterMs: 24 * 60 * 60 * 1000,
   maxPayloadBytes: 64 * 1024,
+  maxReportBytes: 16 * 1024 * 1024,
   keepaliveSeconds: 10,
 } as const satisfies Partial<CoordinatorOptions>;
 
@@ -354,10 +358,23 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const publishReport = (report: FleetReport, payload: Uint8Array) => {
     latest = report;
     // Publish only while connected, one at a time: a queued stale report is worse than none.
-    if (link.connected && !publishing) {
+    if (payload.byteLength > options.maxReportBytes) {
+      // A broker drops the connection over a packet above its limit, and the unacknowledged publish would
+      // block every later report: refuse it here, count it, and say what to change.
+      reportPublishFailures++;
+      logger.error(
+        { bytes: payload.byteLength, limit: options.maxReportBytes, nodes: report.nodes.length },
+        "fleet report larger than coordinator.maxReportBytes: not published (raise the broker's packet limit and this setting, or expire offline nodes sooner)",
+      );
+    } else if (link.connected && !publishing) {
       publishing = true;
-      link
-        .publishRaw(encodedPublish("report", topics.report, payload))
+      // A publish the broker never acknowledges (it closed the connection meanwhile) fails after one report
+      // interval, so the next report goes out.
+      withTimeout(
+        link.publishRaw(encodedPublish("report", topics.report, payload)),
+        options.reportIntervalMs,
+        "report not acknowledged",
+      )
         .then(
           () => reportsPublished++,
           (error: unknown) => {
