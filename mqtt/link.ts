@@ -52,7 +52,8 @@ export interface LinkOptions {
 
 const DEFAULT_STABLE_MS = 10_000;
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/** `retained`: the broker replayed a stored message (to a new subscription), it was not just published. */
+export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
 
 interface LinkEvents {
   /** Connected (again); publish births and statuses here. */
@@ -136,10 +137,10 @@ export class Link extends EventEmitter<LinkEvents> {
       this.#lastError = error;
     });
     this.#client.on("close", () => this.#scheduleReconnect());
-    this.#client.on("message", (topic, payload) => {
+    this.#client.on("message", (topic, payload, packet) => {
       for (const handler of this.#handlers) {
         try {
-          handler(topic, payload);
+          handler(topic, payload, packet.retain);
         } catch (error) {
           // One bad payload or handler must not stop the others or the connection.
           this.#log.error({ err: error, topic }, "message handler failed");

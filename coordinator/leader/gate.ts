@@ -33,7 +33,8 @@ export function gateLink(link: SchedulingLink, acting: () => boolean): Schedulin
       return link.connected;
     },
     subscribe: (filters) => link.subscribe(filters),
-    onMessage: (handler) => link.onMessage((topic, payload) => acting() && handler(topic, payload)),
+    onMessage: (handler) =>
+      link.onMessage((topic, payload, retained) => acting() && handler(topic, payload, retained)),
     publish: (kind: "scheduleDecision", topic: string, message: ScheduleDecision) =>
       acting() ? link.publish(kind, topic, message) : Promise.resolve(),
     on: (event, listener) => link.on(event, listener),

@@ -14,7 +14,7 @@ const topics = topicsFor(root);
 
 /** A link that hands requests straight to the service and keeps the decisions it publishes. */
 function fakeLink() {
-  let handler: ((topic: string, payload: Buffer) => void) | undefined;
+  let handler: ((topic: string, payload: Buffer, retained: boolean) => void) | undefined;
   const decisions: ScheduleDecision[] = [];
   const link: SchedulingLink = {
     connected: false,
@@ -28,7 +28,7 @@ function fakeLink() {
     on: () => link,
     off: () => link,
   };
-  const send = (payload: Uint8Array) => handler?.(topics.scheduleRequest, Buffer.from(payload));
+  const send = (payload: Uint8Array) => handler?.(topics.scheduleRequest, Buffer.from(payload), false);
   return { link, decisions, send };
 }
 

@@ -24,7 +24,7 @@ import { openDecisionStore } from "./store.ts";
 export interface SchedulingLink {
   readonly connected: boolean;
   subscribe(filters: string[]): Promise<void>;
-  onMessage(handler: (topic: string, payload: Buffer) => void): void;
+  onMessage(handler: (topic: string, payload: Buffer, retained: boolean) => void): void;
   publish(kind: "scheduleDecision", topic: string, message: ScheduleDecision): Promise<void>;
   on(event: "connect", listener: () => void): unknown;
   off(event: "connect", listener: () => void): unknown;
@@ -181,8 +181,19 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
 
   // MQTT: schedule requests; agent births/statuses from the coordinator (an agent gone or back changes
   // where pods fit).
-  link.onMessage((topic, payload) => {
-    if (!stopped && topic === topics.scheduleRequest) void requests.handle(payload);
+  link.onMessage((topic, payload, retained) => {
+    if (stopped || topic !== topics.scheduleRequest) return;
+    // A retained request is an old one the broker replays to every new subscription: acted on again after a
+    // restart it would bring back a pod someone deleted. Only requests published while we listen count.
+    if (retained) {
+      core.warnLimited(
+        "retained-request",
+        { topic },
+        "retained schedule request ignored: publish schedule requests without the retain flag",
+      );
+      return;
+    }
+    void requests.handle(payload);
   });
   options.onNodeMessage((topic) => {
     if (stopped) return;
