@@ -1,11 +1,12 @@
 // A schedule request left retained on an external broker (a client that set the retain flag) is replayed to
 // every new subscription: a restarted coordinator must not act on it again, or a pod someone deleted comes
-// back. The coordinator ignores retained requests and answers the ones published while it listens.
+// back. The coordinator ignores retained requests and answers the ones published while it listens; a request
+// that arrives after its deadline is refused.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
-import { encode, topicsFor } from "../proto/index.ts";
+import { DecisionStatus, encode, timestamp, topicsFor } from "../proto/index.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
 
@@ -55,5 +56,27 @@ describe("retained schedule requests", () => {
     expect(again.requestId).not.toBe(stale.requestId);
     expect(client.decisions.map((d) => d.requestId)).not.toContain(stale.requestId);
     expect(second.scheduling?.records().some((r) => r.requestId === stale.requestId)).toBe(false);
+  });
+
+  it("refuses a request that arrives after its deadline, with the reason", async () => {
+    const service = await startCoordinatorService(testServiceOptions({ topicRoot: topics.root, logger }));
+    cleanup.push(() => service.stop());
+    const client = await connectRequester(service.broker?.url ?? "", topics.root);
+    cleanup.push(() => client.close());
+    const late = await client.request(
+      scheduleRequest(topics.root, client.clientId, {
+        dryRun: true,
+        deadline: timestamp(Date.now() - 5_000),
+      }),
+    );
+    expect(late.status).toBe(DecisionStatus.REJECTED);
+    expect(late.message).toMatch(/request expired at .* \(received \d+\.\d s later\)$/);
+    const inTime = await client.request(
+      scheduleRequest(topics.root, client.clientId, {
+        dryRun: true,
+        deadline: timestamp(Date.now() + 30_000),
+      }),
+    );
+    expect(inTime.status).not.toBe(DecisionStatus.REJECTED);
   });
 });

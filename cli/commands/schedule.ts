@@ -91,6 +91,8 @@ export function registerSchedule(program: Command): void {
         nodeSelector: keyValues(opts.nodeSelector, "--node-selector"),
         tolerations: (opts.toleration ?? []).map(toleration),
         dryRun: Boolean(opts.dryRun),
+        // Nobody waits for the answer after --timeout: a request still queued somewhere then is refused.
+        deadline: proto.timestamp(Date.now() + timeoutMs),
       });
     } catch (error) {
       process.stderr.write(`k3s-fleet: ${(error as Error).message}\n`);

@@ -11,7 +11,13 @@ import type { PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
 import { type PodManifest, podManifest } from "./manifest.ts";
 import { decide as decideOnSnapshot, splitReasons } from "./place.ts";
-import { type CheckResult, checkRequest, replyTopicProblem, type ValidRequest } from "./policy.ts";
+import {
+  type CheckResult,
+  checkRequest,
+  expiredProblem,
+  replyTopicProblem,
+  type ValidRequest,
+} from "./policy.ts";
 import { answerResult, decisionRecord } from "./record.ts";
 import { createPlacer, type Outcome } from "./request-place.ts";
 import type { ResolvedSettings } from "./settings.ts";
@@ -186,6 +192,11 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
         const replyProblem = replyTopicProblem(root, request.replyTo);
         if (replyProblem !== undefined) {
           await refuse(request.requestId, request.replyTo, replyProblem, receivedAt);
+          return;
+        }
+        const expired = expiredProblem(request, now());
+        if (expired !== undefined) {
+          await refuse(request.requestId, request.replyTo, expired, receivedAt);
           return;
         }
         const checked = policy.checkRequest(request, settings);

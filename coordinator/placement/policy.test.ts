@@ -160,3 +160,17 @@ describe("checkRequest", () => {
     });
   });
 });
+
+describe("expiredProblem", () => {
+  it("refuses a request whose deadline has passed, and only that", async () => {
+    const { expiredProblem } = await import("./policy.ts");
+    const { timestamp } = await import("../../proto/index.ts");
+    const at = Date.UTC(2026, 11, 7, 3, 0, 0);
+    expect(expiredProblem(request(), at)).toBeUndefined();
+    expect(expiredProblem(request({ deadline: timestamp(at + 1) }), at)).toBeUndefined();
+    expect(expiredProblem(request({ deadline: timestamp(at) }), at)).toBeUndefined();
+    expect(expiredProblem(request({ deadline: timestamp(at - 2_500) }), at)).toBe(
+      "request expired at 2026-12-07T02:59:57.500Z (received 2.5 s later)",
+    );
+  });
+});

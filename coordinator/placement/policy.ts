@@ -2,7 +2,7 @@
 // reason to refuse it out. Safe by default: one namespace, Docker Official Images, bounded resources,
 // replies only under {root}/schedule/reply/, and nothing in the pod spec but what is listed here.
 import type { ScheduleRequest } from "../../proto/index.ts";
-import { nodeIdProblem } from "../../proto/index.ts";
+import { nodeIdProblem, timestampMs } from "../../proto/index.ts";
 import { parseQuantity, type Toleration, toMilli, toUnits } from "../scheduler/index.ts";
 import { imageAllowed, parseImage } from "./image.ts";
 import type { ResolvedSettings } from "./settings.ts";
@@ -163,6 +163,13 @@ function checkResource(
   if (request && limit && request.value > limit.value)
     problems.push(`${requestField} ${request.text} is greater than ${limitField} ${limit.text}`);
   return { request: requestText, limit: limitText };
+}
+
+/** Why a request is too late to act on: its deadline has passed (`now` in epoch milliseconds). */
+export function expiredProblem(req: ScheduleRequest, now: number): string | undefined {
+  const deadline = timestampMs(req.deadline);
+  if (deadline === undefined || now <= deadline) return undefined;
+  return `request expired at ${new Date(deadline).toISOString()} (received ${((now - deadline) / 1000).toFixed(1)} s later)`;
 }
 
 /**

@@ -1385,6 +1385,14 @@ export declare type ScheduleRequest = Message<"k3sfleet.v1.ScheduleRequest"> & {
    * @generated from field: string client_id = 14;
    */
   clientId: string;
+
+  /**
+   * Unset: no deadline. A request that reaches the coordinator after it is refused (rejected, "expired"):
+   * a request queued in a broker for a long time must not create a pod nobody waits for any more.
+   *
+   * @generated from field: google.protobuf.Timestamp deadline = 15;
+   */
+  deadline?: Timestamp | undefined;
 };
 
 /**
