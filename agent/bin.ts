@@ -11,12 +11,10 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-const { main } = await import("./main.ts");
+const [{ main }, { describeFailure }] = await Promise.all([import("./main.ts"), import("../cli/failure.ts")]);
 try {
   await main(process.argv.slice(2));
 } catch (error) {
-  const e = error as { code?: string; message?: string; stack?: string };
-  const known = typeof e?.code === "string" && e.code.startsWith("K3SF_ERR");
-  process.stderr.write(`k3s-fleet-agent: ${known ? e.message : (e?.stack ?? String(error))}\n`);
+  process.stderr.write(`k3s-fleet-agent: ${describeFailure(error)}\n`);
   process.exit(1);
 }

@@ -100,6 +100,14 @@ describe("the bundled agent", () => {
     expect(stderr).not.toMatch(/DeprecationWarning/);
   });
 
+  it("an ordinary mistake (capture --output into a missing directory) is one line, no stack, exit 1", async () => {
+    const missing = join(dir, "no-such-dir", "snapshot.json");
+    const { code, stdout, stderr } = await runBundle(dir, ["capture", "--output", missing]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`k3s-fleet-agent: ${missing}: no such file or directory\n`);
+  });
+
   it("agent: birth, online, telemetry from memory (no buffer writes), offline on SIGTERM", async () => {
     const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger: silent });
     const root = "bundle/v1";

@@ -6,8 +6,8 @@
 // with the full CLI's).
 import { parseArgs } from "node:util";
 import { startAgentFromConfig } from "../cli/commands/agent.ts";
-import { hostRoots, internetOptions } from "../cli/commands/capture.ts";
-import { nodeName, splitHostPort } from "../cli/options.ts";
+import { runCapture } from "../cli/commands/capture.ts";
+import { splitHostPort } from "../cli/options.ts";
 import { commandContext, untilSignal } from "../cli/run.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -178,24 +178,4 @@ async function runAgent(opts: Record<string, unknown>): Promise<void> {
   await untilSignal();
   await metrics?.close();
   await agent.stop("shutdown");
-}
-
-async function runCapture(opts: Record<string, unknown>): Promise<void> {
-  const { config, logger } = commandContext(opts, "capture");
-  const [{ captureSnapshot, renderSnapshot }, { messageToJson, NodeSnapshotSchema }, { writeFile }] =
-    await Promise.all([import("./capture.ts"), import("../proto/index.ts"), import("node:fs/promises")]);
-  const snapshot = await captureSnapshot({
-    nodeId: nodeName(config),
-    intervalMs: config.agent.interval,
-    labels: config.agent.labels,
-    internet: internetOptions(config.agent),
-    roots: hostRoots(config.agent),
-    logger,
-  });
-  const json = Boolean(opts.json || opts.pretty);
-  const text = json
-    ? `${messageToJson(NodeSnapshotSchema, snapshot, Boolean(opts.pretty))}\n`
-    : renderSnapshot(snapshot);
-  if (typeof opts.output === "string") await writeFile(opts.output, text);
-  else process.stdout.write(text);
 }

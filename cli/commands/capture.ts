@@ -13,29 +13,33 @@ export function registerCapture(program: Command): void {
       .option("--pretty", "print indented JSON (implies --json)")
       .option("-o, --output <file>", "write the snapshot to this file instead of standard output")
       .option("--node-name <name>", "node id to report (default: NODE_NAME or the hostname)"),
-  ).action(async (opts) => {
-    const { config, logger } = commandContext(opts, "capture");
-    const [{ captureSnapshot, renderSnapshot }, { messageToJson, NodeSnapshotSchema }] = await Promise.all([
-      import("../../agent/capture.ts"),
-      import("../../proto/index.ts"),
-    ]);
-    // A wrong --output path fails now, in one line, not after the sampling.
-    if (opts.output) await writeFile(opts.output, "", { flag: "a" });
-    const snapshot = await captureSnapshot({
-      nodeId: nodeName(config),
-      intervalMs: config.agent.interval,
-      labels: config.agent.labels,
-      internet: internetOptions(config.agent),
-      roots: hostRoots(config.agent),
-      logger,
-    });
-    const json = Boolean(opts.json || opts.pretty);
-    const text = json
-      ? `${messageToJson(NodeSnapshotSchema, snapshot, Boolean(opts.pretty))}\n`
-      : renderSnapshot(snapshot);
-    if (opts.output) await writeFile(opts.output, text);
-    else process.stdout.write(text);
+  ).action(runCapture);
+}
+
+/** `capture`: one snapshot, as text or canonical proto3 JSON; shared with the bundled agent's CLI. */
+export async function runCapture(opts: Record<string, unknown>): Promise<void> {
+  const { config, logger } = commandContext(opts, "capture");
+  const output = typeof opts.output === "string" ? opts.output : undefined;
+  const [{ captureSnapshot, renderSnapshot }, { messageToJson, NodeSnapshotSchema }] = await Promise.all([
+    import("../../agent/capture.ts"),
+    import("../../proto/index.ts"),
+  ]);
+  // A wrong --output path fails now, in one line, not after the sampling.
+  if (output) await writeFile(output, "", { flag: "a" });
+  const snapshot = await captureSnapshot({
+    nodeId: nodeName(config),
+    intervalMs: config.agent.interval,
+    labels: config.agent.labels,
+    internet: internetOptions(config.agent),
+    roots: hostRoots(config.agent),
+    logger,
   });
+  const json = Boolean(opts.json || opts.pretty);
+  const text = json
+    ? `${messageToJson(NodeSnapshotSchema, snapshot, Boolean(opts.pretty))}\n`
+    : renderSnapshot(snapshot);
+  if (output) await writeFile(output, text);
+  else process.stdout.write(text);
 }
 
 /** Where the host's /proc, /sys and / are (agent.procRoot, sysRoot, rootfs). */
