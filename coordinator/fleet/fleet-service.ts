@@ -27,6 +27,9 @@ import { expiredNodes, type FleetState } from "./state.ts";
 /** The retained coordinator status is published again at most this often (see the re-assert handler). */
 const REASSERT_MS = 5_000;
 
+/** The shortest wait for a report's PUBACK before it counts as failed (see publishReport). */
+const REPORT_ACK_WAIT_MS = 10_000;
+
 export interface Timers {
   setInterval(callback: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
@@ -369,10 +372,11 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
     } else if (link.connected && !publishing) {
       publishing = true;
       // A publish the broker never acknowledges (it closed the connection meanwhile) fails after one report
-      // interval, so the next report goes out.
+      // interval, so the next report goes out; at least REPORT_ACK_WAIT_MS, because a broker busy with a
+      // flood acknowledges late, and late is not lost (reports due meanwhile are skipped, not queued).
       withTimeout(
         link.publishRaw(encodedPublish("report", topics.report, payload)),
-        options.reportIntervalMs,
+        Math.max(options.reportIntervalMs, REPORT_ACK_WAIT_MS),
         "report not acknowledged",
       )
         .then(
