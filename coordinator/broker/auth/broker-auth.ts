@@ -133,10 +133,12 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
     username: string,
     password: Buffer | undefined,
     hash: ParsedHash,
+    known = true,
   ): Promise<boolean | Refusal | "gone"> {
     const outcome = await gate.check({
       address: remoteAddress(client) ?? "unknown",
       username,
+      known,
       password: password ?? Buffer.alloc(0),
       verify: () => verifyPassword(password ?? "", hash),
       alive: () => isLive(client),
@@ -321,8 +323,9 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
       return { reason: "no_credentials", returnCode: 5, message: "anonymous clients are not allowed" };
     const entry = table.get(username);
     if (entry === undefined) {
-      // As slow as a known user, through the same gate: names cannot be probed by timing.
-      const matches = await passwordMatches(client, username, password, decoy);
+      // As slow as a known user, through the gate's low-priority queue: names cannot be probed by the time
+      // one check takes (under a flood they can by whether it is answered busy: docs/reliability.md).
+      const matches = await passwordMatches(client, username, password, decoy, false);
       if (matches !== true && matches !== false) return matches;
       return { reason: "unknown_user", returnCode: 4, message: `unknown user ${username}` };
     }
