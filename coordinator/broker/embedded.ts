@@ -68,6 +68,8 @@ export interface SecuredBroker {
    */
   credentials: ReadonlyMap<string, Credentials>;
   refusals(): Partial<Record<string, number>>;
+  /** The user a client id's schedule requests come from (broker-auth.ts `userOf`); undefined: anonymous. */
+  userOf(clientId: string): string | undefined;
   /** PUBLISH and SUBSCRIBE refused by the limits, by reason. */
   limitRefusals(): Partial<Record<LimitReason, number>>;
 }
@@ -152,6 +154,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     broker,
     credentials,
     refusals: () => auth.refusals(),
+    userOf: (clientId) => auth.userOf(clientId),
     limitRefusals: () => limits.limitRefusals(),
   };
 }
