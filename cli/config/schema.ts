@@ -187,6 +187,10 @@ export const configSchema = z
         authConcurrency: int(2, 1, 64),
         /** Embedded broker: password checks waiting; past this a CONNECT gets CONNACK 3 (server unavailable). */
         authQueue: int(16, 0, 100_000),
+        /** Embedded broker: node ids never seen before that one client id may publish for, a minute; 0 = no limit. */
+        maxNewNodesPerClient: int(10, 0, 1_000_000),
+        /** Embedded broker: the same per remote address; 0 = no limit (the simulator brings 1,000 from loopback). */
+        maxNewNodesPerAddress: int(0, 0, 1_000_000),
       })
       .prefault({}),
     agent: z

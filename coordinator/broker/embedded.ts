@@ -19,6 +19,7 @@ import {
 import { type ConnectionBounds, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import type { LimitReason, LimitSettingsInput } from "./limits.ts";
 import { createBrokerLimits } from "./limits-hooks.ts";
+import type { NewNodeBounds } from "./new-nodes.ts";
 import type { QueueBounds } from "./offline-queues.ts";
 
 export interface SecuredBrokerOptions {
@@ -50,6 +51,8 @@ export interface SecuredBrokerOptions {
   queues?: Partial<QueueBounds>;
   /** Password checks: concurrency, queue, back-off, remembered logins (auth/check-gate.ts). */
   checkGate?: Partial<Omit<CheckGateOptions, "now">>;
+  /** New node ids per client id / address a minute (new-nodes.ts DEFAULT_NEW_NODE_BOUNDS). */
+  newNodes?: Partial<NewNodeBounds>;
   /** The coordinator's client id in anonymous mode; default DEFAULT_COORDINATOR_OPTIONS.clientId. */
   coordinatorClientId?: string;
   logger: Logger;
@@ -130,6 +133,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     refusedPublish: options.refusedPublish,
     rateExempt: (client) => isCoordinator(client) || (options.rateExempt?.(client) ?? false),
     logger: logger.child({ module: "limits" }),
+    newNodes: options.newNodes,
   });
   const broker = await startEmbeddedBroker({
     host: options.host,
