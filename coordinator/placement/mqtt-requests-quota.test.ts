@@ -80,6 +80,22 @@ describe("schedule request quotas", () => {
     expect(replies.at(-1)?.status).toBe(DecisionStatus.SCHEDULED);
   });
 
+  it("a request id is per requester: another requester's repeat of it gets no decision of someone else's", async () => {
+    const { k, replies, send } = setup({});
+    await send("ops", { requestId: "r1", podName: "web" });
+    await send("dev", { requestId: "r1", podName: "web" });
+    await send("ops", { requestId: "r1", podName: "web" });
+    expect(replies.map((d) => d.status)).toEqual([
+      DecisionStatus.SCHEDULED,
+      DecisionStatus.REJECTED,
+      DecisionStatus.SCHEDULED,
+    ]);
+    expect(replies[1]?.message).toMatch(/request id r1 was used by another requester/);
+    expect(replies[1]?.node).toBe("");
+    expect(replies[2]).toEqual(replies[0]); // the owner's repeat: the same decision
+    expect(k.calls.filter((c) => c.startsWith("create"))).toHaveLength(1);
+  });
+
   it("refuses a request when the decision queue is full, with the reason", async () => {
     const { core, replies, send } = setup({ maxQueuedRequests: 2 });
     // Two decisions held in the queue.

@@ -11,7 +11,7 @@ import { errorDecision, rejectedDecision, toScheduleDecision } from "./decision.
 import { salvageEnvelope } from "./envelope.ts";
 import type { PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
-import { type PodManifest, podManifest } from "./manifest.ts";
+import { type PodManifest, podManifest, requestIdOf } from "./manifest.ts";
 import { decide as decideOnSnapshot, splitReasons } from "./place.ts";
 import {
   type CheckResult,
@@ -20,7 +20,7 @@ import {
   replyTopicProblem,
   type ValidRequest,
 } from "./policy.ts";
-import { createRequestQuota, REQUESTED_BY_ANNOTATION } from "./quota.ts";
+import { createRequestQuota, requesterOf as podRequester, REQUESTED_BY_ANNOTATION } from "./quota.ts";
 import { answerResult, decisionRecord } from "./record.ts";
 import { createPlacer, type Outcome } from "./request-place.ts";
 import type { ResolvedSettings } from "./settings.ts";
@@ -127,6 +127,20 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     const { requestId, namespace, podName } = valid;
     const key = `${namespace}/${podName}`;
     const stored = core.storedRequest(requestId);
+    // Request ids are per requester: another requester's id does not get that requester's decision (its
+    // pod still says who asked for it; a decision without a pod, or whose pod is gone, cannot tell).
+    const owner =
+      stored === undefined
+        ? undefined
+        : ownerOf(cluster?.pods?.() ?? [], stored.namespace, stored.podName, requestId);
+    if (owner !== undefined && owner !== requester) {
+      const reason = `request id ${requestId} was used by another requester; choose another request id`;
+      const decision = rejectedDecision(requestId, reason, now());
+      record({ requestId, pod: key, dryRun: valid.dryRun }, decision, [reason], receivedAt);
+      log.info({ requestId, requester }, "schedule request refused: request id of another requester");
+      await reply(valid.replyTo, decision);
+      return;
+    }
     if (stored?.state === "done" && stored.decision !== undefined) {
       repeats++;
       log.debug({ requestId }, "repeated schedule request: same decision");
@@ -256,4 +270,17 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       return repeats;
     },
   };
+}
+
+/** Who asked for the pod `namespace/name` that request `requestId` created, if the cluster still has it. */
+function ownerOf(
+  pods: readonly PodObject[],
+  namespace: string,
+  name: string,
+  requestId: string,
+): string | undefined {
+  const pod = pods.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+  if (pod === undefined) return undefined;
+  const annotated = pod as { metadata?: { annotations?: Record<string, string> } };
+  return requestIdOf(annotated) === requestId ? podRequester(pod) : undefined;
 }
