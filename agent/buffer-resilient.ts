@@ -104,7 +104,10 @@ export function openResilientBuffer(options: ResilientBufferOptions): BufferStor
         "telemetry buffer was damaged: moved aside, starting a new one",
       );
     } catch (renameError) {
+      // Reopening the same damaged file would fail every sample: run without it until the next retry.
       log.error({ err: renameError, path }, "damaged telemetry buffer could not be moved aside");
+      retryAt = monotonic() + retryMs;
+      return;
     }
     retryAt = 0;
     tryOpen();
@@ -203,11 +206,15 @@ export function walProblem(walPath: string): string | undefined {
   if (size === 0) return undefined;
   if (size < 32) return `${size} bytes: shorter than its 32-byte header`;
   const header = Buffer.alloc(32);
-  const fd = openSync(walPath, "r");
   try {
-    readSync(fd, header, 0, 32, 0);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(walPath, "r");
+    try {
+      readSync(fd, header, 0, 32, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined; // unreadable here; SQLite will say so when it opens the database
   }
   const magic = header.readUInt32BE(0);
   if (magic !== 0x377f0682 && magic !== 0x377f0683) return `bad magic number 0x${magic.toString(16)}`;
