@@ -19,7 +19,8 @@
 //   them run at once, at most `unknownMaxQueued` wait, at most `unknownRatePerSecond` start (token bucket,
 //   burst `unknownBurst`), and a freed slot goes to a known user first. A flood of made-up usernames spread
 //   over many addresses (which defeats every per-address bound) then costs a few checks a second and never
-//   holds the slots known users need; Mosquitto and EMQX bound the same attack with a global rate.
+//   holds the slots known users need (a budget for the whole broker, as EMQX's listener-wide max_conn_rate
+//   is, rather than per address).
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export interface CheckGateOptions {
