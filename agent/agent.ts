@@ -17,7 +17,8 @@ import {
   topicRootProblem,
   topicsFor,
 } from "../proto/index.ts";
-import { type BufferStore, bufferPath, openBufferStore, sqliteMissing } from "./buffer-store.ts";
+import { openResilientBuffer } from "./buffer-resilient.ts";
+import { type BufferStore, bufferPath, type OpenBufferOptions, sqliteMissing } from "./buffer-store.ts";
 import { AgentError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
 import { createInternetProbe, parseHostPort } from "./health.ts";
@@ -86,6 +87,10 @@ export interface BufferOptions {
   redeliverMs?: number;
   /** Wait after a new coordinator instance announces itself, so it has subscribed; default 1 s. */
   settleMs?: number;
+  /** A buffer that could not be opened (full disk) is tried again this often; default 30 s. */
+  retryMs?: number;
+  /** Opens the buffer file (tests inject disk errors); default openBufferStore. */
+  open?: (options: OpenBufferOptions) => BufferStore;
 }
 
 export const DEFAULT_BUFFER_OPTIONS = {
@@ -214,20 +219,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const monotonic = options.monotonic ?? (() => performance.now());
   const topics = topicsFor(options.topicRoot);
   const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
-  // Opened now so an unusable buffer fails the start, as an unwritable session file does. Without
-  // node:sqlite (Node.js 20) the agent runs without one and says so.
+  // Without node:sqlite (Node.js 20) the agent runs without a buffer and says so. A buffer that cannot be
+  // opened (full disk, unwritable state dir) does not stop the start either: the agent runs without it,
+  // says so, and opens it when it can (buffer-resilient.ts).
   const noSqlite = options.buffer && !options.outbox ? sqliteMissing() : undefined;
   if (noSqlite) log.warn({ reason: noSqlite }, "no telemetry buffer: samples are dropped while offline");
   const buffer: BufferStore | undefined =
     options.buffer && !options.outbox && !noSqlite
-      ? openBufferStore({
+      ? openResilientBuffer({
           path: bufferPath(options.stateDir, nodeId),
+          logger: log.child({ part: "buffer" }),
           now,
-          onCorrupt: (movedTo, error) =>
-            log.error(
-              { err: error, movedTo },
-              "telemetry buffer was damaged: moved aside, starting a new one",
-            ),
+          monotonic,
+          retryMs: options.buffer.retryMs,
+          open: options.buffer.open,
         })
       : undefined;
   const source = options.source ?? createSystemSource({ ...options.roots, monotonic, logger: log });
@@ -263,8 +268,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const primedAtMs = monotonic();
   let earlySampleScheduled = false;
 
-  // Taken now so an unwritable state dir fails the start, not a reconnect deep inside the link.
-  let pendingSession: bigint | undefined = store.next();
+  // A full disk must not keep the node off the fleet: when the session cannot be persisted the agent
+  // starts anyway, with a session from the clock (seconds since the epoch: above what earlier runs used,
+  // and what a later restart picks again only a second or more later), and says so.
+  let pendingSession: bigint | undefined;
+  try {
+    pendingSession = store.next();
+  } catch (error) {
+    pendingSession = store.advance(BigInt(Math.floor(now() / 1000)));
+    log.error(
+      { err: error, session: `${pendingSession}` },
+      "session not persisted: starting with a session from the clock",
+    );
+  }
   let session = pendingSession;
   let seq = 0n;
   let ready = false;
@@ -284,7 +300,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       // Keep connecting: a full disk must not take the node off the fleet. The session still increases
       // within this process; only a restart before the disk recovers could reuse a number.
       log.error({ err: error }, "session not persisted");
-      return session + 1n;
+      return store.advance(session + 1n);
     }
   };
   const status = (state: PeerState, reason = ""): MessageOf<"nodeStatus"> =>
@@ -324,13 +340,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const createOutbox = (): Outbox => {
     if (options.outbox) return options.outbox(telemetryLink, sequence);
     if (buffer && options.buffer) {
-      const { redeliverMs, settleMs, waitForCoordinator, ...bounds } = options.buffer;
+      const { redeliverMs, settleMs, waitForCoordinator, maxSamples, maxAgeMs, replayPerSecond } =
+        options.buffer;
       return createBufferedOutbox({
         link: telemetryLink,
         sequence,
         store: buffer,
         limits: {
-          ...bounds,
+          maxSamples,
+          maxAgeMs,
+          replayPerSecond,
           redeliverMs: redeliverMs ?? Math.max(20_000, 2 * options.keepaliveSeconds * 1000),
         },
         gate: { waitForCoordinator, settleMs: settleMs ?? DEFAULT_BUFFER_OPTIONS.settleMs },

@@ -31,7 +31,7 @@ export function sqliteMissing(): string | undefined {
 
 const SCHEMA_VERSION = 1;
 
-export type BufferErrorCode = "K3SF_ERR_BUFFER_STORE";
+export type BufferErrorCode = "K3SF_ERR_BUFFER_STORE" | "K3SF_ERR_BUFFER_UNAVAILABLE";
 
 export class BufferError extends Error {
   readonly code: BufferErrorCode;
@@ -77,6 +77,17 @@ export interface BufferStore {
     byAge: number;
   };
   close(): void;
+  /** How the file is doing, for stores that can run without one (buffer-resilient.ts). */
+  health?(): BufferHealth;
+}
+
+export interface BufferHealth {
+  /** False while the agent runs without a buffer (it could not be opened: full disk, unwritable dir). */
+  available: boolean;
+  /** Damaged files moved aside (`*.corrupt-<ms>`) while running. */
+  movedAside: number;
+  /** Write-ahead logs found damaged at open (SQLite drops their torn frames; the newest samples may be lost). */
+  walDamaged: number;
 }
 
 /** `<stateDir>/<nodeId>.buffer.db` (long ids shortened as for the session file). */
@@ -118,7 +129,8 @@ export function openBufferStore(options: OpenBufferOptions): BufferStore {
   }
 }
 
-function isCorrupt(error: unknown): boolean {
+/** The error says the database file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB). */
+export function isCorrupt(error: unknown): boolean {
   const text =
     error instanceof Error ? `${error.message} ${(error as { errstr?: string }).errstr ?? ""}` : "";
   return /not a database|malformed|corrupt/i.test(text);

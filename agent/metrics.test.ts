@@ -14,6 +14,9 @@ const outbox = {
   droppedOffline: 0,
   reopened: 0,
   storeErrors: 0,
+  bufferUnavailable: 1,
+  bufferMovedAside: 2,
+  bufferWalDamaged: 1,
 };
 
 describe("agent metrics text", () => {
@@ -36,6 +39,9 @@ describe("agent metrics text", () => {
     expect(value('k3sfleet_agent_buffer_depth{node="edge-1"}')).toBe(4);
     expect(value('k3sfleet_agent_sample_duration_seconds_total{node="edge-1"}')).toBe(0.024);
     expect(value('k3sfleet_agent_connected{node="edge-1"}')).toBe(1);
+    expect(value('k3sfleet_agent_buffer_unavailable{node="edge-1"}')).toBe(1);
+    expect(value('k3sfleet_agent_buffer_damaged_total{what="file",node="edge-1"}')).toBe(2);
+    expect(value('k3sfleet_agent_buffer_damaged_total{what="wal",node="edge-1"}')).toBe(1);
     expect(value('k3sfleet_agent_session{node="edge-1"}')).toBe(7);
     expect(text).toContain("# TYPE k3sfleet_agent_samples_total counter");
     // Every sample line is name{labels} value: parseable exposition.

@@ -85,6 +85,21 @@ export function agentMetricsText(m: AgentMetricsInput): string {
       "Buffer reads or writes that failed.",
       [["", o.storeErrors]],
     ],
+    [
+      "k3sfleet_agent_buffer_unavailable",
+      "gauge",
+      "1 while the configured buffer cannot be opened (full disk): samples taken offline are dropped.",
+      [["", o.bufferUnavailable]],
+    ],
+    [
+      "k3sfleet_agent_buffer_damaged_total",
+      "counter",
+      "Buffer files found damaged while running (moved aside), write-ahead logs found damaged at open.",
+      [
+        ['what="file"', o.bufferMovedAside],
+        ['what="wal"', o.bufferWalDamaged],
+      ],
+    ],
   ];
   const node = `node="${m.nodeId.replace(/["\\\n]/g, "_")}"`;
   const lines: string[] = [];

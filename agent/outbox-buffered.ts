@@ -412,8 +412,14 @@ export function createBufferedOutbox(options: BufferedOutboxOptions): Outbox {
 
     stats() {
       if (closed) return { ...stats, inflight: inflight.size };
+      const health = store.health?.();
       return {
         ...stats,
+        ...(health && {
+          bufferUnavailable: health.available ? 0 : 1,
+          bufferMovedAside: health.movedAside,
+          bufferWalDamaged: health.walDamaged,
+        }),
         pending: store.pending + unacknowledged(),
         inflight: inflight.size + unacknowledged(),
       };

@@ -58,6 +58,11 @@ export interface OutboxStats {
   reopened: number;
   /** Buffer reads or writes that failed (disk full, damaged file); the sample was sent unbuffered if it could be. */
   storeErrors: number;
+  /** 1 while a configured buffer cannot be used (it could not be opened: full disk), else 0. */
+  bufferUnavailable: number;
+  /** Buffer files found damaged while running and moved aside; write-ahead logs found damaged at open. */
+  bufferMovedAside: number;
+  bufferWalDamaged: number;
 }
 
 export const EMPTY_OUTBOX_STATS: Readonly<OutboxStats> = {
@@ -73,6 +78,9 @@ export const EMPTY_OUTBOX_STATS: Readonly<OutboxStats> = {
   droppedOffline: 0,
   reopened: 0,
   storeErrors: 0,
+  bufferUnavailable: 0,
+  bufferMovedAside: 0,
+  bufferWalDamaged: 0,
 };
 
 /** Sends while the link is ready and drops otherwise: no buffering. */

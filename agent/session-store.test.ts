@@ -23,6 +23,23 @@ describe("session store", () => {
     expect(restarted.next()).toBe(3n);
   });
 
+  it("advance moves past a floor in memory when the disk refuses, and persists it once it can", async () => {
+    const store = openSessionStore({ stateDir: dir, nodeId: "edge-01" });
+    expect(store.next()).toBe(1n);
+    await chmod(dir, 0o500);
+    try {
+      // Root ignores the mode: only then does the write succeed here.
+      const refused = process.getuid?.() !== 0;
+      if (refused) expect(() => store.next()).toThrow(/cannot persist/);
+      expect(store.advance(1_000n)).toBe(1_000n);
+      expect(store.advance(5n)).toBe(1_001n); // never backwards
+    } finally {
+      await chmod(dir, 0o700);
+    }
+    expect(store.next()).toBe(1_002n);
+    expect(openSessionStore({ stateDir: dir, nodeId: "edge-01" }).current).toBe(1_002n);
+  });
+
   it("keeps one file per node, replaced atomically (no temporary file left behind)", async () => {
     openSessionStore({ stateDir: dir, nodeId: "a" }).next();
     const b = openSessionStore({ stateDir: dir, nodeId: "b" });

@@ -16,6 +16,11 @@ export interface SessionStore {
   readonly current: bigint;
   /** Increments, persists (write + fsync + rename), then returns the new session. Throws if it cannot persist. */
   next(): bigint;
+  /**
+   * Moves on to at least `floor` (and past the current session) when `next` cannot persist: the new session
+   * is used in memory, and persisted if the disk takes it now; later sessions count on from it.
+   */
+  advance(floor: bigint): bigint;
 }
 
 export interface SessionStoreOptions {
@@ -48,6 +53,15 @@ export function openSessionStore(options: SessionStoreOptions): SessionStore {
       }
       current = session;
       return session;
+    },
+    advance(floor) {
+      current = floor > current ? floor : current + 1n;
+      try {
+        writeAtomically(path, `${current}\n`);
+      } catch {
+        // still full: the caller has said so
+      }
+      return current;
     },
   };
 }

@@ -3,6 +3,7 @@
 //
 //   node bench/hostile.bench.ts auth-flood [--seconds 20] [--rate 670] [--spread one|users|addresses]
 //   node bench/hostile.bench.ts connect-memory [--sockets 6] [--seconds 3.8]
+//   node bench/hostile.bench.ts probe-health [--nodes 20000] [--seconds 20] [--scrapers 4] [--max-age 5000]
 //
 // auth-flood: `rate` CONNECTs per second with wrong credentials for `seconds`; `--spread one` sends them
 // all for one unknown user from 127.0.0.1, `users` for a new username each time, `addresses` for a new
@@ -11,6 +12,10 @@
 // 127.0.0.2; the time to its CONNACK is recorded. After the flood, one more new node connects: "recovery".
 // connect-memory: sockets each announce a 256 MiB CONNECT and then send filler for `seconds`; the child's
 // RSS before and after.
+// probe-health: a coordinator holding `nodes` nodes (bench/hostile/metrics-child.ts) while `scrapers` loops
+// fetch /metrics back to back for `seconds`; /healthz is fetched every 100 ms meanwhile (as a liveness probe
+// would, with a 10 s client timeout) and its latencies are reported: what deploy/k3s's probes are sized from.
+// `--max-age 0` turns the /metrics cache off (every scrape collects).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
@@ -28,6 +33,9 @@ const { values, positionals } = parseArgs({
     rate: { type: "string", default: "670" },
     spread: { type: "string", default: "one" },
     sockets: { type: "string", default: "6" },
+    nodes: { type: "string", default: "20000" },
+    scrapers: { type: "string", default: "4" },
+    "max-age": { type: "string", default: "5000" },
   },
 });
 const mode = positionals[0];
@@ -194,10 +202,88 @@ async function connectMemory() {
   for (const s of sockets) s.destroy();
 }
 
+async function probeHealth() {
+  const seconds = Number(values.seconds ?? 20);
+  const nodes = Number(values.nodes);
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, "hostile/metrics-child.ts"), String(nodes), String(values["max-age"])],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const first = await new Promise<string>((resolve) => lines.once("line", resolve));
+  const { port } = JSON.parse(first) as { port: number };
+  const base = `http://127.0.0.1:${port}`;
+  const stop = performance.now() + seconds * 1000;
+  let scrapes = 0;
+  let scrapeErrors = 0;
+  let scrapeBytes = 0;
+  const scrapeMs: number[] = [];
+  const scrapers = Array.from({ length: Number(values.scrapers) }, async () => {
+    while (performance.now() < stop) {
+      const t = performance.now();
+      const text = await fetch(`${base}/metrics`).then(
+        (r) => r.text(),
+        () => undefined,
+      );
+      if (text === undefined) {
+        scrapeErrors++;
+        continue;
+      }
+      scrapeMs.push(performance.now() - t);
+      scrapes++;
+      scrapeBytes = text.length;
+    }
+  });
+  const health: number[] = [];
+  let failed = 0;
+  while (performance.now() < stop) {
+    const t = performance.now();
+    const ok = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) health.push(performance.now() - t);
+    else failed++;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await Promise.all(scrapers);
+  child.stdin?.write("quit\n");
+  const sorted = health.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+  const scrapeSorted = scrapeMs.sort((a, b) => a - b);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        mode: "probe-health",
+        command: `node bench/hostile.bench.ts ${process.argv.slice(2).join(" ")}`,
+        loadAverageAtEnd: loadAverage(),
+        nodes,
+        seconds,
+        metricsMaxAgeMs: Number(values["max-age"]),
+        scrapes,
+        scrapeErrors,
+        metricsBytes: scrapeBytes,
+        scrapeMedianMs: Math.round(scrapeSorted[Math.floor(scrapeSorted.length / 2)] ?? 0),
+        scrapeMaxMs: Math.round(scrapeSorted.at(-1) ?? 0),
+        healthProbes: health.length,
+        healthFailed: failed,
+        healthMs: { p50: at(0.5), p99: at(0.99), max: Math.round(sorted.at(-1) ?? 0) },
+      },
+      null,
+      1,
+    )}\n`,
+  );
+}
+
 if (mode === "auth-flood") await authFlood();
+else if (mode === "probe-health") await probeHealth();
 else if (mode === "connect-memory") await connectMemory();
 else {
-  process.stderr.write("usage: node bench/hostile.bench.ts auth-flood|connect-memory [options]\n");
+  process.stderr.write(
+    "usage: node bench/hostile.bench.ts auth-flood|connect-memory|probe-health [options]\n",
+  );
   process.exit(2);
 }
 process.exit(0);

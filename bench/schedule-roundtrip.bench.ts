@@ -131,7 +131,11 @@ async function main(): Promise<void> {
       connectTimeoutMs: 10_000,
       metricsIntervalMs: 0,
     },
-    scheduling: testSchedulingSettings({ storePath: join(dir, "scheduling.sqlite") }),
+    // Throughput is measured, not the per-requester rate bound (one requester sends every request).
+    scheduling: testSchedulingSettings({
+      storePath: join(dir, "scheduling.sqlite"),
+      quota: { requestsPerMinute: 0, cpuMillis: 0, memoryBytes: 0 },
+    }),
     logger: pino({ level: "warn" }),
   });
   const synced = () => service.cluster?.synced() && service.cluster.nodes().length === NODES;

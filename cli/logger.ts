@@ -1,7 +1,9 @@
 // Logs (pino) to standard error or a file, so standard output carries only reports. On a terminal they are
 // human-readable and coloured (pino-pretty, loaded only then); JSON lines when not a terminal, in a file,
 // or with `--log-format json`, for journald, Kubernetes and log shippers.
+import { mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
 import type { Config } from "./config/schema.ts";
 
@@ -21,16 +23,44 @@ function loadPretty(): ((o: object) => DestinationStream) | undefined {
   }
 }
 
+/** A log file that cannot be opened: one line naming the file and the cause (cli/failure.ts prints it). */
+export class LogFileError extends Error {
+  readonly code = "K3SF_ERR_LOG_FILE";
+  constructor(file: string, cause: unknown) {
+    const e = cause as NodeJS.ErrnoException;
+    super(`cannot open the log file ${file}: ${e?.message ?? String(cause)}`, { cause });
+    this.name = "LogFileError";
+  }
+}
+
+/**
+ * Opens (appending; parent directories created) the log file now, so a path that cannot be written fails
+ * the start with one clear line instead of an unhandled 'error' event from pino's writer a moment later.
+ */
+export function openLogFile(file: string): number {
+  try {
+    return openSync(file, "a");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new LogFileError(file, error);
+  }
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return openSync(file, "a");
+  } catch (error) {
+    throw new LogFileError(file, error);
+  }
+}
+
 export function createLogger(config: Config, name: string): Logger {
   const options = { name, level: config.logging.level };
+  const fd = config.logging.file === undefined ? undefined : openLogFile(config.logging.file);
   const pretty = prettyLogs(config) ? loadPretty() : undefined;
   if (pretty) {
     return pino(
       options,
       pretty({
         colorize: config.logging.file === undefined && Boolean(process.stderr.isTTY),
-        destination: config.logging.file ?? 2,
-        mkdir: true,
+        destination: fd ?? 2,
         sync: true,
         translateTime: "SYS:HH:MM:ss.l",
         ignore: "pid,hostname",
@@ -38,8 +68,9 @@ export function createLogger(config: Config, name: string): Logger {
       }),
     );
   }
-  const destination = config.logging.file
-    ? pino.destination({ dest: config.logging.file, mkdir: true, sync: false })
-    : pino.destination({ dest: 2, sync: true });
+  const destination =
+    fd !== undefined
+      ? pino.destination({ dest: fd, sync: false })
+      : pino.destination({ dest: 2, sync: true });
   return pino(options, destination);
 }

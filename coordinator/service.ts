@@ -4,7 +4,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { TlsOptions } from "../mqtt/link.ts";
-import type { FleetReport } from "../proto/index.ts";
+import type { FleetReport, ScheduleRequest } from "../proto/index.ts";
 import type { EmbeddedBroker } from "./broker/broker.ts";
 import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./broker/embedded.ts";
 import type { ClusterConnection, ClusterView } from "./cluster/index.ts";
@@ -173,6 +173,8 @@ export async function startCoordinatorService(options: ServiceOptions): Promise<
         metrics,
         acting,
         onDecision,
+        // The embedded broker knows which user sent a request (per-user quotas); other brokers do not.
+        secured ? (request) => secured.userOf(request.clientId) ?? request.clientId : undefined,
       );
     };
     const elect = async (withCluster: NonNullable<typeof connected>, settings: LeaderElectionSettings) => {
@@ -304,6 +306,7 @@ async function startSchedulingPart(
   metrics: CoordinatorMetrics,
   acting: () => boolean,
   onDecision: (record: DecisionRecord) => void,
+  requester?: (request: ScheduleRequest) => string,
 ): Promise<SchedulingService> {
   const { resolveSettings, startScheduling } = await import("./placement/index.ts");
   const settings = options.scheduling;
@@ -319,6 +322,7 @@ async function startSchedulingPart(
     now: coordinator.now,
     logger,
     onDecision,
+    ...(requester ? { requester } : {}),
     ...(connected && createKubeActions
       ? {
           cluster: {

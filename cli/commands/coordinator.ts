@@ -81,6 +81,8 @@ function embeddedBrokerOptions(config: Config) {
     maxRetainedBytes,
     authConcurrency,
     authQueue,
+    maxNewNodesPerClient,
+    maxNewNodesPerAddress,
   } = config.broker;
   return {
     ...splitHostPort(embedded),
@@ -97,6 +99,7 @@ function embeddedBrokerOptions(config: Config) {
     },
     queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes, maxRetainedBytes },
     checkGate: { concurrency: authConcurrency, maxQueued: authQueue },
+    newNodes: { perClientPerMinute: maxNewNodesPerClient, perAddressPerMinute: maxNewNodesPerAddress },
     tls:
       listenTls.certFile && listenTls.keyFile
         ? {

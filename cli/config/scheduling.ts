@@ -1,6 +1,7 @@
 // The `scheduling:` config section as the scheduling service's settings: every value comes from the
 // resolved config, none is defaulted here.
 import type { SchedulingSettings } from "../../coordinator/placement/settings.ts";
+import { parseQuantity, toMilli, toUnits } from "../../coordinator/scheduler/index.ts";
 import type { Config } from "./schema.ts";
 
 /** The scheduling service's settings, or false when scheduling is turned off. */
@@ -20,6 +21,13 @@ export function schedulingSettings(config: Config): SchedulingSettings | false {
     backoffMaxMs: s.backoffMax,
     snapshotMaxAgeMs: s.snapshotMaxAge,
     decisionWindow: s.decisionWindow,
+    decisionRetentionMs: s.decisionRetention,
+    maxQueuedRequests: s.maxQueuedRequests,
+    quota: {
+      requestsPerMinute: s.quota.requestsPerMinute,
+      cpuMillis: s.quota.cpu === undefined ? 0 : Number(toMilli(parseQuantity(s.quota.cpu))),
+      memoryBytes: s.quota.memory === undefined ? 0 : Number(toUnits(parseQuantity(s.quota.memory))),
+    },
     engine: {
       weights: s.weights,
       scoringStrategy: s.scoringStrategy,

@@ -94,6 +94,21 @@ const quantity = (fallback: string) =>
       return z.NEVER;
     });
 
+/** A positive quantity, or unset. */
+const optionalQuantity = z
+  .union([z.string(), z.number()])
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const text = String(value).trim();
+    if (QUANTITY.test(text) && /[1-9]/.test(text.replace(/[eE][+-]?\d+$/, ""))) return text;
+    ctx.addIssue({
+      code: "custom",
+      message: `"${text}" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)`,
+    });
+    return z.NEVER;
+  });
+
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const configSchema = z
@@ -172,6 +187,10 @@ export const configSchema = z
         authConcurrency: int(2, 1, 64),
         /** Embedded broker: password checks waiting; past this a CONNECT gets CONNACK 3 (server unavailable). */
         authQueue: int(16, 0, 100_000),
+        /** Embedded broker: node ids never seen before that one client id may publish for, a minute; 0 = no limit. */
+        maxNewNodesPerClient: int(10, 0, 1_000_000),
+        /** Embedded broker: the same per remote address; 0 = no limit (the simulator brings 1,000 from loopback). */
+        maxNewNodesPerAddress: int(0, 0, 1_000_000),
       })
       .prefault({}),
     agent: z
@@ -292,6 +311,20 @@ export const configSchema = z
         snapshotMaxAge: duration("10s", 100),
         /** Decisions kept for the report's analytics. */
         decisionWindow: int(10_000, 100, 1_000_000),
+        /** Decisions older than this are deleted from the store. */
+        decisionRetention: duration("720h", 1000),
+        /** MQTT schedule requests waiting for (or in) a decision at most; past it, refused with the reason. */
+        maxQueuedRequests: int(100, 1, 1_000_000),
+        /** Per requester: the broker user (embedded broker), else the request's client_id. */
+        quota: z
+          .strictObject({
+            /** Schedule requests a minute (token bucket, bursts of a tenth); 0: unbounded. */
+            requestsPerMinute: int(600, 0, 1_000_000),
+            /** Sum of CPU / memory requests of the pods a requester's requests created; unset: unbounded. */
+            cpu: optionalQuantity,
+            memory: optionalQuantity,
+          })
+          .prefault({}),
         /** Reject nodes whose agent never sent telemetry (otherwise a node without an agent is not filtered). */
         requireTelemetry: boolean(false),
         /** NodeResourcesFit scoring: LeastAllocated spreads pods, MostAllocated packs them (bin packing). */

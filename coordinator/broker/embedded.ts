@@ -19,6 +19,7 @@ import {
 import { type ConnectionBounds, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 import type { LimitReason, LimitSettingsInput } from "./limits.ts";
 import { createBrokerLimits } from "./limits-hooks.ts";
+import type { NewNodeBounds } from "./new-nodes.ts";
 import type { QueueBounds } from "./offline-queues.ts";
 
 export interface SecuredBrokerOptions {
@@ -50,6 +51,8 @@ export interface SecuredBrokerOptions {
   queues?: Partial<QueueBounds>;
   /** Password checks: concurrency, queue, back-off, remembered logins (auth/check-gate.ts). */
   checkGate?: Partial<Omit<CheckGateOptions, "now">>;
+  /** New node ids per client id / address a minute (new-nodes.ts DEFAULT_NEW_NODE_BOUNDS). */
+  newNodes?: Partial<NewNodeBounds>;
   /** The coordinator's client id in anonymous mode; default DEFAULT_COORDINATOR_OPTIONS.clientId. */
   coordinatorClientId?: string;
   logger: Logger;
@@ -68,6 +71,8 @@ export interface SecuredBroker {
    */
   credentials: ReadonlyMap<string, Credentials>;
   refusals(): Partial<Record<string, number>>;
+  /** The user a client id's schedule requests come from (broker-auth.ts `userOf`); undefined: anonymous. */
+  userOf(clientId: string): string | undefined;
   /** PUBLISH and SUBSCRIBE refused by the limits, by reason. */
   limitRefusals(): Partial<Record<LimitReason, number>>;
 }
@@ -128,6 +133,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     refusedPublish: options.refusedPublish,
     rateExempt: (client) => isCoordinator(client) || (options.rateExempt?.(client) ?? false),
     logger: logger.child({ module: "limits" }),
+    newNodes: options.newNodes,
   });
   const broker = await startEmbeddedBroker({
     host: options.host,
@@ -152,6 +158,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     broker,
     credentials,
     refusals: () => auth.refusals(),
+    userOf: (clientId) => auth.userOf(clientId),
     limitRefusals: () => limits.limitRefusals(),
   };
 }

@@ -19,6 +19,7 @@ import {
   subscribeRefusal,
   type TokenBucket,
 } from "./limits.ts";
+import { createNewNodeGate, DEFAULT_NEW_NODE_BOUNDS, type NewNodeBounds } from "./new-nodes.ts";
 
 type AuthorizePublish = NonNullable<AedesOptions["authorizePublish"]>;
 type AuthorizeSubscribe = NonNullable<AedesOptions["authorizeSubscribe"]>;
@@ -37,6 +38,8 @@ export interface BrokerLimitsOptions {
   now?: () => number;
   /** A client's refusals are logged at most once per this interval (default 10 s). */
   logIntervalMs?: number;
+  /** New node ids per client id / address a minute (new-nodes.ts); rate-exempt clients are not bound. */
+  newNodes?: Partial<NewNodeBounds>;
 }
 
 export interface BrokerLimits {
@@ -81,6 +84,14 @@ export function createBrokerLimits(options: BrokerLimitsOptions): BrokerLimits {
   const drop = options.refusedPublish === "drop";
   const rateExempt = options.rateExempt ?? (() => false);
   const rateOn = settings.maxPublishRate > 0;
+  const newNodes = createNewNodeGate({ ...DEFAULT_NEW_NODE_BOUNDS, ...options.newNodes });
+  const nodePrefix = `${root}/node/`;
+  /** The node id of a node topic ({root}/node/{id}/{kind}), else undefined. */
+  const nodeIdOf = (topic: string) => {
+    if (!topic.startsWith(nodePrefix)) return undefined;
+    const slash = topic.indexOf("/", nodePrefix.length);
+    return slash > nodePrefix.length ? topic.slice(nodePrefix.length, slash) : undefined;
+  };
   const counts = new Map<LimitReason, number>();
   // One bucket per connection, gone with it; `false` marks a client the rate does not apply to.
   const buckets = new WeakMap<Client, TokenBucket | false>();
@@ -128,7 +139,7 @@ export function createBrokerLimits(options: BrokerLimitsOptions): BrokerLimits {
         const isWill = client !== null && packet === (client as Client & { will?: unknown }).will;
         const bucket = rateOn && client !== null && !isWill ? bucketOf(client, at) : undefined;
         const payload = packet.payload;
-        const refusal = publishRefusal(
+        let refusal = publishRefusal(
           settings,
           root,
           {
@@ -138,6 +149,16 @@ export function createBrokerLimits(options: BrokerLimitsOptions): BrokerLimits {
           },
           at,
         );
+        const nodeId = refusal === undefined && client !== null ? nodeIdOf(packet.topic) : undefined;
+        if (nodeId !== undefined && client !== null && !isWill && !rateExempt(client)) {
+          const address = "remoteAddress" in client.conn ? client.conn.remoteAddress : undefined;
+          if (!newNodes.admit(client.id, address, nodeId, at)) {
+            refusal = {
+              reason: "new_node_rate",
+              detail: `too many new node ids from this client (${nodeId})`,
+            };
+          }
+        }
         if (refusal === undefined) return then(client, packet, callback);
         refuse(client, refusal, packet.topic, at);
         if (drop && client !== null) {

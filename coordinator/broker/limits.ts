@@ -7,6 +7,7 @@ export type LimitReason =
   | "topic_too_long" // PUBLISH topic longer than maxTopicLength (UTF-8 bytes)
   | "payload_too_large" // payload above the limit of its topic kind
   | "rate_limited" // the client's token bucket is empty
+  | "new_node_rate" // the client (or its address) introduced too many new node ids this minute (new-nodes.ts)
   | "filter_too_long"; // SUBSCRIBE filter longer than maxTopicLength: SUBACK 0x80 for that filter
 
 import {

@@ -34,7 +34,8 @@ export function parseImage(image: string): ImageReference | string {
   let registry = "docker.io";
   if (isHost) {
     if (!HOST.test(first)) return `image ${JSON.stringify(image)} has an invalid registry host`;
-    registry = first.toLowerCase();
+    // Docker's legacy name for Docker Hub (reference.ParseNormalizedNamed: legacyDefaultDomain).
+    registry = first.toLowerCase() === "index.docker.io" ? "docker.io" : first.toLowerCase();
     rest = rest.slice(slash + 1);
   }
   const colon = rest.lastIndexOf(":");

@@ -3,13 +3,15 @@
 // The decision goes to the request's reply topic. Request ids are idempotency keys kept in the store:
 // a repeat (QoS 1 redelivery, a client retry, a coordinator restart in between) gets the same decision
 // and never a second pod. A request whose reply topic is not allowed gets no reply at all.
+// Bounds (quota.ts): requests a minute and CPU/memory of the pods created, per requester; at most
+// `maxQueuedRequests` waiting for a decision. A request over one is refused with the reason in its reply.
 import { decode, type ScheduleDecision, type ScheduleRequest } from "../../proto/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { errorDecision, rejectedDecision, toScheduleDecision } from "./decision.ts";
 import { salvageEnvelope } from "./envelope.ts";
 import type { PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
-import { type PodManifest, podManifest } from "./manifest.ts";
+import { type PodManifest, podManifest, requestIdOf } from "./manifest.ts";
 import { decide as decideOnSnapshot, splitReasons } from "./place.ts";
 import {
   type CheckResult,
@@ -18,6 +20,7 @@ import {
   replyTopicProblem,
   type ValidRequest,
 } from "./policy.ts";
+import { createRequestQuota, requesterOf as podRequester, REQUESTED_BY_ANNOTATION } from "./quota.ts";
 import { answerResult, decisionRecord } from "./record.ts";
 import { createPlacer, type Outcome } from "./request-place.ts";
 import type { ResolvedSettings } from "./settings.ts";
@@ -43,7 +46,14 @@ export interface RequestHandlerOptions {
     handOff(pod: PodObject): void;
     /** The informers have listed nodes and pods: a decision now sees the whole cluster. */
     ready(): boolean;
+    /** The cluster's pods now (the informer's cache), for the per-requester resource quota. */
+    pods?(): readonly PodObject[];
   };
+  /**
+   * Who sent a request, for quotas and the `k3s-fleet.io/requested-by` annotation: the embedded broker's
+   * user for the request's client id; by default the client id the request names.
+   */
+  requester?(request: ScheduleRequest): string;
   publish(topic: string, decision: ScheduleDecision): Promise<void>;
 }
 
@@ -59,6 +69,9 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
   const { settings, queue, log, now } = core;
   let repeats = 0;
   const placer = cluster === undefined ? undefined : createPlacer(core, cluster.kube);
+  const quota = createRequestQuota(settings.quota);
+  const requesterOf = (request: ScheduleRequest) =>
+    options.requester?.(request) || request.clientId || "(no client id)";
 
   async function reply(topic: string, decision: ScheduleDecision): Promise<void> {
     try {
@@ -110,17 +123,38 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     await reply(replyTo, decision);
   }
 
-  async function decide(valid: ValidRequest, receivedAt: number): Promise<void> {
+  async function decide(valid: ValidRequest, receivedAt: number, requester: string): Promise<void> {
     const { requestId, namespace, podName } = valid;
     const key = `${namespace}/${podName}`;
     const stored = core.storedRequest(requestId);
+    // Request ids are per requester: another requester's id does not get that requester's decision (its
+    // pod still says who asked for it; a decision without a pod, or whose pod is gone, cannot tell).
+    const owner =
+      stored === undefined
+        ? undefined
+        : ownerOf(cluster?.pods?.() ?? [], stored.namespace, stored.podName, requestId);
+    if (owner !== undefined && owner !== requester) {
+      const reason = `request id ${requestId} was used by another requester; choose another request id`;
+      const decision = rejectedDecision(requestId, reason, now());
+      record({ requestId, pod: key, dryRun: valid.dryRun }, decision, [reason], receivedAt);
+      log.info({ requestId, requester }, "schedule request refused: request id of another requester");
+      await reply(valid.replyTo, decision);
+      return;
+    }
     if (stored?.state === "done" && stored.decision !== undefined) {
       repeats++;
       log.debug({ requestId }, "repeated schedule request: same decision");
       await reply(valid.replyTo, stored.decision);
       return;
     }
-    const manifest = policy.podFor(valid, settings.schedulerName);
+    const made = policy.podFor(valid, settings.schedulerName);
+    const manifest: PodManifest = {
+      ...made,
+      metadata: {
+        ...made.metadata,
+        annotations: { ...made.metadata.annotations, [REQUESTED_BY_ANNOTATION]: requester },
+      },
+    };
     const meta = { requestId, pod: key, dryRun: valid.dryRun };
     if (cluster !== undefined && !cluster.ready()) {
       // Deciding on a half-listed cluster would answer "no nodes" for good: ask for a retry instead.
@@ -150,6 +184,14 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       return;
     }
 
+    const overQuota = quota.resourceProblem(requester, manifest, cluster.pods?.() ?? []);
+    if (overQuota !== undefined) {
+      const decision = rejectedDecision(requestId, overQuota, now());
+      record(meta, decision, [overQuota], receivedAt);
+      log.info({ requestId, requester, reason: overQuota }, "schedule request refused");
+      await reply(valid.replyTo, decision);
+      return;
+    }
     cluster.inFlight.add(key);
     let outcome: Outcome;
     try {
@@ -207,7 +249,19 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
           await refuse(request.requestId, request.replyTo, checked.reason, receivedAt, pod);
           return;
         }
-        await queue.run(() => decide(checked.request, receivedAt));
+        const requester = requesterOf(request);
+        const overRate = quota.admit(requester, now());
+        if (overRate !== undefined) {
+          await refuse(request.requestId, request.replyTo, overRate, receivedAt);
+          return;
+        }
+        const decided = queue.offer(() => decide(checked.request, receivedAt, requester));
+        if (decided === undefined) {
+          const full = `the decision queue is full (${queue.maxQueued} requests waiting); retry later`;
+          await refuse(request.requestId, request.replyTo, full, receivedAt);
+          return;
+        }
+        await decided;
       } catch (err) {
         log.error({ err }, "schedule request handling failed");
       }
@@ -216,4 +270,17 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       return repeats;
     },
   };
+}
+
+/** Who asked for the pod `namespace/name` that request `requestId` created, if the cluster still has it. */
+function ownerOf(
+  pods: readonly PodObject[],
+  namespace: string,
+  name: string,
+  requestId: string,
+): string | undefined {
+  const pod = pods.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+  if (pod === undefined) return undefined;
+  const annotated = pod as { metadata?: { annotations?: Record<string, string> } };
+  return requestIdOf(annotated) === requestId ? podRequester(pod) : undefined;
 }

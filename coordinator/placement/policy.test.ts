@@ -100,6 +100,16 @@ describe("checkRequest", () => {
     ],
     [{ tolerations: [{ key: "k", operator: "Gt" }] }, "operator must be Equal or Exists"],
     [{ tolerations: [{ key: "k", effect: "Sometimes" }] }, "effect must be"],
+    [
+      {
+        tolerations: [{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }],
+      },
+      "is a taint Kubernetes sets (a cordon",
+    ],
+    [
+      { tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }] },
+      "not tolerable",
+    ],
   ])("refuses %j: %s", (init, reason) => {
     const result = checkRequest(request(init), settings);
     expect(result.ok).toBe(false);

@@ -27,6 +27,12 @@ export type CheckResult = { ok: true; request: ValidRequest } | { ok: false; rea
 export const MAX_REQUEST_ID_LENGTH = 128;
 export const MAX_MAP_ENTRIES = 32;
 export const MAX_TOLERATIONS = 16;
+/**
+ * Taints Kubernetes itself sets (a cordon: node.kubernetes.io/unschedulable; not-ready, unreachable, memory,
+ * disk and PID pressure; the control plane's node-role): a request may not tolerate them, or its pod would
+ * go where the cluster's operators and controllers have said no pod should.
+ */
+export const RESERVED_TAINT_PREFIXES: readonly string[] = ["node.kubernetes.io/", "node-role.kubernetes.io/"];
 /** Label keys under these prefixes are set by the coordinator, never by a request. */
 export const RESERVED_LABEL_PREFIXES: readonly string[] = ["k3s-fleet.io/", "app.kubernetes.io/managed-by"];
 
@@ -99,6 +105,10 @@ function checkTolerations(req: ScheduleRequest, problems: string[]): Toleration[
     else {
       const p = labelKeyProblem(t.key);
       if (p) problems.push(`${where}: ${p}`);
+      else if (RESERVED_TAINT_PREFIXES.some((prefix) => t.key.startsWith(prefix)))
+        problems.push(
+          `${where}: ${t.key} is a taint Kubernetes sets (a cordon, a node condition): not tolerable`,
+        );
     }
     if (operator !== "Equal" && operator !== "Exists")
       problems.push(`${where}: operator must be Equal or Exists, got ${JSON.stringify(t.operator)}`);

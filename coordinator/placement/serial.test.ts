@@ -37,3 +37,23 @@ describe("serial queue", () => {
     expect(queue.size).toBe(0);
   });
 });
+
+describe("createSerialQueue offer", () => {
+  it("refuses a task once maxQueued are queued or running, and takes one again when they finish", async () => {
+    const queue = createSerialQueue({ maxQueued: 2 });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const first = queue.offer(() => gate);
+    const second = queue.offer(() => "b");
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(queue.offer(() => "c")).toBeUndefined();
+    expect(queue.size).toBe(2);
+    release();
+    await second;
+    await queue.idle();
+    expect(await queue.offer(() => "d")).toBe("d");
+  });
+});

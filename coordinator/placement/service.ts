@@ -3,7 +3,13 @@
 // Composition only; each part owns its job. Stopping drains the queue and closes the store.
 import type { Logger } from "pino";
 import { REAL_TIMERS, type Timers } from "../../common/timers.ts";
-import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } from "../../proto/index.ts";
+import {
+  parseTopic,
+  type ScheduleDecision,
+  type ScheduleRequest,
+  type SchedulingSummary,
+  topicsFor,
+} from "../../proto/index.ts";
 import type { ClusterEvents } from "../cluster/index.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
@@ -44,6 +50,8 @@ export interface SchedulingClusterView {
 
 export interface SchedulingServiceOptions {
   settings: SchedulingSettings;
+  /** Who sent a schedule request (mqtt-requests.ts `requester`): the embedded broker's user for its client id. */
+  requester?: (request: ScheduleRequest) => string;
   link: SchedulingLink;
   /** Registers a handler for node messages as the coordinator applies them (`onNodeMessage`): they may
    *  come straight from the embedded broker rather than over `link`. */
@@ -113,7 +121,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     settings,
     scheduler,
     cache,
-    queue: createSerialQueue(),
+    queue: createSerialQueue({ maxQueued: settings.maxQueuedRequests }),
     analytics,
     store,
     now,
@@ -145,10 +153,12 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
             inFlight,
             handOff: (p: PodObject) => pods?.handOff(p),
             ready: () => view?.synced() ?? false,
+            pods: () => view?.pods() ?? [],
           },
         }
       : {}),
     publish: (topic, decision) => link.publish("scheduleDecision", topic, decision),
+    ...(options.requester ? { requester: options.requester } : {}),
   });
 
   let stopped = false;
@@ -216,9 +226,19 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   const prune = () => {
     pruneTimer = timers.setTimeout(() => {
       core.prune();
+      pruneRecords();
       prune();
     }, PRUNE_EVERY_MS);
   };
+  const pruneRecords = () => {
+    try {
+      if (Number.isFinite(settings.decisionRetentionMs))
+        store.pruneRecords(now() - settings.decisionRetentionMs);
+    } catch (err) {
+      log.warn({ err }, "cannot prune decision records");
+    }
+  };
+  pruneRecords();
   prune();
 
   const mode = options.cluster ? "cluster" : "standalone";

@@ -3,6 +3,7 @@
 // Only internal tuning that is not a setting has a value of its own (INTERNAL_DEFAULTS).
 import { parseQuantity, type SchedulerConfigInput, toMilli, toUnits } from "../scheduler/index.ts";
 import { SchedulingConfigError } from "./errors.ts";
+import type { QuotaLimits } from "./quota.ts";
 
 export interface SchedulingSettings {
   /** spec.schedulerName of the pods we bind, and of the pods we create. */
@@ -43,6 +44,12 @@ export interface SchedulingSettings {
   readonly bindRetryDelayMs?: number;
   /** Largest ScheduleRequest payload decoded. */
   readonly maxRequestBytes?: number;
+  /** Decisions older than this are deleted from the store. */
+  readonly decisionRetentionMs?: number;
+  /** MQTT requests queued or deciding at most (quota.ts, serial.ts). */
+  readonly maxQueuedRequests?: number;
+  /** Per-requester bounds (quota.ts); 0 turns one off. */
+  readonly quota?: QuotaLimits;
 }
 
 /** Internal tuning, not product settings. */
@@ -50,6 +57,10 @@ export const INTERNAL_DEFAULTS = Object.freeze({
   bindRetries: 2,
   bindRetryDelayMs: 100,
   maxRequestBytes: 64 * 1024,
+  // Unbounded for library callers that do not say; the config schema sets the product defaults.
+  decisionRetentionMs: Number.POSITIVE_INFINITY,
+  maxQueuedRequests: Number.POSITIVE_INFINITY,
+  quota: { requestsPerMinute: 0, cpuMillis: 0, memoryBytes: 0 } as QuotaLimits,
 });
 
 /** Settings with their limits parsed once. */

@@ -38,6 +38,9 @@ export interface DecisionStore {
   forget(requestId: string): void;
   /** Deletes request ids last touched before `before`; returns how many. */
   prune(before: number): number;
+  /** Deletes decision records older than `before`; returns how many. */
+  pruneRecords(before: number): number;
+  /** Saves a record; its reasons are cut to MAX_STORED_REASONS of MAX_REASON_CHARS each. */
   saveRecord(record: DecisionRecord): void;
   markRunning(id: number): void;
   /** The newest `limit` records, oldest first. */
@@ -46,6 +49,18 @@ export interface DecisionStore {
 }
 
 const SCHEMA_VERSION = 1;
+
+/** A stored decision's size bound: at 500 nodes an unschedulable decision's reasons took ~38 KB. */
+export const MAX_STORED_REASONS = 32;
+export const MAX_REASON_CHARS = 512;
+
+/** `reasons` cut to the bound, the last kept entry saying how many were left out. */
+export function boundedReasons(reasons: readonly string[]): string[] {
+  const cut = (r: string) => (r.length > MAX_REASON_CHARS ? `${r.slice(0, MAX_REASON_CHARS - 1)}…` : r);
+  if (reasons.length <= MAX_STORED_REASONS) return reasons.map(cut);
+  const kept = reasons.slice(0, MAX_STORED_REASONS - 1).map(cut);
+  return [...kept, `… and ${reasons.length - kept.length} more`];
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -141,6 +156,7 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
          latency_ms, advisory, dry_run, running) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     trimRecords: db.prepare("DELETE FROM decisions WHERE id <= ?"),
+    pruneRecords: db.prepare("DELETE FROM decisions WHERE at < ?"),
     markRunning: db.prepare("UPDATE decisions SET running = 1 WHERE id = ?"),
     loadRecords: db.prepare("SELECT * FROM (SELECT * FROM decisions ORDER BY id DESC LIMIT ?) ORDER BY id"),
   } satisfies Record<string, StatementSync>;
@@ -175,6 +191,8 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
       guard("delete a request", () => q.forget.run(requestId));
     },
     prune: (before) => Number(guard("prune requests", () => q.prune.run(before)).changes),
+    pruneRecords: (before) =>
+      Number(guard("prune decision records", () => q.pruneRecords.run(before)).changes),
     saveRecord(r) {
       guard("save a decision record", () => {
         q.insertRecord.run(
@@ -187,7 +205,7 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
           r.node,
           r.score,
           JSON.stringify(r.scores),
-          JSON.stringify(r.reasons),
+          JSON.stringify(boundedReasons(r.reasons)),
           r.latencyMs,
           r.advisory ? 1 : 0,
           r.dryRun ? 1 : 0,

@@ -206,7 +206,7 @@ export function testCore(
       build: buildSnapshot,
       source: () => nodes,
     }),
-    queue: createSerialQueue(),
+    queue: createSerialQueue({ maxQueued: resolved.maxQueuedRequests }),
     analytics: createAnalytics({ window: 1000 }),
     store: openDecisionStore({ path: ":memory:", keepRecords: 1000 }),
     now,

@@ -25,6 +25,7 @@ import {
   maySubscribe,
   type Principal,
 } from "./policy.ts";
+import { requestIdentityProblem } from "./request-identity.ts";
 import type { UserEntry, UsersTable } from "./users.ts";
 
 /** Stable reasons, logged with every refusal and counted by `refusals()`. */
@@ -45,6 +46,7 @@ export type RefusalReason =
   | "auth_busy" // no room to check the password now (check-gate.ts): refused with 0x03
   | "auth_backoff" // this address failed for this user too recently: refused with 0x03, nothing checked
   | "publish_denied"
+  | "request_identity" // a scheduler's schedule request names another client id or reply topic
   | "subscribe_denied";
 
 export type AedesAuthHooks = Required<
@@ -83,6 +85,8 @@ export interface BrokerAuth {
   setUsers(users: UsersTable): void;
   /** The principal a connected client authenticated as. */
   principalOf(client: Client): Principal | undefined;
+  /** The user holding `clientId` now (a live connection or a persistent session), if a user does. */
+  userOf(clientId: string): string | undefined;
 }
 
 /** Where a refused publish goes in `drop` mode: a `$` topic nobody may subscribe to. */
@@ -118,6 +122,8 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
   const connects = new WeakMap<Client, ConnectFacts>();
   const sessions = new WeakMap<Client, Session>();
   const holders = new Map<string, Holder>();
+  /** Client id → user of its latest schedule requests (the newest 10,000 client ids). */
+  const requesters = new Map<string, string>();
   let users = options.users;
   let reserved = reservedClientIds(users, policy.agentClientId);
   let decoy = decoyHash(users);
@@ -133,10 +139,12 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
     username: string,
     password: Buffer | undefined,
     hash: ParsedHash,
+    known = true,
   ): Promise<boolean | Refusal | "gone"> {
     const outcome = await gate.check({
       address: remoteAddress(client) ?? "unknown",
       username,
+      known,
       password: password ?? Buffer.alloc(0),
       verify: () => verifyPassword(password ?? "", hash),
       alive: () => isLive(client),
@@ -321,8 +329,9 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
       return { reason: "no_credentials", returnCode: 5, message: "anonymous clients are not allowed" };
     const entry = table.get(username);
     if (entry === undefined) {
-      // As slow as a known user, through the same gate: names cannot be probed by timing.
-      const matches = await passwordMatches(client, username, password, decoy);
+      // As slow as a known user, through the gate's low-priority queue: names cannot be probed by the time
+      // one check takes (under a flood they can by whether it is answered busy: docs/reliability.md).
+      const matches = await passwordMatches(client, username, password, decoy, false);
       if (matches !== true && matches !== false) return matches;
       return { reason: "unknown_user", returnCode: 4, message: `unknown user ${username}` };
     }
@@ -339,8 +348,25 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
 
   const authorizePublish: AedesAuthHooks["authorizePublish"] = (client, packet, callback) => {
     const session = client ? sessions.get(client) : undefined;
-    if (session && mayPublish(session.grants, packet.topic)) return callback(null);
-    refuse(client, "publish_denied", `publish to ${packet.topic}`, { topic: packet.topic });
+    const principal = session?.principal;
+    const identity =
+      client &&
+      principal?.kind === "user" &&
+      principal.role === "scheduler" &&
+      packet.topic === topics.scheduleRequest
+        ? requestIdentityProblem(packet.payload as Buffer, client.id, topics)
+        : undefined;
+    if (session && identity === undefined && mayPublish(session.grants, packet.topic)) {
+      // Who sent it, kept past the connection: a request is handled after its sender may have left.
+      if (client && principal?.kind === "user" && packet.topic === topics.scheduleRequest) {
+        requesters.delete(client.id);
+        requesters.set(client.id, principal.username);
+        if (requesters.size > 10_000) requesters.delete(requesters.keys().next().value as string);
+      }
+      return callback(null);
+    }
+    if (identity !== undefined) refuse(client, "request_identity", identity, { topic: packet.topic });
+    else refuse(client, "publish_denied", `publish to ${packet.topic}`, { topic: packet.topic });
     if (dropRefusedPublish && client !== null) {
       packet.topic = DROPPED_TOPIC;
       packet.retain = false;
@@ -366,6 +392,12 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
       gate.forget();
     },
     principalOf: (client) => sessions.get(client)?.principal,
+    userOf(clientId) {
+      const recent = requesters.get(clientId);
+      if (recent !== undefined) return recent;
+      const key = holders.get(clientId)?.key;
+      return key?.startsWith("user:") ? key.slice("user:".length) : undefined;
+    },
   };
 }
 

@@ -19,6 +19,7 @@ function setup(options: Partial<CheckGateOptions> = {}) {
     gate.check({
       address: "10.0.0.1",
       username,
+      known: true,
       password: Buffer.from(password),
       alive: () => true,
       verify: () => {
@@ -179,5 +180,74 @@ describe("createCheckGate fairness when full", () => {
       pending.shift()?.(true);
     }
     expect(await Promise.all(first)).toEqual(["ok", "ok", "ok"]);
+  });
+});
+
+describe("createCheckGate priority", () => {
+  it("unknown usernames wait in their own bounded queue; a known user takes the free slot and goes first", async () => {
+    const { gate, request, pending, calls } = setup({
+      concurrency: 2,
+      unknownConcurrency: 1,
+      unknownMaxQueued: 2,
+      maxPerAddress: 100,
+    });
+    const ghosts = [0, 1, 2].map((i) =>
+      request(`ghost-${i}`, "x", { known: false, result: "deferred", address: `10.6.0.${i}` }),
+    );
+    // One running, two waiting: the low-priority queue is full, whatever the address.
+    expect(await request("ghost-3", "x", { known: false, address: "10.6.0.3" })).toBe("busy");
+    expect(gate.load()).toMatchObject({ running: 1, unknownRunning: 1, unknownQueued: 2 });
+    // The second slot is for known users only.
+    const node = request("edge", "right", { result: "deferred", address: "10.0.0.2" });
+    const late = request("edge-2", "right", { result: "deferred", address: "10.0.0.3" });
+    expect(gate.load()).toMatchObject({ running: 2, queued: 3 });
+    await new Promise((r) => setImmediate(r));
+    pending.shift()?.(false); // ghost-0 ends: its slot goes to the waiting known user, not ghost-1
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(["ghost-0:x", "edge:right", "edge-2:right"]);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setImmediate(r));
+      pending.shift()?.(i < 2);
+    }
+    expect(await Promise.all([node, late])).toEqual(["ok", "ok"]);
+    expect(await Promise.all(ghosts)).toEqual(["bad", "bad", "bad"]);
+  });
+
+  it("unknown usernames are checked at most unknownRatePerSecond a second after a burst", async () => {
+    const { request, calls, advance } = setup({
+      unknownRatePerSecond: 2,
+      unknownBurst: 3,
+      maxPerAddress: 100,
+      freeFailures: 100,
+    });
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await request(`ghost-${i}`, "x", { known: false }));
+    expect(outcomes).toEqual(["bad", "bad", "bad", "busy", "busy"]);
+    expect(await request("edge", "right")).toBe("ok"); // known users do not spend the budget
+    advance(500);
+    expect(await request("ghost-5", "x", { known: false })).toBe("bad");
+    expect(await request("ghost-6", "x", { known: false })).toBe("busy");
+    expect(calls).toHaveLength(5);
+  });
+
+  it("a known user whose password failed is checked at low priority until it succeeds", async () => {
+    const { gate, request, pending } = setup({
+      concurrency: 2,
+      unknownConcurrency: 1,
+      unknownMaxQueued: 0,
+      suspectMs: 1000,
+      maxPerAddress: 100,
+    });
+    expect(await request("edge", "wrong")).toBe("bad");
+    const ghost = request("ghost", "x", { known: false, result: "deferred", address: "10.6.6.6" });
+    // The low-priority slot is taken and its queue holds nothing: the suspect user is answered busy...
+    expect(await request("edge", "right", { address: "10.0.0.2" })).toBe("busy");
+    // ...while another known user gets the free slot.
+    expect(await request("edge-2", "right")).toBe("ok");
+    expect(gate.load()).toMatchObject({ running: 1, unknownRunning: 1 });
+    await new Promise((r) => setImmediate(r));
+    pending.shift()?.(false);
+    expect(await ghost).toBe("bad");
+    expect(await request("edge", "right", { address: "10.0.0.2" })).toBe("ok");
   });
 });

@@ -13,7 +13,14 @@
 //   `maxWaitMs` (answered CONNACK 3 at once): the queue's length adapts to how fast this machine hashes;
 // - a check whose client has already gone is skipped;
 // - a good login is remembered for `cacheTtlMs` as an HMAC of the password under a key that lives only in
-//   this process, so a client reconnecting with the same password costs one HMAC, not one scrypt.
+//   this process, so a client reconnecting with the same password costs one HMAC, not one scrypt;
+// - checks for usernames that are not in the users file, and for users whose password failed within
+//   `suspectMs`, wait in a second, low-priority queue with its own budget: at most `unknownConcurrency` of
+//   them run at once, at most `unknownMaxQueued` wait, at most `unknownRatePerSecond` start (token bucket,
+//   burst `unknownBurst`), and a freed slot goes to a known user first. A flood of made-up usernames spread
+//   over many addresses (which defeats every per-address bound) then costs a few checks a second and never
+//   holds the slots known users need (a budget for the whole broker, as EMQX's listener-wide max_conn_rate
+//   is, rather than per address).
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export interface CheckGateOptions {
@@ -28,6 +35,15 @@ export interface CheckGateOptions {
   cacheTtlMs: number;
   /** Remembered logins and back-off entries, each; the oldest go first. */
   maxEntries: number;
+  /** Low-priority checks (unknown usernames, recently failed users): running at once, at most. */
+  unknownConcurrency: number;
+  /** Low-priority checks waiting, at most. */
+  unknownMaxQueued: number;
+  /** Low-priority checks started per second, at most (token bucket), and the bucket's size. */
+  unknownRatePerSecond: number;
+  unknownBurst: number;
+  /** A known user whose password failed is checked at low priority for this long (a success ends it). */
+  suspectMs: number;
   /** Monotonic milliseconds. */
   now: () => number;
 }
@@ -42,12 +58,19 @@ export const DEFAULT_CHECK_GATE: Omit<CheckGateOptions, "now"> = {
   backoffMaxMs: 10_000,
   cacheTtlMs: 5 * 60_000,
   maxEntries: 10_000,
+  unknownConcurrency: 1,
+  unknownMaxQueued: 4,
+  unknownRatePerSecond: 5,
+  unknownBurst: 10,
+  suspectMs: 60_000,
 };
 
 export interface CheckRequest {
   address: string;
   username: string;
   password: Buffer;
+  /** The username is in the users file (false: checked at low priority against a decoy hash). */
+  known: boolean;
   /** The expensive check itself. */
   verify: () => Promise<boolean>;
   /** False once the client has gone: its check is skipped. */
@@ -62,7 +85,7 @@ export interface CheckGate {
   /** Forget remembered logins (the users table changed). */
   forget(): void;
   /** Checks running and waiting now. */
-  load(): { running: number; queued: number; checkMs: number };
+  load(): { running: number; queued: number; checkMs: number; unknownRunning: number; unknownQueued: number };
 }
 
 interface Backoff {
@@ -70,19 +93,36 @@ interface Backoff {
   until: number;
 }
 
+/** One priority class: its waiting checks by address (Map order is the round-robin order) and bounds. */
+interface Queue {
+  lanes: Map<string, Array<(admitted: boolean) => void>>;
+  queued: number;
+  running: number;
+  maxRunning: number;
+  maxQueued: number;
+  /** Checks running or waiting in this class, by address. */
+  perAddress: Map<string, number>;
+}
+
+function newQueue(maxRunning: number, maxQueued: number): Queue {
+  return { lanes: new Map(), queued: 0, running: 0, maxRunning, maxQueued, perAddress: new Map() };
+}
+
 export function createCheckGate(options: CheckGateOptions): CheckGate {
   const { concurrency, maxQueued, maxPerAddress, freeFailures, backoffInitialMs, backoffMaxMs } = options;
-  const { cacheTtlMs, maxEntries, maxWaitMs, now } = options;
+  const { cacheTtlMs, maxEntries, maxWaitMs, suspectMs, now } = options;
   /** Moving average of check durations (ms); starts at 0 so the first checks are never refused for it. */
   let checkMs = 0;
   const key = randomBytes(32);
   const remembered = new Map<string, { digest: Buffer; expires: number }>();
   const backoffs = new Map<string, Backoff>();
-  const perAddress = new Map<string, number>();
-  /** Waiting checks by address; Map order is the round-robin order. */
-  const lanes = new Map<string, Array<(admitted: boolean) => void>>();
-  let queued = 0;
+  /** Known users whose password failed recently: until when they are checked at low priority. */
+  const suspects = new Map<string, number>();
+  const known = newQueue(concurrency, maxQueued);
+  const unknown = newQueue(Math.min(concurrency, options.unknownConcurrency), options.unknownMaxQueued);
   let running = 0;
+  let tokens = options.unknownBurst;
+  let refilled = now();
 
   const digestOf = (username: string, password: Buffer) =>
     createHmac("sha256", key).update(username).update("\0").update(password).digest();
@@ -103,24 +143,44 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
     return timingSafeEqual(entry.digest, digestOf(username, password));
   }
 
+  function isSuspect(username: string): boolean {
+    const until = suspects.get(username);
+    if (until === undefined) return false;
+    if (until > now()) return true;
+    suspects.delete(username);
+    return false;
+  }
+
+  /** Whether the token bucket holds a low-priority start (spent only when the check gets a place). */
+  function hasToken(): boolean {
+    const t = now();
+    tokens = Math.min(options.unknownBurst, tokens + ((t - refilled) / 1000) * options.unknownRatePerSecond);
+    refilled = t;
+    return tokens >= 1;
+  }
+
+  const canRun = (queue: Queue) => running < concurrency && queue.running < queue.maxRunning;
+
   /**
    * A slot now, a place in the queue (resolves true when its turn comes, false when it was pushed out), or
    * undefined when there is no room. A full queue still takes a check from an address with fewer waiting
    * checks than the address with the most: that one's newest waiting check is answered busy instead, so
    * one address cannot keep the queue to itself.
    */
-  function takeSlot(address: string): Promise<boolean> | undefined {
-    if (running < concurrency) {
+  function takeSlot(queue: Queue, address: string): Promise<boolean> | undefined {
+    if (canRun(queue) && queue.queued === 0) {
       running++;
+      queue.running++;
       return Promise.resolve(true);
     }
-    const full = queued >= maxQueued || ((queued + 1) / concurrency) * checkMs > maxWaitMs;
-    if (full && !pushOut(address)) return undefined;
-    queued++;
+    const full =
+      queue.queued >= queue.maxQueued || ((queue.queued + 1) / queue.maxRunning) * checkMs > maxWaitMs;
+    if (full && !pushOut(queue, address)) return undefined;
+    queue.queued++;
     return new Promise((resolve) => {
-      const lane = lanes.get(address);
+      const lane = queue.lanes.get(address);
       if (lane) lane.push(resolve);
-      else lanes.set(address, [resolve]);
+      else queue.lanes.set(address, [resolve]);
     });
   }
 
@@ -129,36 +189,41 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
    * has more than one more than `address`: a flood from one address makes room for a client from another,
    * but addresses with a check each do not push each other out.
    */
-  function pushOut(address: string): boolean {
-    const own = perAddress.get(address) ?? 0;
+  function pushOut(queue: Queue, address: string): boolean {
+    const count = (a: string) => queue.perAddress.get(a) ?? 0;
     let busiest: string | undefined;
-    for (const lane of lanes.keys()) {
-      if (busiest === undefined || (perAddress.get(lane) ?? 0) > (perAddress.get(busiest) ?? 0))
-        busiest = lane;
+    for (const lane of queue.lanes.keys()) {
+      if (busiest === undefined || count(lane) > count(busiest)) busiest = lane;
     }
-    if (busiest === undefined || busiest === address || (perAddress.get(busiest) ?? 0) <= own + 1)
-      return false;
-    const lane = lanes.get(busiest) as Array<(admitted: boolean) => void>;
+    if (busiest === undefined || busiest === address || count(busiest) <= count(address) + 1) return false;
+    const lane = queue.lanes.get(busiest) as Array<(admitted: boolean) => void>;
     const evicted = lane.pop() as (admitted: boolean) => void;
-    if (lane.length === 0) lanes.delete(busiest);
-    queued--;
+    if (lane.length === 0) queue.lanes.delete(busiest);
+    queue.queued--;
     evicted(false);
     return true;
   }
 
-  /** Hands the slot to the first waiting address's oldest check, and sends that address to the back. */
-  function releaseSlot() {
-    const first = lanes.entries().next();
-    if (first.done) {
-      running--;
-      return;
-    }
+  /** Starts the first waiting address's oldest check of `queue`, and sends that address to the back. */
+  function startNext(queue: Queue): boolean {
+    const first = queue.lanes.entries().next();
+    if (first.done || !canRun(queue)) return false;
     const [address, lane] = first.value;
     const next = lane.shift() as (admitted: boolean) => void;
-    lanes.delete(address);
-    if (lane.length > 0) lanes.set(address, lane);
-    queued--;
+    queue.lanes.delete(address);
+    if (lane.length > 0) queue.lanes.set(address, lane);
+    queue.queued--;
+    running++;
+    queue.running++;
     next(true);
+    return true;
+  }
+
+  /** A check of `queue` ended: free slots go to known users first, then to the low-priority queue. */
+  function releaseSlot(queue: Queue) {
+    running--;
+    queue.running--;
+    while (startNext(known) || startNext(unknown)) {}
   }
 
   async function run(request: CheckRequest): Promise<CheckOutcome> {
@@ -170,12 +235,14 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
     checkMs = checkMs === 0 ? took : checkMs * 0.8 + took * 0.2;
     if (ok) {
       backoffs.delete(backoffKey);
+      suspects.delete(request.username);
       bounded(remembered, request.username, {
         digest: digestOf(request.username, request.password),
         expires: now() + cacheTtlMs,
       });
       return "ok";
     }
+    if (request.known) bounded(suspects, request.username, now() + suspectMs);
     const failures = (backoffs.get(backoffKey)?.failures ?? 0) + 1;
     const over = failures - freeFailures;
     const wait = over <= 0 ? 0 : Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(over - 1, 30));
@@ -188,23 +255,35 @@ export function createCheckGate(options: CheckGateOptions): CheckGate {
       if (isRemembered(request.username, request.password)) return "ok";
       const backoff = backoffs.get(`${request.address}\0${request.username}`);
       if (backoff !== undefined && now() < backoff.until) return "backoff";
-      const active = perAddress.get(request.address) ?? 0;
+      const queue = request.known && !isSuspect(request.username) ? known : unknown;
+      const active = queue.perAddress.get(request.address) ?? 0;
       if (active >= maxPerAddress) return "busy";
-      const slot = takeSlot(request.address);
+      if (queue === unknown && !hasToken()) return "busy";
+      const slot = takeSlot(queue, request.address);
       if (slot === undefined) return "busy";
-      perAddress.set(request.address, active + 1);
+      if (queue === unknown) tokens -= 1;
+      queue.perAddress.set(request.address, active + 1);
       let admitted = false;
       try {
         admitted = await slot;
         return admitted ? await run(request) : "busy";
       } finally {
-        if (admitted) releaseSlot();
-        const left = (perAddress.get(request.address) ?? 1) - 1;
-        if (left <= 0) perAddress.delete(request.address);
-        else perAddress.set(request.address, left);
+        if (admitted) releaseSlot(queue);
+        const left = (queue.perAddress.get(request.address) ?? 1) - 1;
+        if (left <= 0) queue.perAddress.delete(request.address);
+        else queue.perAddress.set(request.address, left);
       }
     },
-    forget: () => remembered.clear(),
-    load: () => ({ running, queued, checkMs: Math.round(checkMs) }),
+    forget: () => {
+      remembered.clear();
+      suspects.clear();
+    },
+    load: () => ({
+      running,
+      queued: known.queued + unknown.queued,
+      checkMs: Math.round(checkMs),
+      unknownRunning: unknown.running,
+      unknownQueued: unknown.queued,
+    }),
   };
 }
