@@ -4,6 +4,7 @@
 // a repeat (QoS 1 redelivery, a client retry, a coordinator restart in between) gets the same decision
 // and never a second pod. A request whose reply topic is not allowed gets no reply at all.
 import { decode, type ScheduleDecision, type ScheduleRequest } from "../../proto/index.ts";
+import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { errorDecision, rejectedDecision, toScheduleDecision } from "./decision.ts";
 import { salvageEnvelope } from "./envelope.ts";
@@ -77,6 +78,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     decision: ScheduleDecision,
     reasons: string[],
     receivedAt: number,
+    engine?: Decision,
   ): void {
     const from = {
       ...valid,
@@ -85,7 +87,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       at: receivedAt,
       since: receivedAt,
     };
-    core.record(decisionRecord(from, answerResult(decision, reasons), now()));
+    core.record(decisionRecord(from, answerResult(decision, reasons, engine), now()));
   }
 
   async function refuse(
@@ -137,15 +139,16 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       const at = now();
       let decision: ScheduleDecision;
       let reasons: string[] = [];
+      let engine: Decision | undefined;
       try {
-        const engine = decideOnSnapshot(core, manifest, at);
+        engine = decideOnSnapshot(core, manifest, at);
         decision = toScheduleDecision(engine, { requestId, now: now(), advisory: cluster === undefined });
         reasons = engine.status === "unschedulable" ? splitReasons(engine) : [];
       } catch (err) {
         decision = errorDecision(requestId, `cannot schedule: ${(err as Error).message}`, now());
         reasons = [decision.message];
       }
-      record(meta, decision, reasons, receivedAt);
+      record(meta, decision, reasons, receivedAt, engine);
       await reply(valid.replyTo, decision);
       return;
     }
@@ -166,7 +169,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     }
     core.requestSettled(requestId, namespace, podName, outcome.persist, outcome.decision);
     if (outcome.left !== undefined) cluster.handOff(outcome.left);
-    record(meta, outcome.decision, outcome.reasons, receivedAt);
+    record(meta, outcome.decision, outcome.reasons, receivedAt, outcome.engine);
     await reply(valid.replyTo, outcome.decision);
   }
 
