@@ -21,6 +21,8 @@ export function schedulingView(store) {
     list,
   );
   const open = new Set();
+  /** Decisions whose per-node reasons are expanded: a re-render keeps them so. */
+  const openReasons = new Set();
 
   function card(label, value, key) {
     return h(
@@ -91,7 +93,14 @@ export function schedulingView(store) {
     const listed = r.nodes.length;
     return h(
       "details",
-      { class: "rejections" },
+      {
+        class: "rejections",
+        open: openReasons.has(d.id),
+        ontoggle: (e) => {
+          if (e.target.open) openReasons.add(d.id);
+          else openReasons.delete(d.id);
+        },
+      },
       h("summary", {}, `Per-node filter reasons (${r.total} node${r.total === 1 ? "" : "s"})`),
       h(
         "table",
@@ -134,7 +143,7 @@ export function schedulingView(store) {
     const details = h(
       "div",
       { class: "explain", hidden: !expanded },
-      d.message && (unschedulable || d.scores.length === 0)
+      d.message && d.scores.length === 0 && (unschedulable || d.reasons.length === 0)
         ? h("div", { class: "message" }, d.message)
         : null,
       d.scores.length > 0
