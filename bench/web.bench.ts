@@ -8,7 +8,10 @@
 //      (the broker shares the coordinator's event loop, so ingest work shows in it), event-loop delay and
 //      CPU of this process;
 //   4. the server's cost of one live tick (rows + diff + JSON) at this fleet size.
-// Writes bench/web-results.md unless --no-write. Exits by itself after 10 minutes whatever happens.
+//   5. with --rounds N: N rounds of two windows each, 0 pages and --pages pages, interleaved (A B, B A, …)
+//      so the machine's drifting load falls on both alike; medians, spread and the paired difference.
+//   6. the history's memory per node at this fleet size.
+// Writes bench/web-results.md unless --no-write. Exits by itself after 10 minutes (plus 2 per round).
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     interval: { type: "string", default: "5000" },
     window: { type: "string", default: "20" },
     pages: { type: "string", default: "5" },
+    rounds: { type: "string", default: "0" },
     "no-write": { type: "boolean", default: false },
   },
 });
@@ -34,13 +38,15 @@ const NODES = Number(values.nodes);
 const INTERVAL_MS = Number(values.interval);
 const WINDOW_MS = Number(values.window) * 1000;
 const PAGES = Number(values.pages);
+const ROUNDS = Number(values.rounds);
+const LIFETIME_MS = 600_000 + ROUNDS * 120_000;
 const ROOT = "bench-web/v1";
 const CHROMIUM = "/usr/bin/chromium";
 const command = `node bench/web.bench.ts ${process.argv.slice(2).join(" ")}`.trim();
 setTimeout(() => {
-  process.stderr.write("web bench: 10 minutes passed, giving up\n");
+  process.stderr.write(`web bench: ${LIFETIME_MS / 60_000} minutes passed, giving up\n`);
   process.exit(3);
-}, 600_000).unref();
+}, LIFETIME_MS).unref();
 
 /** The browser's performance entries as read inside the page (the project compiles without the DOM library). */
 type Entry = { startTime: number; duration: number; detail?: unknown; domContentLoadedEventEnd?: number };
@@ -85,7 +91,7 @@ const sim: ChildProcess = spawn(
     String(NODES),
     String(INTERVAL_MS),
     ROOT,
-    "540",
+    String(LIFETIME_MS / 1000 - 60),
   ],
   { stdio: ["pipe", "pipe", "inherit"] },
 );
@@ -220,7 +226,8 @@ try {
     };
   });
   const domRows = await first.$$eval(".row", (rows) => rows.length);
-  for (let i = 1; i < PAGES; i++) await open();
+  const pages: Page[] = [first];
+  for (let i = 1; i < PAGES; i++) pages.push(await open());
   // Background tabs get no animation frames: measure in the one in front, the others still stream.
   await first.bringToFront();
   await first.evaluate(() => {
@@ -254,6 +261,83 @@ try {
   const facts = machineFacts();
   const loadAfter = loadAverage();
   const chromium = (await browser.version()).replace(/^(Headless)?Chrome\//, "");
+
+  // 5. Interleaved rounds: 0 pages vs PAGES pages, the order flipped every round (A B, B A, A B, …).
+  type Window = Awaited<ReturnType<typeof windowed>>;
+  const rounds: Array<{ round: number; pages: number; w: Window }> = [];
+  const settle = () => sleep(3000);
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const count of r % 2 === 1 ? [0, PAGES] : [PAGES, 0]) {
+      if (count === 0 && pages.length > 0) {
+        for (const p of pages.splice(0)) await p.close();
+      } else if (count > 0 && pages.length === 0) {
+        for (let i = 0; i < count; i++) pages.push(await open());
+        await pages[0]?.bringToFront();
+      }
+      await settle();
+      log(`round ${r}: window with ${count} pages (${WINDOW_MS / 1000} s)`);
+      rounds.push({ round: r, pages: count, w: await windowed() });
+    }
+  }
+  const median = (xs: number[]) => {
+    const v = sorted(xs);
+    const m = v.length >> 1;
+    return v.length === 0 ? 0 : v.length % 2 ? (v[m] ?? 0) : ((v[m - 1] ?? 0) + (v[m] ?? 0)) / 2;
+  };
+  const spread = (xs: number[]) => `${fmt(Math.min(...xs), 1)} to ${fmt(Math.max(...xs), 1)}`;
+  const of = (count: number, pick: (w: Window) => number) =>
+    rounds.filter((x) => x.pages === count).map((x) => pick(x.w));
+  const paired = (pick: (w: Window) => number) =>
+    Array.from({ length: ROUNDS }, (_, i) => {
+      const inRound = rounds.filter((x) => x.round === i + 1);
+      const a = inRound.find((x) => x.pages === 0);
+      const b = inRound.find((x) => x.pages === PAGES);
+      return a && b ? pick(b.w) - pick(a.w) : 0;
+    });
+  const figures: Array<[string, (w: Window) => number, string]> = [
+    ["PUBACK p99", (w) => w.ackP99, "ms"],
+    ["PUBACK p50", (w) => w.ackP50, "ms"],
+    ["event-loop delay p99", (w) => w.loopP99, "ms"],
+    ["coordinator process CPU", (w) => w.cpuPercent, "%"],
+    ["telemetry applied/s", (w) => w.appliedPerSecond, ""],
+  ];
+  const roundsSection =
+    ROUNDS === 0
+      ? ""
+      : `
+## Ingest with 0 and ${PAGES} pages, interleaved: ${ROUNDS} rounds of ${WINDOW_MS / 1000} s windows
+
+Each round measures one window with no page and one with ${PAGES} pages open (the first in front, the others
+streaming in background tabs), in the order A B in odd rounds and B A in even ones, so a drift in the machine's
+load (other sessions) falls on both alike; pages are closed or opened 3 s before a window. "Paired difference" is
+(${PAGES} pages − 0 pages) within each round: its median and range say whether the pages move the figure more than
+the machine moves it by itself.
+
+| figure | 0 pages: median (min to max) | ${PAGES} pages: median (min to max) | paired difference: median (min to max) |
+|---|---|---|---|
+${figures
+  .map(([name, pick, unit]) => {
+    const u = unit ? ` ${unit}` : "";
+    return `| ${name} | ${fmt(median(of(0, pick)), 1)}${u} (${spread(of(0, pick))}) | ${fmt(median(of(PAGES, pick)), 1)}${u} (${spread(of(PAGES, pick))}) | ${fmt(median(paired(pick)), 1)}${u} (${spread(paired(pick))}) |`;
+  })
+  .join("\n")}
+
+Every window, in the order run:
+
+| round | pages | PUBACK p50 | PUBACK p99 | PUBACK max | acks | event-loop delay p99 | CPU |
+|---|---|---|---|---|---|---|---|
+${rounds
+  .map(
+    (x) =>
+      `| ${x.round} | ${x.pages} | ${fmt(x.w.ackP50, 2)} ms | ${fmt(x.w.ackP99, 2)} ms | ${fmt(x.w.ackMax, 1)} ms | ${x.w.acks} | ${fmt(x.w.loopP99)} ms | ${fmt(x.w.cpuPercent)} % |`,
+  )
+  .join("\n")}
+`;
+
+  // 6. History memory per node (typed arrays; the per-node Map entry and object headers are not counted).
+  const histories = [...service.coordinator.history.nodes.values()];
+  const historyBytes = histories.reduce((sum, h) => sum + h.bytes, 0);
+  const perNode = histories.length === 0 ? 0 : historyBytes / histories.length;
 
   const md = `# Web view at fleet scale
 
@@ -313,6 +397,12 @@ PUBACK is the feeder's PUBLISH → PUBACK round trip for telemetry (QoS 1): the 
 coordinator's event loop, so time the web view takes from ingest shows up there. Event-loop delay is this
 process's (\`monitorEventLoopDelay\`, 10 ms resolution, minus the 10 ms). CPU is this process's (coordinator,
 broker, web view) as % of one core; the browser's CPU is not in it.
+${roundsSection}
+## History memory
+
+The coordinator's per-node history (CPU, memory, fullest disk, network rx and tx; raw points for 5 minutes, one
+min/avg/max bucket per minute for an hour; fixed-size typed arrays that never grow): ${fmt(perNode, 0)} bytes per node
+at a ${INTERVAL_MS / 1000} s sampling interval, ${fmt(historyBytes / 1024 / 1024, 1)} MiB for ${histories.length} nodes.
 `;
   process.stdout.write(md);
   if (!values["no-write"]) writeFileSync(new URL("./web-results.md", import.meta.url), md);
