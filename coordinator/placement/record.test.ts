@@ -64,6 +64,12 @@ describe("decision record explanation", () => {
     const answer = toScheduleDecision(placed, { requestId: "r1", now: 1004 });
     const r = decisionRecord(from, answerResult(answer, [], placed), 1005);
     expect(r.runnerUp).toEqual(placed.runnerUp);
+    // The wire rounds scores to integers (83); the record keeps the engine's exact ones, as for the runner-up.
+    expect(Number(answer.score)).toBe(83);
+    expect(r.score).toBe(82.5);
+    expect(r.scores).toEqual(placed.scores);
+    // Without the engine decision, the wire's figures.
+    expect(decisionRecord(from, answerResult(answer, []), 1005).score).toBe(83);
     // Without the engine decision (a refusal, an error) there is no runner-up to show.
     const refused = decisionRecord(from, answerResult(errorDecision("r1", "boom", 1004), ["boom"]), 1005);
     expect(refused.runnerUp).toBeUndefined();

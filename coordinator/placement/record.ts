@@ -100,7 +100,8 @@ export const failedResult = (status: DecisionStatusName, reasons: readonly strin
 
 /**
  * The answer a request got, as a record result. The wire names the runner-up but not its scores: those
- * come from `engine`, the engine decision behind the answer, when there was one and it chose the same node.
+ * come from `engine`, the engine decision behind the answer, when there was one and it chose the same node
+ * (then the winner's scores are the engine's exact ones too).
  */
 export function answerResult(
   d: ScheduleDecision,
@@ -108,18 +109,21 @@ export function answerResult(
   engine?: Decision,
 ): RecordResult {
   const status = STATUS_NAME[d.status] as DecisionStatusName;
-  const r = engine?.runnerUp;
+  // The engine's decision behind this answer: its exact scores (the wire rounds them to integers), so the
+  // winner's and the runner-up's figures compare.
+  const same = engine !== undefined && d.node !== "" && engine.node === d.node ? engine : undefined;
+  const r = same?.runnerUp;
   const rejections: NodeRejectionRecord[] = d.rejections;
   return {
     status,
     node: d.node,
-    score: Number(d.score),
-    scores: d.scores.map((s) => ({ plugin: s.plugin, score: Number(s.score), weight: Number(s.weight) })),
+    score: same?.score ?? Number(d.score),
+    scores:
+      same?.scores?.map((s) => ({ ...s })) ??
+      d.scores.map((s) => ({ plugin: s.plugin, score: Number(s.score), weight: Number(s.weight) })),
     reasons,
     explain: {
-      ...(r !== undefined && d.node !== "" && engine?.node === d.node && r.node === d.runnerUp
-        ? { runnerUp: copyRunnerUp(r) }
-        : {}),
+      ...(r !== undefined && r.node === d.runnerUp ? { runnerUp: copyRunnerUp(r) } : {}),
       message: d.message,
       ...(status === "unschedulable" ? { rejections: summariseRejections(rejections) } : {}),
     },
