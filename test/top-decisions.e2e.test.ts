@@ -101,7 +101,13 @@ describe("k3s-fleet top --once --web", () => {
       "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
     );
     expect(lines[1]).toContain(`default/top-dry-run`);
-    expect(lines[1]).toContain(`-> ${placed.node} score ${placed.score}, runner-up ${placed.runnerUp} `);
+    // The engine's exact score (the reply carries it rounded to an integer), then the runner-up's.
+    const shown = new RegExp(
+      `-> ${placed.node} score ([0-9.]+), runner-up ${placed.runnerUp} ([0-9.]+) `,
+    ).exec(lines[1] ?? "");
+    expect(shown).not.toBeNull();
+    expect(Math.round(Number(shown?.[1]))).toBe(Number(placed.score));
+    expect(Number(shown?.[2])).toBeLessThanOrEqual(Number(shown?.[1]));
     expect(stdout).not.toContain("\u001b");
   });
 
