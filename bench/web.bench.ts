@@ -8,9 +8,12 @@
 //      (the broker shares the coordinator's event loop, so ingest work shows in it), event-loop delay and
 //      CPU of this process;
 //   4. the server's cost of one live tick (rows + diff + JSON) at this fleet size.
-// Writes bench/web-results.md unless --no-write. Exits by itself after 10 minutes whatever happens.
+//   5. with --rounds N [--arms 0,1,5]: N rounds of one window per page count (default 0 and --pages), interleaved
+//      in rotating order so the machine's drifting load falls on all alike; medians, spread, paired differences.
+//   6. the history's memory per node at this fleet size.
+// Writes bench/web-results.md unless --no-write. Exits by itself after 10 minutes (plus 1 per round window).
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -27,6 +30,8 @@ const { values } = parseArgs({
     interval: { type: "string", default: "5000" },
     window: { type: "string", default: "20" },
     pages: { type: "string", default: "5" },
+    rounds: { type: "string", default: "0" },
+    arms: { type: "string" },
     "no-write": { type: "boolean", default: false },
   },
 });
@@ -34,13 +39,20 @@ const NODES = Number(values.nodes);
 const INTERVAL_MS = Number(values.interval);
 const WINDOW_MS = Number(values.window) * 1000;
 const PAGES = Number(values.pages);
+const ROUNDS = Number(values.rounds);
+/** Page counts compared in each round (the first is the baseline), e.g. --arms 0,1,5. */
+const ARMS = (values.arms ?? `0,${PAGES}`).split(",").map(Number);
+if (ARMS.some((a) => !Number.isInteger(a) || a < 0) || new Set(ARMS).size !== ARMS.length || ARMS.length < 2)
+  throw new Error("--arms takes two or more distinct page counts, e.g. 0,1,5");
+const BASE = ARMS[0] as number;
+const LIFETIME_MS = 600_000 + ROUNDS * 60_000 * ARMS.length;
 const ROOT = "bench-web/v1";
 const CHROMIUM = "/usr/bin/chromium";
 const command = `node bench/web.bench.ts ${process.argv.slice(2).join(" ")}`.trim();
 setTimeout(() => {
-  process.stderr.write("web bench: 10 minutes passed, giving up\n");
+  process.stderr.write(`web bench: ${LIFETIME_MS / 60_000} minutes passed, giving up\n`);
   process.exit(3);
-}, 600_000).unref();
+}, LIFETIME_MS).unref();
 
 /** The browser's performance entries as read inside the page (the project compiles without the DOM library). */
 type Entry = { startTime: number; duration: number; detail?: unknown; domContentLoadedEventEnd?: number };
@@ -51,6 +63,32 @@ const q = (sorted: number[], p: number) =>
   sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0);
 const fmt = (v: number, d = 1) => v.toFixed(d);
 const log = (text: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
+
+/** CPU seconds (user + system) used so far by process `root` and its descendants, from /proc (Linux). */
+function treeCpuSeconds(root: number | undefined): number {
+  if (root === undefined) return 0;
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = text.slice(text.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let ticks = 0;
+  for (const [pid, st] of stats) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid) {
+      if (p === root) {
+        ticks += st.ticks;
+        break;
+      }
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
 
 const loadBefore = loadAverage();
 const startedAt = new Date();
@@ -85,7 +123,7 @@ const sim: ChildProcess = spawn(
     String(NODES),
     String(INTERVAL_MS),
     ROOT,
-    "540",
+    String(LIFETIME_MS / 1000 - 60),
   ],
   { stdio: ["pipe", "pipe", "inherit"] },
 );
@@ -159,8 +197,11 @@ try {
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     const cpu = process.cpuUsage();
+    const browserPid = browser?.process()?.pid;
+    const browserCpu = treeCpuSeconds(browserPid);
     const applied = fleet.totals.applied;
     await sleep(WINDOW_MS);
+    const browserUsed = treeCpuSeconds(browserPid) - browserCpu;
     const appliedPerSecond = (fleet.totals.applied - applied) / (WINDOW_MS / 1000);
     loop.disable();
     const used = process.cpuUsage(cpu);
@@ -173,6 +214,7 @@ try {
       loopP99: loop.percentile(99) / 1e6 - 10,
       loopMax: loop.max / 1e6 - 10,
       cpuPercent: ((used.user + used.system) / 1e3 / WINDOW_MS) * 100,
+      browserCpuPercent: (browserUsed / (WINDOW_MS / 1000)) * 100,
       appliedPerSecond,
     };
   };
@@ -220,7 +262,8 @@ try {
     };
   });
   const domRows = await first.$$eval(".row", (rows) => rows.length);
-  for (let i = 1; i < PAGES; i++) await open();
+  const pages: Page[] = [first];
+  for (let i = 1; i < PAGES; i++) pages.push(await open());
   // Background tabs get no animation frames: measure in the one in front, the others still stream.
   await first.bringToFront();
   await first.evaluate(() => {
@@ -254,6 +297,90 @@ try {
   const facts = machineFacts();
   const loadAfter = loadAverage();
   const chromium = (await browser.version()).replace(/^(Headless)?Chrome\//, "");
+
+  // 5. Interleaved rounds: each round one window per arm (page count), the order rotated every round and
+  // reversed every other (0 1 5, 5 1 0, 1 5 0, 0 5 1, …) so a drift in the machine's load falls on all alike.
+  type Window = Awaited<ReturnType<typeof windowed>>;
+  const rounds: Array<{ round: number; pages: number; w: Window }> = [];
+  const settle = () => sleep(3000);
+  for (let r = 1; r <= ROUNDS; r++) {
+    const k = Math.floor((r - 1) / 2) % ARMS.length;
+    const rotated = [...ARMS.slice(k), ...ARMS.slice(0, k)];
+    for (const count of r % 2 === 1 ? rotated : rotated.reverse()) {
+      while (pages.length > count) await pages.pop()?.close();
+      while (pages.length < count) pages.push(await open());
+      await pages[0]?.bringToFront();
+      await settle();
+      log(`round ${r}: window with ${count} pages (${WINDOW_MS / 1000} s)`);
+      rounds.push({ round: r, pages: count, w: await windowed() });
+    }
+  }
+  const median = (xs: number[]) => {
+    const v = sorted(xs);
+    const m = v.length >> 1;
+    return v.length === 0 ? 0 : v.length % 2 ? (v[m] ?? 0) : ((v[m - 1] ?? 0) + (v[m] ?? 0)) / 2;
+  };
+  const spread = (xs: number[]) => `${fmt(Math.min(...xs), 1)} to ${fmt(Math.max(...xs), 1)}`;
+  const of = (count: number, pick: (w: Window) => number) =>
+    rounds.filter((x) => x.pages === count).map((x) => pick(x.w));
+  const paired = (arm: number, pick: (w: Window) => number) =>
+    Array.from({ length: ROUNDS }, (_, i) => {
+      const inRound = rounds.filter((x) => x.round === i + 1);
+      const a = inRound.find((x) => x.pages === BASE);
+      const b = inRound.find((x) => x.pages === arm);
+      return a && b ? pick(b.w) - pick(a.w) : 0;
+    });
+  const cellOf = (xs: number[], unit: string) =>
+    `${fmt(median(xs), 1)}${unit ? ` ${unit}` : ""} (${spread(xs)})`;
+  const others = ARMS.slice(1);
+  const figures: Array<[string, (w: Window) => number, string]> = [
+    ["PUBACK p99", (w) => w.ackP99, "ms"],
+    ["PUBACK p50", (w) => w.ackP50, "ms"],
+    ["event-loop delay p99", (w) => w.loopP99, "ms"],
+    ["coordinator process CPU", (w) => w.cpuPercent, "%"],
+    ["chromium CPU (all its processes)", (w) => w.browserCpuPercent, "%"],
+    ["telemetry applied/s", (w) => w.appliedPerSecond, ""],
+  ];
+  const roundsSection =
+    ROUNDS === 0
+      ? ""
+      : `
+## Ingest with ${ARMS.join(", ")} pages open, interleaved: ${ROUNDS} rounds of ${WINDOW_MS / 1000} s windows
+
+Each round measures one window per page count (pages open: the first in front, the others streaming in
+background tabs), in an order rotated every round and reversed every other round, so a drift in the machine's
+load (other sessions) falls on all alike; pages are opened or closed 3 s before a window. "Paired difference" is
+(N pages − ${BASE} pages) within each round: its median and range say whether the pages move a figure more than
+the machine moves it by itself. Chromium runs on the same 2 cores as the coordinator and its feeder, so its CPU
+is listed too.
+
+Medians over the rounds (min to max):
+
+| figure | ${ARMS.map((a) => `${a} pages`).join(" | ")} | ${others.map((a) => `paired difference ${a} − ${BASE} pages`).join(" | ")} |
+|---|${ARMS.map(() => "---|").join("")}${others.map(() => "---|").join("")}
+${figures
+  .map(
+    ([name, pick, unit]) =>
+      `| ${name} | ${ARMS.map((a) => cellOf(of(a, pick), unit)).join(" | ")} | ${others.map((a) => cellOf(paired(a, pick), unit)).join(" | ")} |`,
+  )
+  .join("\n")}
+
+Every window, in the order run:
+
+| round | pages | PUBACK p50 | PUBACK p99 | PUBACK max | acks | event-loop delay p99 | CPU | chromium CPU |
+|---|---|---|---|---|---|---|---|---|
+${rounds
+  .map(
+    (x) =>
+      `| ${x.round} | ${x.pages} | ${fmt(x.w.ackP50, 2)} ms | ${fmt(x.w.ackP99, 2)} ms | ${fmt(x.w.ackMax, 1)} ms | ${x.w.acks} | ${fmt(x.w.loopP99)} ms | ${fmt(x.w.cpuPercent)} % | ${fmt(x.w.browserCpuPercent)} % |`,
+  )
+  .join("\n")}
+`;
+
+  // 6. History memory per node (typed arrays; the per-node Map entry and object headers are not counted).
+  const histories = [...service.coordinator.history.nodes.values()];
+  const historyBytes = histories.reduce((sum, h) => sum + h.bytes, 0);
+  const perNode = histories.length === 0 ? 0 : historyBytes / histories.length;
 
   const md = `# Web view at fleet scale
 
@@ -313,6 +440,12 @@ PUBACK is the feeder's PUBLISH → PUBACK round trip for telemetry (QoS 1): the 
 coordinator's event loop, so time the web view takes from ingest shows up there. Event-loop delay is this
 process's (\`monitorEventLoopDelay\`, 10 ms resolution, minus the 10 ms). CPU is this process's (coordinator,
 broker, web view) as % of one core; the browser's CPU is not in it.
+${roundsSection}
+## History memory
+
+The coordinator's per-node history (CPU, memory, fullest disk, network rx and tx; raw points for 5 minutes, one
+min/avg/max bucket per minute for an hour; fixed-size typed arrays that never grow): ${fmt(perNode, 0)} bytes per node
+at a ${INTERVAL_MS / 1000} s sampling interval, ${fmt(historyBytes / 1024 / 1024, 1)} MiB for ${histories.length} nodes.
 `;
   process.stdout.write(md);
   if (!values["no-write"]) writeFileSync(new URL("./web-results.md", import.meta.url), md);

@@ -112,6 +112,27 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
     await service?.stop();
   });
 
+  /** Pixels of about `rgb` on the canvas at `selector`. */
+  const paintedPixels = (selector: string, rgb: [number, number, number]) =>
+    page.$eval(
+      selector,
+      (canvas, [r, g, b]) => {
+        const c = canvas as unknown as Canvas;
+        const data =
+          c.getContext("2d")?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (
+            Math.abs((data[i] ?? 0) - r) < 12 &&
+            Math.abs((data[i + 1] ?? 0) - g) < 12 &&
+            Math.abs((data[i + 2] ?? 0) - b) < 12
+          )
+            n++;
+        }
+        return n;
+      },
+      rgb,
+    );
   const text = (selector: string) => page.$eval(selector, (el) => el.textContent ?? "");
   const waitText = (selector: string, pattern: RegExp, timeout = 15_000) =>
     page.waitForFunction(
@@ -185,26 +206,22 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
       "10 samples of history",
     );
     await new Promise((r) => setTimeout(r, 1500)); // a live update redraws the chart
-    const painted = await page.$eval("[data-chart=recent] canvas", (canvas) => {
-      const c = canvas as unknown as Canvas;
-      const data = c.getContext("2d")?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (
-          Math.abs((data[i] as number) - 0x2f) < 12 &&
-          Math.abs((data[i + 1] as number) - 0x7f) < 12 &&
-          Math.abs((data[i + 2] as number) - 0xd8) < 12
-        )
-          n++;
-      }
-      return n;
-    });
+    const painted = await paintedPixels("[data-chart=recent] canvas", [0x2f, 0x7f, 0xd8]);
     expect(painted).toBeGreaterThan(50);
+    // Disk and network from the history too: the API's raw series has them, and the fullest-disk line
+    // (purple) is on the per-sample chart (a short flat line: the node is seconds old on a 5-minute axis).
+    const detail = (await (await fetch(`${base}/api/node/${encodeURIComponent(id)}`)).json()) as {
+      series: { raw: { disk: (number | null)[]; rx: (number | null)[] } };
+    };
+    expect(detail.series.raw.disk.filter((v) => v !== null && v > 0).length).toBeGreaterThanOrEqual(10);
+    expect(detail.series.raw.rx.filter((v) => v !== null).length).toBeGreaterThanOrEqual(10);
+    expect(await paintedPixels("[data-chart=live] canvas", [0x7a, 0x4f, 0xd8])).toBeGreaterThan(5);
+    expect(await page.$("[data-chart=disk-net-hour] canvas")).not.toBeNull();
     expect(await page.$eval(".facts", (el) => el.textContent)).toContain("Kubernetes node");
     await page.screenshot({ path: join(SCREENSHOTS, "node.png"), fullPage: true });
   });
 
-  it("shows a dry-run schedule request in the decisions view with its score bars", async () => {
+  it("shows decisions: winner and runner-up bars, kube-scheduler's message with per-node reasons, markup as text", async () => {
     await page.goto(`${base}/#/scheduling`);
     await page.waitForSelector("section.scheduling");
     const requester = await connectRequester(service.broker?.url ?? "", root);
@@ -216,7 +233,7 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
         timeout: 10_000,
       });
       const bars = await page.$$eval(
-        `.decision[data-request='${request.requestId}'] .score .bar-fill`,
+        `.decision[data-request='${request.requestId}'] .scores.winner .score .bar-fill`,
         (els) =>
           els.map(
             (e) =>
@@ -227,7 +244,28 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
       expect(bars.some((w) => w > 0)).toBe(true);
       expect(await text(`.decision[data-request='${request.requestId}'] .node-link`)).toBe(decision.node);
       expect(await text("[data-stat=decisions] .value")).toMatch(/^[1-9]/);
-      // A pod no node matches: unschedulable, with the filter reasons listed.
+      // The runner-up beside the winner: its node and one bar per plugin.
+      expect(decision.runnerUp).not.toBe("");
+      const runnerUp = `.decision[data-request='${request.requestId}'] .scores.runner-up`;
+      expect(
+        await page.$eval(runnerUp, (el) => (el as unknown as { dataset: { node: string } }).dataset.node),
+      ).toBe(decision.runnerUp);
+      expect(await text(`${runnerUp} .scores-title`)).toContain(`Runner-up ${decision.runnerUp}: score`);
+      const runnerBars = await page.$$eval(`${runnerUp} .score`, (els) => els.length);
+      expect(runnerBars).toBe(decision.scores.length);
+      await page.screenshot({ path: join(SCREENSHOTS, "scheduling-runner-up.png"), fullPage: true });
+
+      // An attacker's string in a reason is shown as text: a request whose cpu is markup is refused with it.
+      const hostile = scheduleRequest(root, requester.clientId, { dryRun: true, cpuRequest: XSS });
+      const answer = await requester.request(hostile);
+      expect(answer.message).toContain(JSON.stringify(XSS));
+      const hostileCard = `.decision[data-request='${hostile.requestId}']`;
+      await page.waitForSelector(`${hostileCard} .reasons li`, { timeout: 10_000 });
+      expect(await text(`${hostileCard} .reasons li`)).toContain(JSON.stringify(XSS));
+      expect(await page.$$(`${hostileCard} img`)).toHaveLength(0);
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+      // A pod no node matches: unschedulable, with kube-scheduler's message and the per-node reasons.
       const huge = scheduleRequest(root, requester.clientId, {
         dryRun: true,
         podName: "nowhere",
@@ -235,11 +273,23 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
       });
       const refused = await requester.request(huge);
       expect(refused.node).toBe("");
-      const reasons = `.decision[data-request='${huge.requestId}'] .reasons li`;
-      await page.waitForSelector(reasons, { timeout: 10_000 });
-      const listed = await page.$$eval(reasons, (items) => items.map((i) => i.textContent ?? ""));
-      expect(listed.join(" ")).toMatch(/didn't match Pod's node affinity\/selector/);
-      expect(await text(`.decision[data-request='${huge.requestId}'] .badge`)).toBe("unschedulable");
+      expect(refused.message).toMatch(
+        /^0\/51 nodes are available: 51 node\(s\) didn't match Pod's node affinity/,
+      );
+      const card = `.decision[data-request='${huge.requestId}']`;
+      await page.waitForSelector(`${card} .message`, { timeout: 10_000 });
+      expect(await text(`${card} .message`)).toBe(refused.message);
+      expect(await text(`${card} .badge`)).toBe("unschedulable");
+      await page.click(`${card} .rejections summary`);
+      const rows = await page.$$eval(`${card} .rejection-table tbody tr`, (trs) =>
+        trs.map((tr) => (tr.textContent ?? "").trim()),
+      );
+      expect(rows).toHaveLength(50); // the first 50 of 51 nodes in full
+      expect(
+        rows.every((r) => r.includes("NodeAffinity") && r.includes("didn't match Pod's node affinity")),
+      ).toBe(true);
+      expect(await text(`${card} .more-reasons`)).toMatch(/The other 1 nodes.*1 × node\(s\) didn't match/);
+
       await page.screenshot({ path: join(SCREENSHOTS, "scheduling.png"), fullPage: true });
     } finally {
       await requester.close();

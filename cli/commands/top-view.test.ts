@@ -74,3 +74,64 @@ describe("top view", () => {
     expect(coloured).not.toContain("\u001b]0;");
   });
 });
+
+describe("top view: last decisions", () => {
+  const decision = (over: Record<string, unknown>) => ({
+    id: 1,
+    at: Date.UTC(2026, 11, 7, 3, 4, 5),
+    source: "mqtt",
+    pod: "default/p",
+    requestId: "r1",
+    status: "scheduled",
+    node: "b",
+    score: 80.5,
+    reasons: [],
+    latencyMs: 2.25,
+    dryRun: true,
+    advisory: false,
+    runnerUp: { node: "a", score: 61 },
+    message: "",
+    ...over,
+  });
+  const view = { sort: "cpu" as const, label: "", now: NOW, width: 100, color: false };
+
+  it("lists them newest first with outcome, node, runner-up or why; control characters never reach the terminal", () => {
+    const m = model();
+    m.decisions = [
+      decision({
+        id: 2,
+        status: "unschedulable",
+        node: "",
+        pod: "default/\u001b]0;owned\u0007x",
+        message: "0/3 nodes are available: 3 Insufficient cpu.",
+      }),
+      decision({}),
+    ];
+    const text = renderTop(m, view);
+    const lines = text.split("\n");
+    const at = lines.indexOf("last decisions (newest first, UTC):");
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe(
+      "  03:04:05 unschedulable default/?]0;owned?x          0/3 nodes are available: 3 Insufficient cpu. (2.3 ms, dry-run)",
+    );
+    expect(lines[at + 2]).toBe(
+      "  03:04:05 scheduled     default/p                    -> b score 80.50, runner-up a 61 (2.3 ms, dry-run)",
+    );
+    expect(text).not.toContain("\u001b");
+    // On a screen (a height), lines are cut at its width.
+    const narrow = renderTop(m, { ...view, width: 60, height: 30 }).split("\n");
+    const decisionRows = narrow.filter((l) => /^ {2}\d\d:\d\d:\d\d /.test(l));
+    expect(decisionRows).toHaveLength(2);
+    expect(decisionRows.every((l) => l.length === 60 && l.endsWith("…"))).toBe(true);
+  });
+
+  it("says why they are missing", () => {
+    const m = model();
+    expect(renderTop(m, view)).toContain("last decisions: pass --web http://COORDINATOR:PORT");
+    m.decisions = [];
+    m.decisionsProblem = "cannot read decisions: http://x answered HTTP 401";
+    expect(renderTop(m, view)).toContain(
+      "last decisions (newest first, UTC): cannot read decisions: http://x answered HTTP 401",
+    );
+  });
+});

@@ -11,6 +11,7 @@ import {
   PeerState,
 } from "../../proto/index.ts";
 
+import type { TopDecision } from "./top-decisions.ts";
 import { SORT_KEYS, type SortKey } from "./top-keys.ts";
 
 export { SORT_KEYS, type SortKey };
@@ -38,6 +39,10 @@ const HEALTH: Record<number, TopNode["state"]> = {
 export class TopModel {
   report: FleetReport | undefined;
   reportAt = 0;
+  /** The last decisions, newest first (from the web view, `--web`); undefined: not asked for. */
+  decisions: TopDecision[] | undefined = undefined;
+  /** Why the decisions could not be read the last time, if they could not. */
+  decisionsProblem: string | undefined = undefined;
   readonly nodes = new Map<string, TopNode>();
   readonly #labels = new Map<string, Record<string, string>>();
   readonly #sample = new LiveSample();
@@ -106,6 +111,8 @@ export interface ViewOptions {
   color: boolean;
   /** Shown at the bottom in interactive mode. */
   footer?: string;
+  /** Last decisions shown at most (default 10). */
+  decisions?: number;
 }
 
 const ANSI = {
@@ -180,7 +187,9 @@ export function renderTop(model: TopModel, o: ViewOptions): string {
     `${cell("NODE", idWidth)} ${cell("HOST", hostWidth)} ${cell("STATE", 7)} ${cell("CPU", 6, true)} ` +
     `${cell("MEM", 6, true)} ${cell("DISK", 6, true)} ${cell("LOAD", 5, true)} ${cell("TEMP", 6, true)} ${cell("SEEN", 5, true)}`;
   lines.push(paint(ANSI.bold, header));
-  const decisions = schedulingLines(report);
+  // --once (no height) prints decision lines whole, for scripts; a screen cuts them at its width.
+  const cut = o.height === undefined ? Number.POSITIVE_INFINITY : o.width;
+  const decisions = [...schedulingLines(report), ...decisionLines(model, o.decisions ?? 10, cut)];
   const room =
     o.height === undefined ? shown.length : Math.max(0, o.height - lines.length - decisions.length - 2);
   for (const n of shown.slice(0, room)) {
@@ -215,5 +224,32 @@ function schedulingLines(report: FleetReport | undefined): string[] {
   if (placements) out.push(`  placements: ${placements}`);
   const reasons = top(s.unschedulableReasons, 3);
   if (reasons) out.push(`  unschedulable: ${reasons}`);
+  return out;
+}
+
+const clockOf = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+const score = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+
+/** The last decisions, newest first, one line each: what happened to which pod, where, and why. */
+function decisionLines(model: TopModel, limit: number, width: number): string[] {
+  const list = model.decisions;
+  if (list === undefined)
+    return ["last decisions: pass --web http://COORDINATOR:PORT (the report carries only the summary above)"];
+  const head = `last decisions (newest first, UTC)${model.decisionsProblem ? `: ${printable(model.decisionsProblem)}` : ":"}`;
+  if (list.length === 0) return [head, model.decisionsProblem ? "" : "  none yet"].filter((l) => l !== "");
+  const out = [head];
+  for (const d of list.slice(0, limit)) {
+    const what =
+      d.status === "scheduled"
+        ? `-> ${d.node} score ${score(d.score)}${d.runnerUp ? `, runner-up ${d.runnerUp.node} ${score(d.runnerUp.score)}` : ""}`
+        : d.status === "unschedulable"
+          ? (d.message ?? d.reasons.join("; "))
+          : (d.reasons[0] ?? d.message ?? "");
+    const tags = [d.dryRun ? "dry-run" : "", d.advisory ? "advisory" : ""].filter(Boolean).join(" ");
+    const line =
+      `  ${clockOf(d.at)} ${cell(d.status, 13)} ${cell(d.pod || d.requestId || "(unnamed)", 28)} ` +
+      `${printable(what)} (${d.latencyMs.toFixed(1)} ms${tags ? `, ${tags}` : ""})`;
+    out.push(line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line);
+  }
   return out;
 }

@@ -1,6 +1,7 @@
 // `k3s-fleet top`: a live terminal view of the fleet from the coordinator's retained report and the
-// nodes' births, statuses and telemetry over MQTT (any broker; the viewer role is enough). Keys: c, m,
-// d, n sort by CPU, memory, disk, name; l filters by label; q quits. `--once` prints plain text once.
+// nodes' births, statuses and telemetry over MQTT (any broker; the viewer role is enough), and with
+// `--web URL` the last decisions from the coordinator's web view. Keys: c, m, d, n sort by CPU, memory,
+// disk, name; l filters by label; q quits. `--once` prints plain text once.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
@@ -12,6 +13,7 @@ import type { TopModel } from "./top-view.ts";
 
 const SORT_BY_KEY: Record<string, SortKey> = { c: "cpu", m: "memory", d: "disk", n: "name" };
 const REDRAW_MS = 1000;
+const DECISIONS_EVERY_MS = 2000;
 
 export function registerTop(program: Command): void {
   addCommonOptions(
@@ -24,7 +26,12 @@ export function registerTop(program: Command): void {
         .option("--once", "print the fleet once as plain text and exit (for scripts and CI)")
         .option("--sort <key>", `sort by ${SORT_KEYS.join(" | ")}`, "cpu")
         .option("--label <key[=value]>", "only nodes with this label")
-        .option("--timeout <duration>", "how long to wait for the retained report", "5s"),
+        .option("--timeout <duration>", "how long to wait for the retained report", "5s")
+        .option(
+          "--web <url>",
+          "the coordinator's HTTP address (http.listen), to show the last decisions from its web view",
+        )
+        .option("--decisions <n>", "last decisions shown", "10"),
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "top");
@@ -37,20 +44,57 @@ export function registerTop(program: Command): void {
       import("../../mqtt/link.ts"),
       import("../../proto/index.ts"),
     ]);
+    const decisionsShown = Number(opts.decisions);
+    if (!Number.isInteger(decisionsShown) || decisionsShown < 0) {
+      throw Object.assign(new Error("--decisions must be a whole number"), {
+        code: "K3SF_ERR_TOP_DECISIONS",
+      });
+    }
     const topics = proto.topicsFor(config.topicRoot);
     const timeoutMs = parseDuration(opts.timeout) ?? 5000;
     // The view (and the coordinator code it reads) loads only when `top` runs: other commands stay small.
     const { renderTop, TopModel } = await import("./top-view.ts");
     const model = new TopModel();
-    const view = { sort: opts.sort as SortKey, label: (opts.label as string | undefined) ?? "" };
+    const view = {
+      sort: opts.sort as SortKey,
+      label: (opts.label as string | undefined) ?? "",
+      decisions: decisionsShown,
+    };
+    const auth = await mqttAuth(config);
     const link = new Link({
       url: brokerUrl(config),
       clientId: `k3s-fleet-top-${randomBytes(4).toString("hex")}`,
       logger: logger.child({ module: "top" }),
-      ...(await mqttAuth(config)),
+      ...auth,
       backoff: { maxMs: 2000 },
     });
     let dirty = true;
+    // The last decisions from the web view: the same token as the coordinator's config, else the MQTT
+    // viewer's user name and password (the web view takes users-file viewers over HTTP basic).
+    const readDecisions = async (): Promise<boolean> => {
+      if (opts.web === undefined) return true;
+      const { fetchDecisions } = await import("./top-decisions.ts");
+      try {
+        model.decisions = await fetchDecisions(
+          {
+            url: opts.web,
+            token: config.http.token,
+            username: auth.username,
+            password: auth.password,
+            timeoutMs,
+          },
+          Math.max(1, decisionsShown),
+        );
+        model.decisionsProblem = undefined;
+        return true;
+      } catch (error) {
+        model.decisions ??= [];
+        model.decisionsProblem = (error as Error).message;
+        return false;
+      } finally {
+        dirty = true;
+      }
+    };
     const firstReport = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       link.onMessage((topic, payload) => {
@@ -85,7 +129,7 @@ export function registerTop(program: Command): void {
       link.subscribe(filters).catch((error: unknown) => logger.error({ err: error }, "subscribe failed"));
     });
     link.start().catch(() => undefined);
-    const gotReport = await firstReport;
+    const [gotReport, gotDecisions] = await Promise.all([firstReport, readDecisions()]);
     if (opts.once) {
       // Retained births arrive with the report; give the last of them a moment.
       await new Promise((r) => setTimeout(r, 200));
@@ -98,21 +142,37 @@ export function registerTop(program: Command): void {
         return;
       }
       process.stdout.write(`${renderTop(model, { ...view, now: Date.now(), width: 120, color: false })}\n`);
+      if (!gotDecisions) {
+        process.stderr.write(`k3s-fleet: ${model.decisionsProblem}\n`);
+        process.exitCode = 1;
+      }
       return;
     }
-    await interactive(model, view, () => {
-      const was = dirty;
-      dirty = false;
-      return was;
-    });
-    await link.close();
+    let reading = false;
+    const poll = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      void readDecisions().finally(() => {
+        reading = false;
+      });
+    }, DECISIONS_EVERY_MS);
+    try {
+      await interactive(model, view, () => {
+        const was = dirty;
+        dirty = false;
+        return was;
+      });
+    } finally {
+      clearInterval(poll);
+      await link.close();
+    }
   });
 }
 
 /** Redraws at most once a second while anything changed, reads keys on a TTY, ends on q or a signal. */
 async function interactive(
   model: TopModel,
-  view: { sort: SortKey; label: string },
+  view: { sort: SortKey; label: string; decisions: number },
   takeDirty: () => boolean,
 ) {
   const { renderTop } = await import("./top-view.ts");

@@ -87,13 +87,14 @@ describe("NodeHistory windows", () => {
 });
 
 describe("memory bound", () => {
-  it.each([100, 1000, 5000, 30_000])("one hour at %i ms stays under 20 KB of samples", (intervalMs) => {
+  // Five metrics (cpu, memory, disk, rx, tx): 22 KB at the 600-point raw cap, about 6 KB at 5 s.
+  it.each([100, 1000, 5000, 30_000])("one hour at %i ms stays under 24 KB of samples", (intervalMs) => {
     const h = new NodeHistory(intervalMs);
     fill(h, T0, T0 + 60 * MIN, intervalMs, () => [1, 2]);
     const before = h.bytes;
     fill(h, T0 + 60 * MIN, T0 + 120 * MIN, intervalMs, () => [1, 2]);
     expect(h.bytes).toBe(before);
-    expect(h.bytes).toBeLessThanOrEqual(20 * 1024);
+    expect(h.bytes).toBeLessThanOrEqual(24 * 1024);
   });
 });
 
@@ -106,5 +107,33 @@ describe("FleetHistory", () => {
     const a = fleet.get("a");
     expect(a?.rawCapacity).toBe(226);
     expect(a?.window("memory", T0 + 2000, 60 * MIN)).toEqual({ min: 20, avg: 30, max: 40, samples: 2 });
+  });
+});
+
+describe("disk and network", () => {
+  it("keeps the fullest disk and rx/tx rates beside CPU and memory, raw and per minute", () => {
+    const h = new NodeHistory(1000);
+    for (let t = T0; t < T0 + 3 * MIN; t += 1000) {
+      const s = (t - T0) / 1000; // 0..179
+      h.record(t, 10, 20, { diskPercent: 50 + (s % 3), rxBytesPerSec: 1000 * s, txBytesPerSec: 2_000_000 });
+    }
+    const now = T0 + 3 * MIN - 1000;
+    expect(h.window("disk", now, MIN)).toEqual({ min: 50, max: 52, avg: 51, samples: 60 });
+    expect(h.window("rx", now, MIN)).toMatchObject({ min: 120_000, max: 179_000, samples: 60 });
+    expect(h.window("tx", now, 60 * MIN)).toEqual({ min: 2e6, max: 2e6, avg: 2e6, samples: 180 });
+    expect(h.window("rx", now, 60 * MIN)).toMatchObject({ min: 0, max: 179_000 });
+    expect(h.window("rx", now, 60 * MIN).avg).toBeCloseTo(89_500, 6);
+    // CPU and memory are where they were.
+    expect(h.window("cpu", now, MIN)).toEqual({ min: 10, max: 10, avg: 10, samples: 60 });
+    expect(h.window("memory", now, 60 * MIN)).toEqual({ min: 20, max: 20, avg: 20, samples: 180 });
+  });
+
+  it("counts a sample without disk/network figures (or with non-finite ones) as 0 there", () => {
+    const h = new NodeHistory(1000);
+    h.record(T0, 10, 20);
+    h.record(T0 + 1000, 10, 20, { diskPercent: Number.NaN, rxBytesPerSec: 5, txBytesPerSec: Infinity });
+    expect(h.window("disk", T0 + 1000, MIN)).toEqual({ min: 0, max: 0, avg: 0, samples: 2 });
+    expect(h.window("rx", T0 + 1000, MIN)).toEqual({ min: 0, max: 5, avg: 2.5, samples: 2 });
+    expect(h.window("tx", T0 + 1000, 60 * MIN)).toMatchObject({ max: 0 });
   });
 });

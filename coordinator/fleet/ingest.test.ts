@@ -25,7 +25,7 @@ function setup(options: Partial<IngestOptions> = {}) {
       clock += ms;
     },
     now: () => clock,
-    telemetry: (id: string, session: number, seq: number, extra: { cpu?: number } = {}) =>
+    telemetry: (id: string, session: number, seq: number, extra: { cpu?: number; disk?: number } = {}) =>
       ingest.handle(
         topics.telemetry(id),
         encode("telemetry", telemetry({ session, seq, timeMs: clock, ...extra })),
@@ -40,7 +40,7 @@ describe("ingest.handle", () => {
     s.ingest.handle(topics.nodeStatus("a"), encode("nodeStatus", status("online", 1)));
     s.telemetry("a", 1, 1, { cpu: 12 });
     s.advance(1000);
-    s.telemetry("a", 1, 2, { cpu: 14 });
+    s.telemetry("a", 1, 2, { cpu: 14, disk: 63 });
     const node = s.ingest.fleet.nodes.get("a");
     expect(node?.birth?.intervalMs).toBe(1000);
     expect(node?.latest?.cpuPercent).toBe(14);
@@ -50,6 +50,11 @@ describe("ingest.handle", () => {
       max: 14,
       samples: 2,
     });
+    // Fullest filesystem and the default interface's (eth0) rates go into the history too.
+    const h = s.ingest.history.get("a");
+    expect(h?.window("disk", s.now(), 300_000)).toMatchObject({ min: 41, max: 63, samples: 2 });
+    expect(h?.window("rx", s.now(), 300_000)).toMatchObject({ min: 12_000, max: 12_000 });
+    expect(h?.window("tx", s.now(), 300_000)).toMatchObject({ min: 3_400, max: 3_400 });
     expect(s.ingest.counters()).toEqual({
       received: 4,
       decoded: 4,

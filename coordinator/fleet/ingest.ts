@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { decode, parseTopic } from "../../proto/index.ts";
 import type { IngestTotals } from "../report/build.ts";
 import { FleetHistory, type HistoryOptions } from "./history.ts";
+import { moreFigures } from "./history-figures.ts";
 import {
   applyClaim,
   applyStatus,
@@ -159,7 +160,8 @@ export function createIngest(options: IngestOptions): Ingest {
         return reject("id_conflict", nodeId, topic, `session ${t.session} belongs to a refused install`);
       }
       if (applyTelemetry(fleet, node, t, at) !== "duplicate") {
-        history.record(nodeId, intervalOf(fleet, node), node.sampleAtMs, cpuPercent(t), memoryPercent(t));
+        const ms = node.sampleAtMs;
+        history.record(nodeId, intervalOf(fleet, node), ms, cpuPercent(t), memoryPercent(t), moreFigures(t));
       }
     } else if (kind === "birth") {
       const decoded = decode("birth", payload);

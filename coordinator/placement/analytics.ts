@@ -3,6 +3,7 @@
 // shows the pod Running on the node it was placed on. Pure: records in, summary out.
 import { create } from "@bufbuild/protobuf";
 import { type SchedulingSummary, SchedulingSummarySchema } from "../../proto/index.ts";
+import type { RejectionSummary } from "./rejections.ts";
 
 export type DecisionSource = "mqtt" | "pod";
 export type DecisionStatusName = "scheduled" | "unschedulable" | "rejected" | "error";
@@ -25,6 +26,16 @@ export interface DecisionRecord {
   }>;
   /** Unschedulable: each distinct filter reason; rejected or error: the reason given. */
   readonly reasons: readonly string[];
+  /** Placed with another feasible node: the second-best one and its per-plugin scores. */
+  readonly runnerUp?: {
+    readonly node: string;
+    readonly score: number;
+    readonly scores: DecisionRecord["scores"];
+  };
+  /** The decision's own words: kube-scheduler's "0/N nodes are available: …" when nothing fits. */
+  readonly message?: string;
+  /** Unschedulable: which filter rejected which node and why (bounded, see rejections.ts). */
+  readonly rejections?: RejectionSummary;
   /** From the request's arrival (or the pod's turn in the queue) to the decision's outcome. */
   readonly latencyMs: number;
   /** Nothing was created: standalone (advisory) or dry-run. */

@@ -11,7 +11,7 @@ const scheduled: Decision = {
     { plugin: "least-allocated", score: 90.5, weight: 1 },
     { plugin: "live-load", score: 70, weight: 2 },
   ],
-  runnerUp: { node: "node-1", score: 80 },
+  runnerUp: { node: "node-1", score: 80, scores: [] },
   rejections: [{ node: "node-3", filter: "NodeResourcesFit", reason: "Insufficient cpu" }],
   message: "node-2: score 87.46 (…); runner-up node-1 80",
   feasible: 2,

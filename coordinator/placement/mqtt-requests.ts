@@ -6,6 +6,7 @@
 // Bounds (quota.ts): requests a minute and CPU/memory of the pods created, per requester; at most
 // `maxQueuedRequests` waiting for a decision. A request over one is refused with the reason in its reply.
 import { decode, type ScheduleDecision, type ScheduleRequest } from "../../proto/index.ts";
+import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { errorDecision, rejectedDecision, toScheduleDecision } from "./decision.ts";
 import { salvageEnvelope } from "./envelope.ts";
@@ -90,6 +91,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     decision: ScheduleDecision,
     reasons: string[],
     receivedAt: number,
+    engine?: Decision,
   ): void {
     const from = {
       ...valid,
@@ -98,7 +100,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       at: receivedAt,
       since: receivedAt,
     };
-    core.record(decisionRecord(from, answerResult(decision, reasons), now()));
+    core.record(decisionRecord(from, answerResult(decision, reasons, engine), now()));
   }
 
   async function refuse(
@@ -171,15 +173,16 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       const at = now();
       let decision: ScheduleDecision;
       let reasons: string[] = [];
+      let engine: Decision | undefined;
       try {
-        const engine = decideOnSnapshot(core, manifest, at);
+        engine = decideOnSnapshot(core, manifest, at);
         decision = toScheduleDecision(engine, { requestId, now: now(), advisory: cluster === undefined });
         reasons = engine.status === "unschedulable" ? splitReasons(engine) : [];
       } catch (err) {
         decision = errorDecision(requestId, `cannot schedule: ${(err as Error).message}`, now());
         reasons = [decision.message];
       }
-      record(meta, decision, reasons, receivedAt);
+      record(meta, decision, reasons, receivedAt, engine);
       await reply(valid.replyTo, decision);
       return;
     }
@@ -208,7 +211,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     }
     core.requestSettled(requestId, namespace, podName, outcome.persist, outcome.decision);
     if (outcome.left !== undefined) cluster.handOff(outcome.left);
-    record(meta, outcome.decision, outcome.reasons, receivedAt);
+    record(meta, outcome.decision, outcome.reasons, receivedAt, outcome.engine);
     await reply(valid.replyTo, outcome.decision);
   }
 

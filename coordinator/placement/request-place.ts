@@ -21,6 +21,8 @@ export interface Outcome {
   reasons: string[];
   /** A pod of ours left unbound. */
   left?: PodObject;
+  /** The engine decision the reply was made from (the record keeps its runner-up's scores). */
+  engine?: Decision;
 }
 
 const requestOf = (pod: PodObject) =>
@@ -83,9 +85,9 @@ export function createPlacer(core: SchedulingCore, kube: KubeActions) {
         now: now(),
         podUid: pod?.metadata?.uid ?? "",
       });
-      if (pod === undefined) return { decision, persist: "finish", reasons: splitReasons(engine) };
+      if (pod === undefined) return { decision, persist: "finish", reasons: splitReasons(engine), engine };
       decision.message += `; pod ${key} exists and stays pending until it fits`;
-      return { decision, persist: "keep", reasons: splitReasons(engine), left: pod };
+      return { decision, persist: "keep", reasons: splitReasons(engine), left: pod, engine };
     }
     const node = engine.node;
     const planned = toScheduleDecision(engine, { requestId, now: now() });
@@ -129,6 +131,7 @@ export function createPlacer(core: SchedulingCore, kube: KubeActions) {
           decision: toScheduleDecision(engine, { requestId, now: now(), podUid: uid }),
           persist: "finish",
           reasons: [],
+          engine,
         };
       case "boundAlready":
         return bound(outcome.pod, planned);

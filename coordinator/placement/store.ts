@@ -7,6 +7,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { decode, encode, type ScheduleDecision } from "../../proto/index.ts";
 import type { DecisionRecord, DecisionSource, DecisionStatusName } from "./analytics.ts";
 import { SchedulingError } from "./errors.ts";
+import { parseRejectionSummary } from "./rejections.ts";
 
 /**
  * "creating": the pod is being (or may have been) created and bound; `decision` is the planned one.
@@ -48,7 +49,8 @@ export interface DecisionStore {
   close(): void;
 }
 
-const SCHEMA_VERSION = 1;
+// 2: decisions gained runner_up, message, rejections (added to a version 1 file on open; see migrate).
+const SCHEMA_VERSION = 2;
 
 /** A stored decision's size bound: at 500 nodes an unschedulable decision's reasons took ~38 KB. */
 export const MAX_STORED_REASONS = 32;
@@ -86,9 +88,29 @@ CREATE TABLE IF NOT EXISTS decisions (
   latency_ms REAL NOT NULL,
   advisory INTEGER NOT NULL,
   dry_run INTEGER NOT NULL,
-  running INTEGER NOT NULL
+  running INTEGER NOT NULL,
+  runner_up TEXT,
+  message TEXT NOT NULL DEFAULT '',
+  rejections TEXT
 ) STRICT;
 `;
+
+/** Columns added after version 1, as ALTER TABLE clauses: a file written by an older k3s-fleet gains them. */
+const ADDED_DECISION_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ["runner_up", "runner_up TEXT"],
+  ["message", "message TEXT NOT NULL DEFAULT ''"],
+  ["rejections", "rejections TEXT"],
+];
+
+/** Adds the columns an older file lacks; its rows keep their data (the new columns read as none). */
+function migrate(db: DatabaseSync): void {
+  const have = new Set(
+    (db.prepare("PRAGMA table_info(decisions)").all() as Array<{ name: string }>).map((c) => c.name),
+  );
+  for (const [name, clause] of ADDED_DECISION_COLUMNS) {
+    if (!have.has(name)) db.exec(`ALTER TABLE decisions ADD COLUMN ${clause}`);
+  }
+}
 
 interface RequestRow {
   request_id: string;
@@ -114,6 +136,9 @@ interface RecordRow {
   advisory: number;
   dry_run: number;
   running: number;
+  runner_up: string | null;
+  message: string;
+  rejections: string | null;
 }
 
 export interface StoreOptions {
@@ -122,6 +147,9 @@ export interface StoreOptions {
   /** Decision records kept; older ones are deleted as new ones arrive. */
   keepRecords: number;
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
 export function openDecisionStore(options: StoreOptions): DecisionStore {
   let db: DatabaseSync;
@@ -133,8 +161,11 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
     if (version > SCHEMA_VERSION) {
       throw new Error(`written by a newer k3s-fleet (schema ${version}, this one knows ${SCHEMA_VERSION})`);
     }
+    db.exec("BEGIN");
     db.exec(SCHEMA);
+    migrate(db);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
   } catch (cause) {
     throw new SchedulingError("K3SF_ERR_SCHEDULING_STORE", `cannot open scheduling store ${options.path}`, {
       cause,
@@ -153,7 +184,8 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
     prune: db.prepare("DELETE FROM requests WHERE updated_at < ?"),
     insertRecord: db.prepare(
       `INSERT OR REPLACE INTO decisions (id, at, source, pod, request_id, status, node, score, scores, reasons,
-         latency_ms, advisory, dry_run, running) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         latency_ms, advisory, dry_run, running, runner_up, message, rejections)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     trimRecords: db.prepare("DELETE FROM decisions WHERE id <= ?"),
     pruneRecords: db.prepare("DELETE FROM decisions WHERE at < ?"),
@@ -210,6 +242,9 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
           r.advisory ? 1 : 0,
           r.dryRun ? 1 : 0,
           r.running ? 1 : 0,
+          r.runnerUp === undefined ? null : JSON.stringify(r.runnerUp),
+          r.message ?? "",
+          r.rejections === undefined ? null : JSON.stringify(r.rejections),
         );
         if (r.id % 256 === 0) q.trimRecords.run(r.id - keep);
       });
@@ -234,6 +269,11 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
         advisory: row.advisory === 1,
         dryRun: row.dry_run === 1,
         running: row.running === 1,
+        ...(row.runner_up === null
+          ? {}
+          : { runnerUp: JSON.parse(row.runner_up) as DecisionRecord["runnerUp"] }),
+        ...(row.message === "" ? {} : { message: row.message }),
+        ...optional("rejections", parseRejectionSummary(row.rejections)),
       }));
     },
     close() {

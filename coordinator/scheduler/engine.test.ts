@@ -162,7 +162,16 @@ describe("schedule: a node fits", () => {
     ]);
     // (75 + 100 + 300 + 100) / 7 = 82.14; node-1 (25 + 100 + 300 + 100) / 7 = 75
     expect(d.score).toBe(82.14);
-    expect(d.runnerUp).toEqual({ node: "node-1", score: 75 });
+    expect(d.runnerUp).toEqual({
+      node: "node-1",
+      score: 75,
+      scores: [
+        { plugin: "least-allocated", score: 25, weight: 1 },
+        { plugin: "balanced-allocation", score: 100, weight: 1 },
+        { plugin: "taint-toleration", score: 100, weight: 3 },
+        { plugin: "live-load", score: 50, weight: 2 },
+      ],
+    });
     expect(d.message).toBe(
       "node-2: score 82.14 (least-allocated 75×1, balanced-allocation 100×1, taint-toleration 100×3, live-load 50×2); runner-up node-1 75",
     );

@@ -58,11 +58,18 @@ export interface Decision {
   /** Weighted mean of the plugin scores (0-100, rounded to 0.01); ranking uses the exact weighted sum. */
   readonly score?: number;
   readonly scores?: readonly PluginScore[];
-  readonly runnerUp?: { readonly node: string; readonly score: number };
+  /** The second-best feasible node, with its per-plugin scores (same plugins and order as `scores`). */
+  readonly runnerUp?: RunnerUp;
   readonly rejections: readonly Rejection[];
   readonly message: string;
   readonly feasible: number;
   readonly total: number;
+}
+
+export interface RunnerUp {
+  readonly node: string;
+  readonly score: number;
+  readonly scores: readonly PluginScore[];
 }
 
 export interface Plugins {
@@ -312,11 +319,16 @@ export function schedule(
     score: a.column[best] as number,
     weight: a.weight,
   }));
-  let runnerUp: { node: string; score: number } | undefined;
+  let runnerUp: RunnerUp | undefined;
   let tie: string | undefined;
   if (second >= 0) {
     const other = nodes[candidates[second] as number] as NodeInfo;
-    runnerUp = { node: other.name, score: mean(second) };
+    const scoresOf = active.map((a) => ({
+      plugin: a.name,
+      score: a.column[second] as number,
+      weight: a.weight,
+    }));
+    runnerUp = { node: other.name, score: mean(second), scores: scoresOf };
     if (totals[second] === totals[best])
       tie = chosen.pods.length !== other.pods.length ? "fewer pods" : "node name";
   }
@@ -332,7 +344,7 @@ export function schedule(
       chosen.name,
       score,
       scores,
-      runnerUp && { ...runnerUp, ...(tie ? { tie } : {}) },
+      runnerUp && { node: runnerUp.node, score: runnerUp.score, ...(tie ? { tie } : {}) },
     ),
     feasible: count,
     total,

@@ -15,6 +15,7 @@ export {
   type PluginScore,
   type Plugins,
   type Rejection,
+  type RunnerUp,
   schedule,
 } from "./engine.ts";
 export {

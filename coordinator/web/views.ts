@@ -15,6 +15,20 @@ export interface DecisionView {
   scores: Array<{ plugin: string; score: number; weight: number }>;
   /** Unschedulable: the distinct filter reasons; rejected or error: the reason given. */
   reasons: string[];
+  /** The second-best node and its per-plugin scores; null when none (one feasible node, or not placed). */
+  runnerUp: {
+    node: string;
+    score: number;
+    scores: Array<{ plugin: string; score: number; weight: number }>;
+  } | null;
+  /** The decision's message: kube-scheduler's "0/N nodes are available: …" when nothing fits; "" when none kept. */
+  message: string;
+  /** Unschedulable: per-node filter reasons (first nodes in full, the rest counted per reason); null when none kept. */
+  rejections: {
+    total: number;
+    nodes: Array<{ node: string; filter: string; reason: string }>;
+    more: Array<[reason: string, nodes: number]>;
+  } | null;
   latencyMs: number;
   advisory: boolean;
   dryRun: boolean;
@@ -52,6 +66,23 @@ export function decisionView(r: DecisionRecord): DecisionView {
     score: r.score,
     scores: r.scores.map((s) => ({ plugin: s.plugin, score: s.score, weight: s.weight })),
     reasons: [...r.reasons],
+    runnerUp:
+      r.runnerUp === undefined
+        ? null
+        : {
+            node: r.runnerUp.node,
+            score: r.runnerUp.score,
+            scores: r.runnerUp.scores.map((s) => ({ plugin: s.plugin, score: s.score, weight: s.weight })),
+          },
+    message: r.message ?? "",
+    rejections:
+      r.rejections === undefined
+        ? null
+        : {
+            total: r.rejections.total,
+            nodes: r.rejections.nodes.map((n) => ({ node: n.node, filter: n.filter, reason: n.reason })),
+            more: Object.entries(r.rejections.more).sort((a, b) => b[1] - a[1]),
+          },
     latencyMs: Math.round(r.latencyMs * 10) / 10,
     advisory: r.advisory,
     dryRun: r.dryRun,

@@ -15,6 +15,7 @@ import { type HttpEndpoint, startHttpServer } from "../http/server.ts";
 import type { DecisionRecord } from "../placement/analytics.ts";
 import { createWebView, type WebView, type WebViewOptions } from "./index.ts";
 import type { FleetRow, StateCounts } from "./rows.ts";
+import type { NodeSeries } from "./series.ts";
 import type { DecisionView, SummaryView } from "./views.ts";
 
 const logger = pino({ level: "silent" });
@@ -29,7 +30,7 @@ function fleetOf(...ids: string[]) {
     const node = nodeFor(fleet, id, clock);
     applyBirth(node, birth({ session: 1, nodeId: id, timeMs: clock }), clock);
     applyTelemetry(fleet, node, telemetry({ session: 1, seq: 1, cpu: 20, memory: 40, timeMs: clock }), clock);
-    history.record(id, 1000, clock, 20, 40);
+    history.record(id, 1000, clock, 20, 40, { diskPercent: 55.56, rxBytesPerSec: 1234.4, txBytesPerSec: 99 });
   }
   return { fleet, history };
 }
@@ -135,13 +136,20 @@ describe("web view over HTTP", () => {
     const node = (await (await fetch(`${base}/api/node/a`)).json()) as {
       row: FleetRow;
       birth: { hostname: string };
-      series: { raw: { cpu: Array<number | null> }; minutes: { cpu: { avg: number[] } } };
+      series: NodeSeries;
       pods: null;
     };
     expect(node.row).toMatchObject({ id: "a", cpu: 20, mem: 40 });
     expect(node.birth.hostname).toBe("a");
     expect(node.series.raw.cpu.filter((v: number | null) => v !== null)).toEqual([20]);
     expect(node.series.minutes.cpu.avg).toEqual([20]);
+    // Disk (fullest, %) and network (bytes/s) beside them.
+    const present = (vs: Array<number | null>) => vs.filter((v) => v !== null);
+    expect(present(node.series.raw.disk)).toEqual([55.6]);
+    expect(present(node.series.raw.rx)).toEqual([1234]);
+    expect(present(node.series.raw.tx)).toEqual([99]);
+    expect(node.series.minutes.disk.max).toEqual([55.6]);
+    expect(node.series.minutes.rx.avg).toEqual([1234]);
     expect(node.pods).toBeNull();
     expect((await fetch(`${base}/api/node/zzz`)).status).toBe(404);
     expect((await fetch(`${base}/api/node/%E0%A4%A`)).status).toBe(404);

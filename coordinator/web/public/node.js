@@ -1,6 +1,6 @@
 // Node: the node's row, its birth facts, charts of its history (the coordinator's per-node history of
-// CPU and memory: an hour by minute and the last minutes by sample; disk and network from the live
-// stream since the page opened), its Kubernetes pods and its recent placements.
+// CPU, memory, fullest disk and network rx/tx: an hour by minute and the last minutes by sample, the
+// latter extended by the live stream), its Kubernetes pods and its recent placements.
 import { h, replace } from "./dom.js";
 import { ago, bytes, clock, duration, num, pct, period, rate, temp } from "./format.js";
 import uPlot from "./uplot.js";
@@ -192,41 +192,54 @@ export function nodeView(store, id) {
       },
       [recent.t, recent.cpu, recent.mem],
     );
-    liveSeries = { t: [], disk: [], rx: [], tx: [] };
+    const rateAxis = {
+      scale: "rate",
+      side: 1,
+      size: 80,
+      values: (_u, ticks) => ticks.map(rate),
+      grid: { show: false },
+    };
+    const diskNet = (diskLabel) => [
+      {},
+      { label: diskLabel, stroke: "#7a4fd8", width: 2, scale: "%", spanGaps: false },
+      {
+        label: "receive",
+        stroke: "#2fa86a",
+        width: 1,
+        scale: "rate",
+        spanGaps: false,
+        value: (_u, v) => (v == null ? "–" : rate(v)),
+      },
+      {
+        label: "transmit",
+        stroke: "#c8423b",
+        width: 1,
+        scale: "rate",
+        spanGaps: false,
+        value: (_u, v) => (v == null ? "–" : rate(v)),
+      },
+    ];
+    chart(
+      "disk-net-hour",
+      {
+        title: "Fullest disk and network, last hour (per minute, averages)",
+        scales: { x: { time: true }, "%": { range: [0, 100] }, rate: {} },
+        axes: [{}, pctAxis, rateAxis],
+        series: diskNet("fullest disk"),
+      },
+      framed(nowSec - 3600, nowSec, [m.t, m.disk.avg, m.rx.avg, m.tx.avg]),
+    );
+    const [lt, ldisk, lrx, ltx] = framed(nowSec - 300, nowSec, [r.t, r.disk, r.rx, r.tx]);
+    liveSeries = { t: lt, disk: ldisk, rx: lrx, tx: ltx };
     chart(
       "live",
       {
-        title: "Disk and network since this page opened",
-        scales: {
-          x: { time: true },
-          "%": { range: [0, 100] },
-          rate: {},
-        },
-        axes: [
-          {},
-          pctAxis,
-          { scale: "rate", side: 1, size: 80, values: (_u, ticks) => ticks.map(rate), grid: { show: false } },
-        ],
-        series: [
-          {},
-          { label: "fullest disk", stroke: "#7a4fd8", width: 2, scale: "%" },
-          {
-            label: "receive",
-            stroke: "#2fa86a",
-            width: 1,
-            scale: "rate",
-            value: (_u, v) => (v == null ? "–" : rate(v)),
-          },
-          {
-            label: "transmit",
-            stroke: "#c8423b",
-            width: 1,
-            scale: "rate",
-            value: (_u, v) => (v == null ? "–" : rate(v)),
-          },
-        ],
+        title: "Fullest disk and network, last minutes (per sample)",
+        scales: { x: { time: true }, "%": { range: [0, 100] }, rate: {} },
+        axes: [{}, pctAxis, rateAxis],
+        series: diskNet("fullest disk"),
       },
-      [[], [], [], []],
+      [liveSeries.t, liveSeries.disk, liveSeries.rx, liveSeries.tx],
     );
   }
 
@@ -254,14 +267,19 @@ export function nodeView(store, id) {
       if (cut > 0) for (const k of ["t", "cpu", "mem"]) recent[k].splice(0, cut);
       plots[1].setData([recent.t, recent.cpu, recent.mem]);
     }
-    if (liveSeries && plots[2]) {
+    if (liveSeries && plots[3]) {
+      const ls = liveSeries;
+      while (ls.t.length > 0 && ls.t[ls.t.length - 1] >= t && ls.disk[ls.disk.length - 1] === null) {
+        for (const k of ["t", "disk", "rx", "tx"]) ls[k].pop();
+      }
+      if (ls.t.length > 0 && ls.t[ls.t.length - 1] > t) return;
       liveSeries.t.push(t);
       liveSeries.disk.push(row.disk);
       liveSeries.rx.push(row.rx);
       liveSeries.tx.push(row.tx);
       const cut = liveSeries.t.length - LIVE_POINTS;
       if (cut > 0) for (const k of ["t", "disk", "rx", "tx"]) liveSeries[k].splice(0, cut);
-      plots[2].setData([liveSeries.t, liveSeries.disk, liveSeries.rx, liveSeries.tx]);
+      plots[3].setData([liveSeries.t, liveSeries.disk, liveSeries.rx, liveSeries.tx]);
     }
   }
 

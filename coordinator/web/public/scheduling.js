@@ -1,6 +1,7 @@
 // Scheduling: the recent decisions (MQTT requests and pending pods) newest first, each with outcome,
-// node, latency and its explanation: the chosen node's per-plugin scores as bars, or the filter reasons
-// of an unschedulable pod; and the analytics over the window (counts, p50/p99, placements, reasons).
+// node, latency and its explanation: the chosen node's and the runner-up's per-plugin scores as bars, or
+// for an unschedulable pod kube-scheduler's message with the per-node filter reasons (expandable); and the
+// analytics over the window (counts, p50/p99, placements, reasons).
 import { h, nodeHref, replace } from "./dom.js";
 import { clock, num } from "./format.js";
 
@@ -20,6 +21,8 @@ export function schedulingView(store) {
     list,
   );
   const open = new Set();
+  /** Decisions whose per-node reasons are expanded: a re-render keeps them so. */
+  const openReasons = new Set();
 
   function card(label, value, key) {
     return h(
@@ -54,49 +57,114 @@ export function schedulingView(store) {
     );
   }
 
-  function scoreBars(d) {
-    if (d.scores.length === 0) return null;
+  function scoreBars(node, score, scores, role) {
+    if (scores.length === 0) return null;
     return h(
       "div",
-      { class: "scores", dataset: { node: d.node } },
+      { class: `scores ${role}`, dataset: { node, role } },
       h(
         "div",
         { class: "scores-title" },
-        `${d.node}: score ${num(d.score)} (per plugin, 0–100 before weighting)`,
+        `${role === "winner" ? "Chosen" : "Runner-up"} ${node}: score ${num(score)} (per plugin, 0–100 before weighting)`,
       ),
-      d.scores.map((s) =>
+      scores.map((s) =>
         h(
           "div",
           { class: "score", dataset: { plugin: s.plugin } },
-          h("span", { class: "plugin" }, s.plugin),
+          h("span", { class: "plugin", title: s.plugin }, s.plugin),
           h(
             "span",
             { class: "bar-track" },
             h("span", {
-              class: "bar-fill score-fill",
+              class: `bar-fill score-fill ${role}`,
               style: { width: `${Math.max(0, Math.min(100, s.score))}%` },
             }),
           ),
-          h("span", { class: "bar-value" }, `${s.score} ×${s.weight}`),
+          h("span", { class: "bar-value" }, `${num(s.score)} ×${s.weight}`),
         ),
       ),
     );
   }
 
+  // kube-scheduler's message, then node → filter → reason for the first nodes and counts for the rest.
+  function rejectionsView(d) {
+    const r = d.rejections;
+    if (r === null || r.total === 0) return null;
+    const listed = r.nodes.length;
+    return h(
+      "details",
+      {
+        class: "rejections",
+        open: openReasons.has(d.id),
+        ontoggle: (e) => {
+          if (e.target.open) openReasons.add(d.id);
+          else openReasons.delete(d.id);
+        },
+      },
+      h("summary", {}, `Per-node filter reasons (${r.total} node${r.total === 1 ? "" : "s"})`),
+      h(
+        "table",
+        { class: "rejection-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, "node"), h("th", {}, "filter"), h("th", {}, "reason"))),
+        h(
+          "tbody",
+          {},
+          r.nodes.map((n) =>
+            h(
+              "tr",
+              { dataset: { node: n.node } },
+              h("td", {}, h("a", { href: nodeHref(n.node) }, n.node)),
+              h("td", {}, n.filter),
+              h("td", { class: "reason" }, n.reason),
+            ),
+          ),
+        ),
+      ),
+      r.more.length === 0
+        ? null
+        : h(
+            "div",
+            { class: "more-reasons" },
+            h("div", { class: "scores-title" }, `The other ${r.total - listed} nodes, by reason`),
+            h(
+              "ul",
+              {},
+              r.more.map(([reason, count]) =>
+                h("li", {}, `${count} × `, h("span", { class: "reason" }, reason)),
+              ),
+            ),
+          ),
+    );
+  }
+
   function decision(d) {
     const expanded = open.has(d.id) || d.id === store.decisions.at(-1)?.id;
+    const unschedulable = d.status === "unschedulable";
     const details = h(
       "div",
       { class: "explain", hidden: !expanded },
-      scoreBars(d),
-      d.reasons.length > 0
+      d.message && d.scores.length === 0 && (unschedulable || d.reasons.length === 0)
+        ? h("div", { class: "message" }, d.message)
+        : null,
+      d.scores.length > 0
+        ? h(
+            "div",
+            { class: "score-compare" },
+            scoreBars(d.node, d.score, d.scores, "winner"),
+            d.runnerUp === null
+              ? h("div", { class: "scores runner-up muted" }, "no runner-up (one feasible node)")
+              : scoreBars(d.runnerUp.node, d.runnerUp.score, d.runnerUp.scores, "runner-up"),
+          )
+        : null,
+      rejectionsView(d),
+      d.reasons.length > 0 && d.rejections === null
         ? h(
             "div",
             { class: "reasons" },
             h(
               "div",
               { class: "scores-title" },
-              d.status === "unschedulable" ? "Why no node fits (filter reasons)" : "Reason",
+              unschedulable ? "Why no node fits (filter reasons)" : "Reason",
             ),
             h(
               "ul",
