@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Logger } from "pino";
+import { FleetError } from "../../common/errors.ts";
 import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
   createMessage,
@@ -141,14 +142,10 @@ export interface RunningCoordinator {
   stop(): Promise<void>;
 }
 
-export class CoordinatorError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "CoordinatorError";
-    this.code = code;
-  }
-}
+/** The coordinator could not connect, subscribe or announce itself on the broker. */
+export type CoordinatorErrorCode = "K3SF_ERR_COORDINATOR_START";
+
+export class CoordinatorError extends FleetError<CoordinatorErrorCode> {}
 
 export async function startCoordinator(input: CoordinatorInput): Promise<RunningCoordinator> {
   const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };

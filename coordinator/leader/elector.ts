@@ -6,6 +6,7 @@
 // conflict means someone else wrote first, and we lost that round. No I/O of its own: the Lease API and
 // the timers are injected.
 import type { Logger } from "pino";
+import { FleetError } from "../../common/errors.ts";
 import type { Timers } from "../cluster/timers.ts";
 
 /** The parts of a Lease the elector reads and writes. Times are epoch milliseconds. */
@@ -29,11 +30,12 @@ export interface LeaseClient {
   update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease>;
 }
 
-export class LeaseConflictError extends Error {
-  readonly code = "LEASE_CONFLICT";
-  constructor(message = "the Lease was written by someone else first", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "LeaseConflictError";
+/** The Lease changed under us (HTTP 409): another replica wrote it first. */
+export type LeaseErrorCode = "LEASE_CONFLICT";
+
+export class LeaseConflictError extends FleetError<LeaseErrorCode> {
+  constructor(message = "the Lease was written by someone else first", options?: { cause?: unknown }) {
+    super("LEASE_CONFLICT", message, options);
   }
 }
 
