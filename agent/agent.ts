@@ -4,6 +4,7 @@
 // With `buffer` set, telemetry is stored and forwarded (outbox-buffered.ts): it waits on disk while the
 // broker or the coordinator is away and is replayed afterwards, marked historical.
 import type { Logger } from "pino";
+import { REAL_TIMERS, type Timers } from "../common/timers.ts";
 import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
 import {
   agentClientId,
@@ -34,7 +35,7 @@ import type { SampleSource, StaticFacts } from "./readings.ts";
 import { createSystemSource } from "./sample-source.ts";
 import { openSessionStore } from "./session-store.ts";
 import { type Counters, shapeBirth, shapeTelemetry } from "./shape.ts";
-import { startTicker, type Timers } from "./ticker.ts";
+import { startTicker } from "./ticker.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export { AGENT_VERSION };
@@ -144,10 +145,6 @@ export interface SamplingStats {
 const STOP_TIMEOUT_MS = 5_000;
 /** The first sample comes this long after start (or after the first announce, if later). */
 const EARLY_SAMPLE_MS = 250;
-const REAL_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 const BROKER_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"]);
 
 /** Every problem with the options, empty when they are usable. */

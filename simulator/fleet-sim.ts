@@ -4,6 +4,7 @@
 // and services keepalives once a second. Per node it keeps a profile, a machine state and a Connection.
 import { AGENT_VERSION } from "../agent/version.ts";
 import { type Backoff, createBackoff } from "../common/backoff.ts";
+import { REAL_TIMERS } from "../common/timers.ts";
 import {
   CONTRACT,
   createMessage,
@@ -38,7 +39,6 @@ import {
   resolveSimulationOptions,
   type SimulationOptions,
   simulationOptionProblems,
-  type Timers,
 } from "./options.ts";
 import { dueSlots, refill } from "./pacing.ts";
 import { createRng, hashSeed, type Rng } from "./rng.ts";
@@ -122,10 +122,6 @@ interface SimNode {
   flap: { rng: Rng; dropAtMs: number; rebootOnReturn: boolean } | undefined;
 }
 
-const REAL_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 const FINAL = 2;
 const MAX_QUEUED_BYTES = 64 * 1024;
 

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Logger } from "pino";
 import { FleetError } from "../../common/errors.ts";
+import { type IntervalTimers, REAL_INTERVAL_TIMERS } from "../../common/timers.ts";
 import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
   createMessage,
@@ -27,11 +28,6 @@ import { expiredNodes, type FleetState } from "./state.ts";
 
 /** The retained coordinator status is published again at most this often (see the re-assert handler). */
 const REASSERT_MS = 5_000;
-
-export interface Timers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
 
 export interface CoordinatorOptions {
   brokerUrl: string;
@@ -62,7 +58,7 @@ export interface CoordinatorOptions {
   /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts bind `part`. */
   logger: Logger;
   now?: () => number;
-  timers?: Timers;
+  timers?: IntervalTimers;
   onReport?: (report: FleetReport) => void;
   /** "cluster" when a Kubernetes cluster view is attached, else "standalone"; a function when it can change. */
   mode?: "cluster" | "standalone" | (() => "cluster" | "standalone");
@@ -151,10 +147,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };
   const { logger, topicRoot, clientId } = options;
   const now = options.now ?? Date.now;
-  const timers: Timers = options.timers ?? {
-    setInterval: (callback, ms) => setInterval(callback, ms),
-    clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
-  };
+  const timers = options.timers ?? REAL_INTERVAL_TIMERS;
   const version = options.version ?? packageVersion();
   const modeOption = options.mode ?? "standalone";
   const modeNow = () => (typeof modeOption === "function" ? modeOption() : modeOption);

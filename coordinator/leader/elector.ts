@@ -7,7 +7,7 @@
 // the timers are injected.
 import type { Logger } from "pino";
 import { FleetError } from "../../common/errors.ts";
-import type { Timers } from "../cluster/timers.ts";
+import type { Timers } from "../../common/timers.ts";
 
 /** The parts of a Lease the elector reads and writes. Times are epoch milliseconds. */
 export interface LeaseRecord {
