@@ -9,7 +9,6 @@ import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
 import {
   agentClientId,
   createMessage,
-  DEFAULT_TOPIC_ROOT,
   decode,
   type MessageOf,
   nodeIdProblem,
@@ -89,26 +88,11 @@ export interface BufferOptions {
   settleMs?: number;
 }
 
-export const DEFAULT_BUFFER_OPTIONS = {
-  maxSamples: 10_000,
-  maxAgeMs: 24 * 60 * 60 * 1000,
-  replayPerSecond: 20,
-  waitForCoordinator: true,
-  settleMs: 1_000,
-} as const satisfies BufferOptions;
+// The product settings above come resolved from the config schema (cli/config/defaults.ts agentSettings);
+// the agent keeps no defaults of its own for them.
 
-// The config schema (cli/config/schema.ts) holds the product defaults; these mirror them for callers that
-// start an agent without the CLI (tests, benches), and cli/config/defaults.test.ts fails if they drift.
-export const DEFAULT_AGENT_OPTIONS = {
-  brokerUrl: "mqtt://127.0.0.1:1883",
-  topicRoot: DEFAULT_TOPIC_ROOT,
-  intervalMs: 5_000,
-  keepaliveSeconds: 10,
-  labels: {},
-  stateDir: "./data",
-  // No target by default: probing a public address is the operator's choice, not ours.
-  internet: { target: undefined, timeoutMs: 2_000, everyMs: 30_000 },
-} as const satisfies Omit<AgentOptions, "nodeId" | "logger">;
+/** Wait after a new coordinator instance announces itself (BufferOptions.settleMs), so it has subscribed. */
+const SETTLE_MS = 1_000;
 
 export interface RunningAgent {
   readonly nodeId: string;
@@ -330,7 +314,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           ...bounds,
           redeliverMs: redeliverMs ?? Math.max(20_000, 2 * options.keepaliveSeconds * 1000),
         },
-        gate: { waitForCoordinator, settleMs: settleMs ?? DEFAULT_BUFFER_OPTIONS.settleMs },
+        gate: { waitForCoordinator, settleMs: settleMs ?? SETTLE_MS },
         logger: log.child({ part: "buffer" }),
         now,
         monotonic,

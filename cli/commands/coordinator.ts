@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetReport } from "../../proto/index.ts";
+import { coordinatorSettings, electorTimings } from "../config/defaults.ts";
 import { schedulingSettings } from "../config/scheduling.ts";
 import type { Config } from "../config/schema.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl, splitHostPort } from "../options.ts";
@@ -124,9 +125,7 @@ export function leaderElectionOptions(config: Config, embedded: boolean) {
       namespace: election.namespace ?? config.k3s.namespace,
       leaseName: election.leaseName,
       identity,
-      leaseDurationMs: election.leaseDuration,
-      renewDeadlineMs: election.renewDeadline,
-      retryPeriodMs: election.retryPeriod,
+      ...electorTimings(config),
     },
   };
 }
@@ -169,15 +168,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
             web: { token: config.http.token, usersFile: config.broker.usersFile },
           },
     brokerUrl: brokerUrl(config),
-    topicRoot: config.topicRoot,
-    reportIntervalMs: config.coordinator.reportInterval,
-    staleAfterIntervals: config.coordinator.staleAfterIntervals,
-    offlineAfterIntervals: config.coordinator.offlineAfterIntervals,
-    defaultIntervalMs: config.agent.interval,
-    expireOfflineAfterMs: config.coordinator.expireOfflineAfter,
-    maxPayloadBytes: config.broker.maxPayloadBytes,
-    maxReportBytes: config.coordinator.maxReportBytes,
-    keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
+    ...coordinatorSettings(config),
     localNodeId: options.localNodeId,
     mqtt: await mqttAuth(config),
     kubernetes: config.k3s.standalone

@@ -11,7 +11,6 @@ import { type IntervalTimers, REAL_INTERVAL_TIMERS } from "../../common/timers.t
 import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
   createMessage,
-  DEFAULT_TOPIC_ROOT,
   decode,
   type FleetReport,
   PeerState,
@@ -80,22 +79,11 @@ export interface CoordinatorOptions {
   instanceName?: string;
 }
 
-/** Everything but the logger has a default; `startCoordinator` fills in what the caller leaves out. */
-export const DEFAULT_COORDINATOR_OPTIONS = {
-  brokerUrl: "mqtt://127.0.0.1:1883",
-  topicRoot: DEFAULT_TOPIC_ROOT,
-  clientId: "k3s-fleet-coordinator",
-  reportIntervalMs: 30_000,
-  staleAfterIntervals: 3,
-  offlineAfterIntervals: 12,
-  defaultIntervalMs: 5_000,
-  expireOfflineAfterMs: 24 * 60 * 60 * 1000,
-  maxPayloadBytes: 64 * 1024,
-  maxReportBytes: 16 * 1024 * 1024,
-  keepaliveSeconds: 10,
-} as const satisfies Partial<CoordinatorOptions>;
+/** The coordinator's MQTT client id when it runs alone (each replica of several adds its identity). */
+export const COORDINATOR_CLIENT_ID = "k3s-fleet-coordinator";
 
-export type CoordinatorInput = Partial<CoordinatorOptions> & Pick<CoordinatorOptions, "logger">;
+/** The product settings come resolved from the config schema (cli/config/defaults.ts coordinatorSettings). */
+export type CoordinatorInput = Omit<CoordinatorOptions, "clientId"> & { clientId?: string };
 
 export interface CoordinatorCounters extends IngestTotals {
   /** Births refused because another install held the node id (ingest.ts). */
@@ -144,7 +132,7 @@ export type CoordinatorErrorCode = "K3SF_ERR_COORDINATOR_START";
 export class CoordinatorError extends FleetError<CoordinatorErrorCode> {}
 
 export async function startCoordinator(input: CoordinatorInput): Promise<RunningCoordinator> {
-  const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };
+  const options = { ...input, clientId: input.clientId ?? COORDINATOR_CLIENT_ID };
   const { logger, topicRoot, clientId } = options;
   const now = options.now ?? Date.now;
   const timers = options.timers ?? REAL_INTERVAL_TIMERS;
@@ -449,10 +437,6 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       return stopping;
     },
   };
-}
-
-function withoutUndefined<T extends object>(input: T): Partial<T> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function packageVersion(): string {

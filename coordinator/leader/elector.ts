@@ -45,13 +45,6 @@ export interface ElectorTimings {
   retryPeriodMs: number;
 }
 
-/** kube-scheduler's defaults (--leader-elect-lease-duration 15s, renew-deadline 10s, retry-period 2s). */
-export const KUBE_SCHEDULER_TIMINGS: ElectorTimings = {
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2_000,
-};
-
 export interface ElectorEvents {
   /** We became the leader: start acting. */
   onStartedLeading(): void;
