@@ -10,13 +10,13 @@ import {
 } from "../../cli/config/defaults.ts";
 
 export const AGENT_DEFAULTS = agentSettings(CONFIG_DEFAULTS);
-/** The buffer is on by default (agent.bufferMaxSamples > 0). */
-export const BUFFER_DEFAULTS = agentBufferSettings(CONFIG_DEFAULTS) ?? {
-  maxSamples: 0,
-  maxAgeMs: 0,
-  replayPerSecond: 1,
-  waitForCoordinator: true,
-};
+export const BUFFER_DEFAULTS = bufferOn(agentBufferSettings(CONFIG_DEFAULTS));
 export const COORDINATOR_DEFAULTS = coordinatorSettings(CONFIG_DEFAULTS);
 export const FLEET_DEFAULTS = fleetSettings(CONFIG_DEFAULTS);
 export const ELECTOR_TIMINGS = electorTimings(CONFIG_DEFAULTS);
+
+function bufferOn<T>(settings: T | undefined): T {
+  if (settings === undefined)
+    throw new Error("the agent's buffer is on by default (agent.bufferMaxSamples > 0)");
+  return settings;
+}

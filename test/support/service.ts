@@ -12,7 +12,7 @@ export function testServiceOptions(
 ): ServiceOptions {
   const { scheduling, ...rest } = options;
   return {
-    embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
+    embeddedBroker: testBroker(0),
     ...COORDINATOR_DEFAULTS,
     brokerUrl: "unused",
     reportIntervalMs: 60_000,
@@ -21,4 +21,9 @@ export function testServiceOptions(
     ...rest,
     scheduling: scheduling === false ? false : testSchedulingSettings(scheduling),
   };
+}
+
+/** The embedded broker as the tests run it, on loopback `port` (0: any; a fixed one to restart on it). */
+export function testBroker(port: number): NonNullable<ServiceOptions["embeddedBroker"]> {
+  return { host: "127.0.0.1", port, maxPacketBytes: 1 << 20, refusedPublish: "drop" };
 }
