@@ -29,7 +29,7 @@ import {
   NodeTelemetrySchema,
   topicsFor,
 } from "../proto/index.ts";
-import { FLEET_DEFAULTS } from "../test/support/defaults.ts";
+import { ingestDefaults } from "../test/support/defaults.ts";
 import { birth, telemetry } from "../test/support/fleet-messages.ts";
 
 setFlagsFromString("--expose-gc");
@@ -81,13 +81,7 @@ function telemetryBytes(n: number, round: number): Uint8Array {
 
 function largeReport(): Uint8Array {
   let clock = T0;
-  const ingest = createIngest({
-    fleet: FLEET_DEFAULTS,
-    root: "k3s-fleet/v1",
-    maxPayloadBytes: 65_536,
-    logger,
-    now: () => clock,
-  });
+  const ingest = createIngest(ingestDefaults(logger, () => clock));
   for (const nodeId of ids)
     ingest.handle(topics.birth(nodeId), encode("birth", birth({ nodeId, session: 3 })));
   for (let r = 0; r < 3; r++) {
@@ -231,13 +225,7 @@ function fleetDecode(lib: Lib, rounds: Uint8Array[][]): number {
 /** The coordinator's whole in-process ingest (as shipped, protobuf-es) on the same payloads. */
 function fleetIngest(): number {
   let clock = T0;
-  const ingest = createIngest({
-    fleet: FLEET_DEFAULTS,
-    root: "k3s-fleet/v1",
-    maxPayloadBytes: 65_536,
-    logger,
-    now: () => clock,
-  });
+  const ingest = createIngest(ingestDefaults(logger, () => clock));
   for (const nodeId of ids)
     ingest.handle(topics.birth(nodeId), encode("birth", birth({ nodeId, session: 3 })));
   const telemetryTopics = ids.map((id) => topics.telemetry(id));

@@ -43,15 +43,23 @@ export interface SimNode {
 /** Index of the final OFFLINE status in `controlIds`. */
 export const FINAL = 2;
 
-/** The fleet's counters, as `stats()` reports them. */
+/** The fleet's counters since the start, as `stats()` reports them. */
 export interface FleetCounters {
+  /** Telemetry messages written to sockets. */
   published: number;
+  /** Telemetry PUBACKs received (QoS 1). */
   acked: number;
+  /** Telemetry in flight when its connection dropped: never acknowledged. */
   lost: number;
+  /** Samples not published because the node's in-flight window was full or its socket backed up. */
   skipped: number;
+  /** Node slots given up because the timer fell more than a whole interval behind. */
   lagged: number;
+  /** Connections accepted (each announced with birth + ONLINE). */
   births: number;
+  /** Connections accepted after a node's first one. */
   reconnects: number;
+  /** Connection failures: refused, timeouts, socket errors, closes the simulator did not ask for. */
   errors: number;
 }
 

@@ -7,6 +7,7 @@ import { type FleetRun, fleetWireHandler } from "./fleet-handler.ts";
 import {
   createSimNodes,
   FINAL,
+  type FleetCounters,
   fleetStats,
   markFlappers,
   type SimNode,
@@ -24,7 +25,7 @@ import { dueSlots, refill } from "./pacing.ts";
 import { createRng, hashSeed } from "./rng.ts";
 import { type ConnectOptions, type OutgoingPublish, parseBrokerUrl } from "./wire.ts";
 
-export interface SimulationStats {
+export interface SimulationStats extends FleetCounters {
   nodes: number;
   /** Accepted by the broker and announced (birth + ONLINE): publishing. */
   connected: number;
@@ -34,24 +35,8 @@ export interface SimulationStats {
   waiting: number;
   /** Taken away on purpose: flapping or `kill()`ed. */
   down: number;
-  /** Telemetry messages written to sockets. */
-  published: number;
-  /** Telemetry PUBACKs received (QoS 1). */
-  acked: number;
   /** QoS 1 publishes (telemetry and statuses) awaiting PUBACK now. */
   inflight: number;
-  /** Telemetry in flight when its connection dropped: never acknowledged. */
-  lost: number;
-  /** Samples not published because the node's in-flight window was full or its socket backed up. */
-  skipped: number;
-  /** Node slots given up because the timer fell more than a whole interval behind. */
-  lagged: number;
-  /** Connections accepted (each announced with birth + ONLINE). */
-  births: number;
-  /** Connections accepted after a node's first one. */
-  reconnects: number;
-  /** Connection failures: refused, timeouts, socket errors, closes the simulator did not ask for. */
-  errors: number;
   errorsByCode: Record<string, number>;
   /** PUBLISH → PUBACK round trips of telemetry, since the start or the last `stats({ resetLatency: true })`. */
   ackLatencyMs: LatencySummary;

@@ -6,14 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCHEDULER_CONFIG } from "../../coordinator/scheduler/index.ts";
-import {
-  agentBufferSettings,
-  agentSettings,
-  CONFIG_DEFAULTS,
-  coordinatorSettings,
-  electorTimings,
-  fleetSettings,
-} from "./defaults.ts";
+import * as cut from "./defaults.ts";
 import { loadConfig } from "./load.ts";
 import { schedulingSettings } from "./scheduling.ts";
 import { configSchema } from "./schema.ts";
@@ -49,7 +42,7 @@ const custom = configSchema.parse({
 
 describe("each part's settings come from the resolved config", () => {
   it("the coordinator's and the fleet state's (one stale, one offline)", () => {
-    expect(coordinatorSettings(custom)).toEqual({
+    expect(cut.coordinatorSettings(custom)).toEqual({
       topicRoot: "plant-7/v1",
       reportIntervalMs: 40_000,
       staleAfterIntervals: 4,
@@ -60,7 +53,7 @@ describe("each part's settings come from the resolved config", () => {
       maxReportBytes: 100_000,
       keepaliveSeconds: 25,
     });
-    expect(fleetSettings(custom)).toEqual({
+    expect(cut.fleetSettings(custom)).toEqual({
       defaultIntervalMs: 7_000,
       staleAfterIntervals: 4,
       offlineAfterIntervals: 20,
@@ -68,7 +61,7 @@ describe("each part's settings come from the resolved config", () => {
   });
 
   it("the agent's, and its buffer's (off at bufferMaxSamples 0)", () => {
-    expect(agentSettings(custom)).toEqual({
+    expect(cut.agentSettings(custom)).toEqual({
       brokerUrl: "mqtt://broker.local:1884",
       topicRoot: "plant-7/v1",
       intervalMs: 7_000,
@@ -78,17 +71,17 @@ describe("each part's settings come from the resolved config", () => {
       internet: { target: "10.0.0.1:443", timeoutMs: 3_000, everyMs: 45_000 },
       roots: { procRoot: "/host/proc", sysRoot: "/host/sys", rootfs: "/host/root" },
     });
-    expect(agentBufferSettings(custom)).toEqual({
+    expect(cut.agentBufferSettings(custom)).toEqual({
       maxSamples: 500,
       maxAgeMs: 7_200_000,
       replayPerSecond: 7,
       waitForCoordinator: false,
     });
-    expect(agentBufferSettings(configSchema.parse({ agent: { bufferMaxSamples: 0 } }))).toBeUndefined();
+    expect(cut.agentBufferSettings(configSchema.parse({ agent: { bufferMaxSamples: 0 } }))).toBeUndefined();
   });
 
   it("leader election's timings", () => {
-    expect(electorTimings(custom)).toEqual({
+    expect(cut.electorTimings(custom)).toEqual({
       leaseDurationMs: 30_000,
       renewDeadlineMs: 20_000,
       retryPeriodMs: 4_000,
@@ -100,12 +93,12 @@ describe("each part's settings come from the resolved config", () => {
     try {
       const empty = join(dir, "config.yaml");
       writeFileSync(empty, "{}\n");
-      expect(CONFIG_DEFAULTS).toEqual(loadConfig({ file: empty, env: {} }));
+      expect(cut.CONFIG_DEFAULTS).toEqual(loadConfig({ file: empty, env: {} }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
     // The values the parts got wrong before (agent keepalive 30 s vs 10 s, state dir, internet timeout).
-    expect(agentSettings(CONFIG_DEFAULTS)).toMatchObject({
+    expect(cut.agentSettings(cut.CONFIG_DEFAULTS)).toMatchObject({
       keepaliveSeconds: 10,
       stateDir: "./data",
       internet: { timeoutMs: 2_000 },
@@ -115,7 +108,7 @@ describe("each part's settings come from the resolved config", () => {
 
 describe("the scheduling engine's library default agrees with the schema", () => {
   it("weights, scoring strategy, live thresholds and stale", () => {
-    const settings = schedulingSettings(CONFIG_DEFAULTS);
+    const settings = schedulingSettings(cut.CONFIG_DEFAULTS);
     if (settings === false) throw new Error("scheduling is on by default");
     expect(settings.engine).toEqual({
       weights: DEFAULT_SCHEDULER_CONFIG.weights,
@@ -129,7 +122,7 @@ describe("the scheduling engine's library default agrees with the schema", () =>
     });
     // Stale is the fleet's rule; the engine's own default only serves callers without a fleet.
     expect(DEFAULT_SCHEDULER_CONFIG.live.staleAfterIntervals).toBe(
-      CONFIG_DEFAULTS.coordinator.staleAfterIntervals,
+      cut.CONFIG_DEFAULTS.coordinator.staleAfterIntervals,
     );
   });
 });
