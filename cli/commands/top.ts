@@ -3,6 +3,7 @@
 // d, n sort by CPU, memory, disk, name; l filters by label; q quits. `--once` prints plain text once.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
 import { commandContext } from "../run.ts";
@@ -45,6 +46,7 @@ export function registerTop(program: Command): void {
     const view = { sort: opts.sort as SortKey, label: (opts.label as string | undefined) ?? "" };
     const link = new Link({
       url: brokerUrl(config),
+      keepaliveSeconds: keepaliveSeconds(config),
       clientId: `k3s-fleet-top-${randomBytes(4).toString("hex")}`,
       logger: logger.child({ module: "top" }),
       ...(await mqttAuth(config)),
