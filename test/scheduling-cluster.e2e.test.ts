@@ -6,17 +6,9 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import mqtt from "mqtt";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { liveByNodeName } from "../coordinator/fleet/live.ts";
-import { clusterNodeInputs } from "../coordinator/placement/index.ts";
-import {
-  buildSnapshot,
-  DEFAULT_SCHEDULER_CONFIG,
-  type Node,
-  type Pod,
-  schedule,
-} from "../coordinator/scheduler/index.ts";
 import { encode, topicsFor } from "../proto/index.ts";
 import { makeNode, makePod } from "./fake-apiserver/index.ts";
+import { engineChoice } from "./support/engine-choice.ts";
 import { useFakeCluster } from "./support/fake-cluster.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { until } from "./support/until.ts";
@@ -45,18 +37,7 @@ describe("secondary scheduler", () => {
 
     // What the engine alone would choose for this pod on this cluster.
     const web = pendingPod("web");
-    const expected = schedule(
-      buildSnapshot(
-        clusterNodeInputs(
-          fake.api.listNodes() as unknown as Node[],
-          fake.api.listPods() as unknown as Pod[],
-          liveByNodeName(svc.coordinator.fleet, Date.now()),
-        ),
-      ),
-      web as Pod,
-      DEFAULT_SCHEDULER_CONFIG,
-      Date.now(),
-    );
+    const expected = engineChoice(svc, { nodes: fake.api.listNodes(), pods: fake.api.listPods() }, web);
     expect(expected.node).toBe("node-b");
 
     fake.api.addPod(web);

@@ -1,17 +1,9 @@
 import mqtt from "mqtt";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { liveByNodeName } from "../../coordinator/fleet/live.ts";
-import { clusterNodeInputs } from "../../coordinator/placement/index.ts";
-import {
-  buildSnapshot,
-  DEFAULT_SCHEDULER_CONFIG,
-  type Node,
-  type Pod,
-  schedule,
-} from "../../coordinator/scheduler/index.ts";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
+import { engineChoice } from "../support/engine-choice.ts";
 import { birth, status, telemetry } from "../support/fleet-messages.ts";
 import { KWOK_NODE_ANNOTATION } from "../support/kube-apiserver.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
@@ -50,14 +42,9 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
     const svc = await start();
 
     const web = pendingPod(unique("web"));
-    const nodes = (await core.listNode()).items as unknown as Node[];
-    const pods = (await core.listPodForAllNamespaces()).items as unknown as Pod[];
-    const expected = schedule(
-      buildSnapshot(clusterNodeInputs(nodes, pods, liveByNodeName(svc.coordinator.fleet, Date.now()))),
-      web as Pod,
-      DEFAULT_SCHEDULER_CONFIG,
-      Date.now(),
-    );
+    const nodes = (await core.listNode()).items;
+    const pods = (await core.listPodForAllNamespaces()).items;
+    const expected = engineChoice(svc, { nodes, pods }, web);
     expect(expected.node).toBe(b);
 
     await addPod(core, web);
