@@ -9,14 +9,9 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agentClientId, decode, type MessageOf, PeerState, parseTopic, topicsFor } from "../proto/index.ts";
+import { AGENT_DEFAULTS } from "../test/support/defaults.ts";
 import { createFakeSource } from "../test/support/fake-source.ts";
-import {
-  AGENT_VERSION,
-  type AgentOptions,
-  DEFAULT_AGENT_OPTIONS,
-  type RunningAgent,
-  startAgent,
-} from "./agent.ts";
+import { AGENT_VERSION, type AgentOptions, type RunningAgent, startAgent } from "./agent.ts";
 
 const ROOT = "test-fleet/v1";
 const topics = topicsFor(ROOT);
@@ -150,7 +145,7 @@ describe("agent against an in-process aedes", () => {
   const children: ChildProcess[] = [];
 
   const options = (overrides: Partial<AgentOptions> & { nodeId: string }): AgentOptions => ({
-    ...DEFAULT_AGENT_OPTIONS,
+    ...AGENT_DEFAULTS,
     brokerUrl: broker.url,
     topicRoot: ROOT,
     intervalMs: 100,

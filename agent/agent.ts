@@ -4,11 +4,11 @@
 // With `buffer` set, telemetry is stored and forwarded (outbox-buffered.ts): it waits on disk while the
 // broker or the coordinator is away and is replayed afterwards, marked historical.
 import type { Logger } from "pino";
+import { REAL_TIMERS, type Timers } from "../common/timers.ts";
 import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
 import {
   agentClientId,
   createMessage,
-  DEFAULT_TOPIC_ROOT,
   decode,
   type MessageOf,
   nodeIdProblem,
@@ -35,7 +35,7 @@ import type { SampleSource, StaticFacts } from "./readings.ts";
 import { createSystemSource } from "./sample-source.ts";
 import { openSessionStore } from "./session-store.ts";
 import { type Counters, shapeBirth, shapeTelemetry } from "./shape.ts";
-import { startTicker, type Timers } from "./ticker.ts";
+import { startTicker } from "./ticker.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export { AGENT_VERSION };
@@ -93,26 +93,11 @@ export interface BufferOptions {
   open?: (options: OpenBufferOptions) => BufferStore;
 }
 
-export const DEFAULT_BUFFER_OPTIONS = {
-  maxSamples: 10_000,
-  maxAgeMs: 24 * 60 * 60 * 1000,
-  replayPerSecond: 20,
-  waitForCoordinator: true,
-  settleMs: 1_000,
-} as const satisfies BufferOptions;
+// The product settings above come resolved from the config schema (cli/config/defaults.ts agentSettings);
+// the agent keeps no defaults of its own for them.
 
-// The config schema (cli/config/schema.ts) holds the product defaults; these mirror them for callers that
-// start an agent without the CLI (tests, benches), and cli/config/defaults.test.ts fails if they drift.
-export const DEFAULT_AGENT_OPTIONS = {
-  brokerUrl: "mqtt://127.0.0.1:1883",
-  topicRoot: DEFAULT_TOPIC_ROOT,
-  intervalMs: 5_000,
-  keepaliveSeconds: 10,
-  labels: {},
-  stateDir: "./data",
-  // No target by default: probing a public address is the operator's choice, not ours.
-  internet: { target: undefined, timeoutMs: 2_000, everyMs: 30_000 },
-} as const satisfies Omit<AgentOptions, "nodeId" | "logger">;
+/** Wait after a new coordinator instance announces itself (BufferOptions.settleMs), so it has subscribed. */
+const SETTLE_MS = 1_000;
 
 export interface RunningAgent {
   readonly nodeId: string;
@@ -149,10 +134,6 @@ export interface SamplingStats {
 const STOP_TIMEOUT_MS = 5_000;
 /** The first sample comes this long after start (or after the first announce, if later). */
 const EARLY_SAMPLE_MS = 250;
-const REAL_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 const BROKER_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"]);
 
 /** Every problem with the options, empty when they are usable. */
@@ -352,7 +333,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           replayPerSecond,
           redeliverMs: redeliverMs ?? Math.max(20_000, 2 * options.keepaliveSeconds * 1000),
         },
-        gate: { waitForCoordinator, settleMs: settleMs ?? DEFAULT_BUFFER_OPTIONS.settleMs },
+        gate: { waitForCoordinator, settleMs: settleMs ?? SETTLE_MS },
         logger: log.child({ part: "buffer" }),
         now,
         monotonic,

@@ -4,18 +4,14 @@ import { join } from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../cli/config/load.ts";
-import {
-  type AgentOptions,
-  agentOptionProblems,
-  DEFAULT_AGENT_OPTIONS,
-  DEFAULT_BUFFER_OPTIONS,
-} from "./agent.ts";
+import { AGENT_DEFAULTS, BUFFER_DEFAULTS } from "../test/support/defaults.ts";
+import { type AgentOptions, agentOptionProblems } from "./agent.ts";
 
-const base: AgentOptions = { ...DEFAULT_AGENT_OPTIONS, nodeId: "edge-01", logger: pino({ level: "silent" }) };
+const base: AgentOptions = { ...AGENT_DEFAULTS, nodeId: "edge-01", logger: pino({ level: "silent" }) };
 
 describe("agent buffer options", () => {
   it("accepts the defaults, and no buffer at all", () => {
-    expect(agentOptionProblems({ ...base, buffer: { ...DEFAULT_BUFFER_OPTIONS } })).toEqual([]);
+    expect(agentOptionProblems({ ...base, buffer: { ...BUFFER_DEFAULTS } })).toEqual([]);
     expect(agentOptionProblems(base)).toEqual([]);
   });
 

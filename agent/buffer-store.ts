@@ -8,6 +8,7 @@ import { mkdirSync, renameSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { FleetError } from "../common/errors.ts";
 import { sessionFileName } from "./session-store.ts";
 
 /**
@@ -33,14 +34,7 @@ const SCHEMA_VERSION = 1;
 
 export type BufferErrorCode = "K3SF_ERR_BUFFER_STORE" | "K3SF_ERR_BUFFER_UNAVAILABLE";
 
-export class BufferError extends Error {
-  readonly code: BufferErrorCode;
-  constructor(code: BufferErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "BufferError";
-    this.code = code;
-  }
-}
+export class BufferError extends FleetError<BufferErrorCode> {}
 
 export interface StoredSample {
   id: number;

@@ -34,8 +34,9 @@ export async function captureSnapshot(options: CaptureOptions = {}): Promise<Nod
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const source = options.source ?? createSystemSource({ ...options.roots, logger: options.logger });
-  const target = options.internet?.target === undefined ? undefined : parseHostPort(options.internet.target);
-  const internet = target ? canConnect(target, options.internet?.timeoutMs ?? 2_000) : Promise.resolve(false);
+  const probe = options.internet;
+  const target = probe?.target === undefined ? undefined : parseHostPort(probe.target);
+  const internet = probe && target ? canConnect(target, probe.timeoutMs) : Promise.resolve(false);
 
   const [facts, first] = await Promise.all([source.facts(), source.read()]);
   await sleep(options.windowMs ?? 1_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nextSlot, startTicker, type Timers } from "./ticker.ts";
+import type { Timers } from "../common/timers.ts";
+import { nextSlot, startTicker } from "./ticker.ts";
 
 /** A hand-driven monotonic clock and timer queue; `lateMs` makes every timer fire that much late. */
 function fakeClock(lateMs = 0) {

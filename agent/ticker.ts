@@ -2,10 +2,7 @@
 // so timer lateness does not accumulate and wall-clock jumps (NTP on a device that booted in 1970) do not
 // stall it. A tick that overruns makes the loop skip the slots it missed instead of running them back to back.
 
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { REAL_TIMERS, type Timers } from "../common/timers.ts";
 
 export interface TickerOptions {
   intervalMs: number;
@@ -23,11 +20,6 @@ export interface Ticker {
   /** Stops scheduling and waits for a tick in progress to finish. */
   stop(): Promise<void>;
 }
-
-const REAL_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /**
  * The next slot index to run after slot `lastIndex` finished at `nowMs`, and how many slots were missed.

@@ -4,15 +4,16 @@
 //          --state-dir /tmp/k3sf-bench [--root k3s-fleet/v1] [--internet host:port] [--log-level warn]
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { DEFAULT_AGENT_OPTIONS, startAgent } from "../agent/agent.ts";
+import { startAgent } from "../agent/agent.ts";
+import { AGENT_DEFAULTS } from "../test/support/defaults.ts";
 
 const { values } = parseArgs({
   options: {
-    url: { type: "string", default: DEFAULT_AGENT_OPTIONS.brokerUrl },
+    url: { type: "string", default: AGENT_DEFAULTS.brokerUrl },
     "node-id": { type: "string", default: "bench-01" },
     interval: { type: "string", default: "1000" },
     "state-dir": { type: "string", default: "/tmp/k3sf-bench-state" },
-    root: { type: "string", default: DEFAULT_AGENT_OPTIONS.topicRoot },
+    root: { type: "string", default: AGENT_DEFAULTS.topicRoot },
     internet: { type: "string" },
     "log-level": { type: "string", default: "warn" },
   },
@@ -20,13 +21,13 @@ const { values } = parseArgs({
 
 const logger = pino({ level: values["log-level"] }, pino.destination(2));
 const agent = await startAgent({
-  ...DEFAULT_AGENT_OPTIONS,
+  ...AGENT_DEFAULTS,
   nodeId: values["node-id"],
   brokerUrl: values.url,
   topicRoot: values.root,
   intervalMs: Number(values.interval),
   stateDir: values["state-dir"],
-  internet: { ...DEFAULT_AGENT_OPTIONS.internet, target: values.internet },
+  internet: { ...AGENT_DEFAULTS.internet, target: values.internet },
   logger,
 });
 

@@ -9,6 +9,7 @@ import pino from "pino";
 import { createIngest } from "../coordinator/fleet/ingest.ts";
 import { buildReport } from "../coordinator/report/build.ts";
 import { encode, topicsFor } from "../proto/index.ts";
+import { ingestDefaults } from "../test/support/defaults.ts";
 import { birth, telemetry } from "../test/support/fleet-messages.ts";
 
 setFlagsFromString("--expose-gc");
@@ -28,7 +29,7 @@ const telemetryTopics = ids.map((id) => topics.telemetry(id));
 
 function throughput() {
   let clock = T0;
-  const ingest = createIngest({ root: ROOT, maxPayloadBytes: 64 * 1024, logger, now: () => clock });
+  const ingest = createIngest(ingestDefaults(logger, () => clock));
   for (const nodeId of ids) {
     ingest.handle(
       topics.birth(nodeId),
@@ -90,7 +91,7 @@ function memoryPerNode() {
   settle();
   const before = process.memoryUsage();
   let clock = T0;
-  const ingest = createIngest({ root: ROOT, maxPayloadBytes: 64 * 1024, logger, now: () => clock });
+  const ingest = createIngest(ingestDefaults(logger, () => clock));
   const hour = 3600;
   for (const nodeId of ids) {
     ingest.handle(

@@ -4,6 +4,7 @@ import { applyBirth, applyTelemetry, createFleet, nodeFor } from "../coordinator
 import { agentNodeInputs } from "../coordinator/placement/inputs.ts";
 import { createLiveReader } from "../coordinator/placement/live-reader.ts";
 import { buildSnapshot, createScheduler, refreshLive } from "../coordinator/scheduler/index.ts";
+import { FLEET_DEFAULTS } from "../test/support/defaults.ts";
 import { birth, telemetry } from "../test/support/fleet-messages.ts";
 import { makePod } from "../test/support/scheduler.ts";
 
@@ -13,7 +14,7 @@ import { makePod } from "../test/support/scheduler.ts";
 // Fleet of n agents at 1 s interval, each reporting once a second (staggered); decisions every 2 ms for 5 s
 // of fleet time on one snapshot: the cost of keeping stale verdicts current vs the decisions themselves.
 for (const n of [1000, 5000, 10000]) {
-  const fleet = createFleet({ defaultIntervalMs: 1000 });
+  const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: 1000 });
   let now = 1_000_000;
   const seq = new Array(n).fill(1);
   for (let i = 0; i < n; i++) {

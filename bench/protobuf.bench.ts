@@ -29,6 +29,7 @@ import {
   NodeTelemetrySchema,
   topicsFor,
 } from "../proto/index.ts";
+import { ingestDefaults } from "../test/support/defaults.ts";
 import { birth, telemetry } from "../test/support/fleet-messages.ts";
 
 setFlagsFromString("--expose-gc");
@@ -80,7 +81,7 @@ function telemetryBytes(n: number, round: number): Uint8Array {
 
 function largeReport(): Uint8Array {
   let clock = T0;
-  const ingest = createIngest({ root: "k3s-fleet/v1", maxPayloadBytes: 65_536, logger, now: () => clock });
+  const ingest = createIngest(ingestDefaults(logger, () => clock));
   for (const nodeId of ids)
     ingest.handle(topics.birth(nodeId), encode("birth", birth({ nodeId, session: 3 })));
   for (let r = 0; r < 3; r++) {
@@ -224,7 +225,7 @@ function fleetDecode(lib: Lib, rounds: Uint8Array[][]): number {
 /** The coordinator's whole in-process ingest (as shipped, protobuf-es) on the same payloads. */
 function fleetIngest(): number {
   let clock = T0;
-  const ingest = createIngest({ root: "k3s-fleet/v1", maxPayloadBytes: 65_536, logger, now: () => clock });
+  const ingest = createIngest(ingestDefaults(logger, () => clock));
   for (const nodeId of ids)
     ingest.handle(topics.birth(nodeId), encode("birth", birth({ nodeId, session: 3 })));
   const telemetryTopics = ids.map((id) => topics.telemetry(id));

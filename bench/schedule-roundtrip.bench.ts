@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
+import { COORDINATOR_DEFAULTS } from "../test/support/defaults.ts";
 import { testSchedulingSettings } from "../test/support/scheduling-settings.ts";
 
 const arg = (name: string, fallback: number): number => {
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       // The default per-client publish rate (50/s) is for agents; this client is a load generator.
       limits: { maxPublishRate: 1_000_000, publishBurst: 1_000_000 },
     },
+    ...COORDINATOR_DEFAULTS,
     brokerUrl: "unused",
     topicRoot: root,
     reportIntervalMs: 3_600_000,

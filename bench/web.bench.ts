@@ -22,6 +22,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { startCoordinatorService } from "../coordinator/service.ts";
 import { slim } from "../coordinator/web/live.ts";
 import { countStates, diffRows, FleetRowsBuilder } from "../coordinator/web/rows.ts";
+import { COORDINATOR_DEFAULTS } from "../test/support/defaults.ts";
 import { loadAverage, machineFacts } from "./suite/harness.ts";
 
 const { values } = parseArgs({
@@ -102,6 +103,7 @@ const service = await startCoordinatorService({
     refusedPublish: "drop",
     limits: { maxPublishRate: 0 },
   },
+  ...COORDINATOR_DEFAULTS,
   brokerUrl: "unused",
   topicRoot: ROOT,
   reportIntervalMs: 30_000,

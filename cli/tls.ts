@@ -1,5 +1,6 @@
 // MQTT credentials and TLS material from config, read once at start.
 import { readFile } from "node:fs/promises";
+import { FleetError } from "../common/errors.ts";
 import type { TlsOptions } from "../mqtt/link.ts";
 import type { Config } from "./config/schema.ts";
 
@@ -9,8 +10,13 @@ export interface MqttAuth {
   tls?: TlsOptions;
 }
 
-export class CredentialsError extends Error {
-  readonly code = "K3SF_ERR_CREDENTIALS";
+/** The broker password file named in config cannot be read. */
+export type CredentialsErrorCode = "K3SF_ERR_CREDENTIALS";
+
+export class CredentialsError extends FleetError<CredentialsErrorCode> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("K3SF_ERR_CREDENTIALS", message, options);
+  }
 }
 
 export async function mqttAuth(config: Config): Promise<MqttAuth> {

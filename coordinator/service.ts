@@ -31,11 +31,11 @@ export interface ServiceOptions {
   staleAfterIntervals: number;
   offlineAfterIntervals: number;
   defaultIntervalMs: number;
-  /** OFFLINE nodes silent this long leave the fleet (default 24 h); 0: never. */
-  expireOfflineAfterMs?: number;
+  /** OFFLINE nodes silent this long leave the fleet; 0: never. */
+  expireOfflineAfterMs: number;
   maxPayloadBytes: number;
-  /** Reports larger than this are not published (coordinator.maxReportBytes); default 16 MiB. */
-  maxReportBytes?: number;
+  /** Reports larger than this are not published (coordinator.maxReportBytes). */
+  maxReportBytes: number;
   keepaliveSeconds: number;
   localNodeId?: string;
   mqtt?: { username?: string; password?: string; tls?: TlsOptions };

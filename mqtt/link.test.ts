@@ -7,8 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMessage, decode } from "../proto/codec.ts";
 import { PeerState } from "../proto/gen/k3sfleet/v1/fleet_pb.js";
 import { topicsFor } from "../proto/topics.ts";
+import { AGENT_DEFAULTS } from "../test/support/defaults.ts";
 import { until } from "../test/support/until.ts";
 import { contractPublish, Link, withTimeout } from "./link.ts";
+
+/** The schema's broker.keepalive, as the product passes it. */
+const KEEPALIVE_S = AGENT_DEFAULTS.keepaliveSeconds;
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -48,7 +52,7 @@ async function watcher(filter: string) {
 
 describe("Link", () => {
   it("publishes with the contract's QoS and retain flag", async () => {
-    const link = new Link({ url, clientId: "n1", logger });
+    const link = new Link({ keepaliveSeconds: KEEPALIVE_S, url, clientId: "n1", logger });
     await link.start();
     await link.publish(
       "nodeStatus",
@@ -66,7 +70,13 @@ describe("Link", () => {
 
   it("has the broker deliver its Will when the connection dies without DISCONNECT", async () => {
     const { client, seen } = await watcher(topics.nodeStatus("n1"));
-    const link = new Link({ url, clientId: "n1", logger, will: () => statusWill(9) });
+    const link = new Link({
+      keepaliveSeconds: KEEPALIVE_S,
+      url,
+      clientId: "n1",
+      logger,
+      will: () => statusWill(9),
+    });
     await link.start();
     link.destroy();
     await until(() => seen.length > 0);
@@ -78,6 +88,7 @@ describe("Link", () => {
   it("reconnects after the broker drops it, with a fresh Will for the new attempt", async () => {
     let session = 0;
     const link = new Link({
+      keepaliveSeconds: KEEPALIVE_S,
       url,
       clientId: "n1",
       logger,
@@ -106,7 +117,7 @@ describe("Link", () => {
   });
 
   it("keeps delivering to other handlers when one throws", async () => {
-    const link = new Link({ url, clientId: "sub", logger });
+    const link = new Link({ keepaliveSeconds: KEEPALIVE_S, url, clientId: "sub", logger });
     await link.start();
     await link.subscribe([topics.report]);
     const got: string[] = [];
@@ -136,8 +147,8 @@ describe("Link reconnect backoff", () => {
       },
     );
     const options = { url, clientId: "same", backoff: { initialMs: 40, maxMs: 5_000, jitter: 0 } };
-    const a = new Link({ ...options, logger: capture });
-    const b = new Link({ ...options, logger: pino({ level: "silent" }) });
+    const a = new Link({ keepaliveSeconds: KEEPALIVE_S, ...options, logger: capture });
+    const b = new Link({ keepaliveSeconds: KEEPALIVE_S, ...options, logger: pino({ level: "silent" }) });
     await a.start();
     await b.start(); // the broker drops a's connection for b's
     await until(() => delays.length >= 4, 10_000);
@@ -160,6 +171,7 @@ describe("Link reconnect backoff", () => {
       },
     );
     const link = new Link({
+      keepaliveSeconds: KEEPALIVE_S,
       url,
       clientId: "n1",
       logger: capture,
@@ -199,7 +211,12 @@ describe("Link close against a broker that never acknowledges", () => {
     await once(mute, "listening");
     const address = mute.address();
     const port = typeof address === "object" && address ? address.port : 0;
-    const link = new Link({ url: `mqtt://127.0.0.1:${port}`, clientId: "mute-test", logger });
+    const link = new Link({
+      keepaliveSeconds: KEEPALIVE_S,
+      url: `mqtt://127.0.0.1:${port}`,
+      clientId: "mute-test",
+      logger,
+    });
     try {
       await link.start();
       // A QoS 1 publish that will never be acknowledged, then a final status on close.

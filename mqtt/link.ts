@@ -25,7 +25,8 @@ export interface LinkOptions {
   url: string;
   clientId: string;
   logger: Logger;
-  keepaliveSeconds?: number;
+  /** MQTT keepalive; the product's comes from broker.keepalive (cli/config/defaults.ts keepaliveSeconds). */
+  keepaliveSeconds: number;
   clean?: boolean;
   username?: string;
   password?: string;
@@ -113,7 +114,7 @@ export class Link extends EventEmitter<LinkEvents> {
     const clientOptions: IClientOptions = {
       clientId: options.clientId,
       protocolVersion: 4, // MQTT 3.1.1: what the embedded aedes speaks
-      keepalive: options.keepaliveSeconds ?? 30,
+      keepalive: options.keepaliveSeconds,
       clean: options.clean ?? true,
       reconnectPeriod: 0, // reconnects are ours, with jittered backoff
       connectTimeout: options.connectTimeoutMs ?? 10_000,

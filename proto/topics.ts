@@ -1,6 +1,7 @@
 // The MQTT topic contract: one place maps each topic to its message type, QoS and retain flag.
 // Nobody formats a topic string by hand elsewhere: build with `topicsFor(root)`, parse with `parseTopic`.
 import type { DescMessage } from "@bufbuild/protobuf";
+import { FleetError } from "../common/errors.ts";
 import {
   CoordinatorStatusSchema,
   FleetReportSchema,
@@ -86,14 +87,13 @@ export function topicRootProblem(root: string): string | undefined {
   return undefined;
 }
 
-export class TopicError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TopicError";
-    this.code = code;
-  }
-}
+export type TopicErrorCode =
+  /** A node id that is empty, too long, or holds `+`, `#`, `/` or a control character. */
+  | "K3SF_ERR_NODE_ID"
+  /** A topic root that is empty, holds a wildcard, or starts or ends with `/`. */
+  | "K3SF_ERR_TOPIC_ROOT";
+
+export class TopicError extends FleetError<TopicErrorCode> {}
 
 /** Topic builders for one root; the only place topic strings are assembled. */
 export function topicsFor(root: string = DEFAULT_TOPIC_ROOT) {

@@ -1,56 +1,31 @@
-// The fleet simulator: N virtual agents in one process, each with its own MQTT connection, client id,
-// session, Will, birth and seq, publishing the model's telemetry. One timer drives them all: it meters
-// connects (token bucket), spreads publications evenly over the interval, drops and revives flapping nodes,
-// and services keepalives once a second. Per node it keeps a profile, a machine state and a Connection.
-import { AGENT_VERSION } from "../agent/version.ts";
-import { type Backoff, createBackoff } from "../common/backoff.ts";
-import {
-  CONTRACT,
-  createMessage,
-  encode,
-  type MessageOf,
-  PeerState,
-  timestamp,
-  topicsFor,
-} from "../proto/index.ts";
+import type { Logger } from "pino";
+import { REAL_TIMERS, type Timers } from "../common/timers.ts";
+import { CONTRACT, createMessage, encode, PeerState, topicsFor } from "../proto/index.ts";
 import { SimulatorError } from "./errors.ts";
+import { DEFAULT_FLAP_OPTIONS, type FlapOptions, nextReturn } from "./flap.ts";
+import { type FleetRun, fleetWireHandler } from "./fleet-handler.ts";
 import {
-  DEFAULT_FLAP_OPTIONS,
-  type FlapOptions,
-  flappingNodes,
-  flapRng,
-  nextDrop,
-  nextReturn,
-} from "./flap.ts";
+  createSimNodes,
+  FINAL,
+  type FleetCounters,
+  fleetStats,
+  markFlappers,
+  type SimNode,
+  statusPublish,
+} from "./fleet-nodes.ts";
 import { LatencyHistogram, type LatencySummary } from "./latency.ts";
-import { birthInit, type MachineProfile, machineProfile } from "./machine.ts";
-import {
-  DEFAULT_MODEL_OPTIONS,
-  initialState,
-  type MachineState,
-  type ModelOptions,
-  reboot,
-  step,
-  telemetryInit,
-} from "./model.ts";
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions, reboot, step, telemetryInit } from "./model.ts";
 import {
   given,
   resolveSimulationOptions,
   type SimulationOptions,
   simulationOptionProblems,
-  type Timers,
 } from "./options.ts";
 import { dueSlots, refill } from "./pacing.ts";
-import { createRng, hashSeed, type Rng } from "./rng.ts";
-import {
-  Connection,
-  type ConnectOptions,
-  type OutgoingPublish,
-  parseBrokerUrl,
-  type WireHandler,
-} from "./wire.ts";
+import { createRng, hashSeed } from "./rng.ts";
+import { type ConnectOptions, type OutgoingPublish, parseBrokerUrl } from "./wire.ts";
 
-export interface SimulationStats {
+export interface SimulationStats extends FleetCounters {
   nodes: number;
   /** Accepted by the broker and announced (birth + ONLINE): publishing. */
   connected: number;
@@ -60,24 +35,8 @@ export interface SimulationStats {
   waiting: number;
   /** Taken away on purpose: flapping or `kill()`ed. */
   down: number;
-  /** Telemetry messages written to sockets. */
-  published: number;
-  /** Telemetry PUBACKs received (QoS 1). */
-  acked: number;
   /** QoS 1 publishes (telemetry and statuses) awaiting PUBACK now. */
   inflight: number;
-  /** Telemetry in flight when its connection dropped: never acknowledged. */
-  lost: number;
-  /** Samples not published because the node's in-flight window was full or its socket backed up. */
-  skipped: number;
-  /** Node slots given up because the timer fell more than a whole interval behind. */
-  lagged: number;
-  /** Connections accepted (each announced with birth + ONLINE). */
-  births: number;
-  /** Connections accepted after a node's first one. */
-  reconnects: number;
-  /** Connection failures: refused, timeouts, socket errors, closes the simulator did not ask for. */
-  errors: number;
   errorsByCode: Record<string, number>;
   /** PUBLISH → PUBACK round trips of telemetry, since the start or the last `stats({ resetLatency: true })`. */
   ackLatencyMs: LatencySummary;
@@ -100,33 +59,6 @@ export interface Simulation {
   stop(reason?: string): Promise<void>;
 }
 
-type Phase = "queued" | "connecting" | "online" | "retrying" | "down" | "stopped";
-
-interface SimNode {
-  readonly profile: MachineProfile;
-  readonly clientId: string;
-  readonly birthTopic: string;
-  readonly telemetryTopic: string;
-  readonly statusTopic: string;
-  readonly conn: Connection<SimNode>;
-  phase: Phase;
-  machine: MachineState;
-  session: bigint;
-  seq: number;
-  everConnected: boolean;
-  backoff: Backoff | undefined;
-  /** Monotonic time to leave `retrying` or `down` (Infinity: until revived). */
-  wakeAtMs: number;
-  /** Packet ids of this connection's birth, ONLINE and final OFFLINE, 0 once acknowledged. */
-  controlIds: [number, number, number];
-  flap: { rng: Rng; dropAtMs: number; rebootOnReturn: boolean } | undefined;
-}
-
-const REAL_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-const FINAL = 2;
 const MAX_QUEUED_BYTES = 64 * 1024;
 
 /** The session for a node's next connect: a millisecond timestamp, so it grows across simulator restarts too. */
@@ -154,142 +86,30 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const backoffRandom = createRng(hashSeed(o.seed, "backoff"));
   const random = () => backoffRandom.next();
 
-  const counters = {
-    published: 0,
-    acked: 0,
-    lost: 0,
-    skipped: 0,
-    lagged: 0,
-    births: 0,
-    reconnects: 0,
-    errors: 0,
+  const run: FleetRun = {
+    stopping: false,
+    ackLatency: new LatencyHistogram(),
+    counters: { published: 0, acked: 0, lost: 0, skipped: 0, lagged: 0, births: 0, reconnects: 0, errors: 0 },
+    errorsByCode: {},
   };
-  const errorsByCode: Record<string, number> = {};
-  let ackLatency = new LatencyHistogram();
-  let stopping = false;
+  const { counters, errorsByCode } = run;
 
-  const control = <K extends "birth" | "nodeStatus">(
-    kind: K,
-    topic: string,
-    message: MessageOf<K>,
-  ): OutgoingPublish => ({
-    topic,
-    payload: encode(kind, message),
-    qos: CONTRACT[kind].qos,
-    retain: CONTRACT[kind].retain,
-  });
   const status = (node: SimNode, state: PeerState, reason: string) =>
-    control(
-      "nodeStatus",
-      node.statusTopic,
-      createMessage("nodeStatus", { state, session: node.session, time: timestamp(now()), reason }),
-    );
+    statusPublish(node, state, reason, now());
 
-  const handler: WireHandler<SimNode> = {
-    connected(conn) {
-      const node = conn.owner;
-      if (stopping) {
-        conn.disconnect();
-        return;
-      }
-      node.phase = "online";
-      counters.births += 1;
-      if (node.everConnected) counters.reconnects += 1;
-      node.everConnected = true;
-      node.backoff?.reset();
-      const t = monotonic();
-      const birth = createMessage(
-        "birth",
-        birthInit(node.profile, {
-          session: node.session,
-          nowMs: now(),
-          intervalMs: o.intervalMs,
-          keepaliveSeconds: o.keepaliveSeconds,
-          agentVersion: AGENT_VERSION,
-          labels: o.labels,
-        }),
-      );
-      // Birth, then ONLINE, then telemetry: subscribers learn the facts before the first sample.
-      conn.batch(() => {
-        node.controlIds[0] = Math.max(0, conn.publish(control("birth", node.birthTopic, birth), t));
-        node.controlIds[1] = Math.max(0, conn.publish(status(node, PeerState.ONLINE, ""), t));
-      });
-      if (node.flap) node.flap.dropAtMs = nextDrop(node.flap.rng, t, flap);
-      log.debug({ node: node.profile.nodeId, session: `${node.session}` }, "virtual node online");
-    },
-    acked(conn, packetId, sentAtMs) {
-      const ids = conn.owner.controlIds;
-      const which = ids.indexOf(packetId);
-      if (which >= 0) {
-        ids[which] = 0;
-        return;
-      }
-      counters.acked += 1;
-      ackLatency.record(monotonic() - sentAtMs);
-    },
-    closed(conn, error) {
-      const node = conn.owner;
-      const pendingControl = node.controlIds.filter((id) => id > 0).length;
-      counters.lost += Math.max(0, conn.inflight - pendingControl);
-      node.controlIds.fill(0);
-      if (stopping) {
-        node.phase = "stopped";
-        return;
-      }
-      if (node.phase === "down") return; // killed on purpose
-      const code = (error as { code?: string } | undefined)?.code ?? "K3SF_ERR_SIM_CLOSED";
-      counters.errors += 1;
-      errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
-      if (errorsByCode[code] === 1) {
-        log.warn(
-          { err: error, code, node: node.profile.nodeId },
-          "virtual node lost its connection (first of its kind)",
-        );
-      }
-      node.backoff ??= createBackoff(o.backoff, random);
-      node.phase = "retrying";
-      node.wakeAtMs = monotonic() + node.backoff.next();
-      waiting.add(node);
-    },
-  };
+  const waiting = new Set<SimNode>();
+  const handler = fleetWireHandler({ run, o, log, now, monotonic, flap, random, waiting });
 
-  const wallStart = now();
-  const nodes: SimNode[] = [];
-  const byId = new Map<string, SimNode>();
-  for (let index = 0; index < o.nodes; index++) {
-    const profile = machineProfile(o.seed, index, o.prefix);
-    const id = profile.nodeId;
-    const node: SimNode = {
-      profile,
-      clientId: `k3s-fleet-agent-${id}`,
-      birthTopic: topics.birth(id),
-      telemetryTopic: topics.telemetry(id),
-      statusTopic: topics.nodeStatus(id),
-      conn: undefined as unknown as Connection<SimNode>,
-      phase: "queued",
-      machine: initialState(profile, wallStart, o.seed),
-      session: 0n,
-      seq: 0,
-      everConnected: false,
-      backoff: undefined,
-      wakeAtMs: 0,
-      controlIds: [0, 0, 0],
-      flap: undefined,
-    };
-    (node as { conn: Connection<SimNode> }).conn = new Connection(node, handler);
-    nodes.push(node);
-    byId.set(id, node);
-  }
-  const flappers = flappingNodes(o.seed, o.nodes, flap.fraction).map((index) => {
-    const node = nodes[index] as SimNode;
-    node.flap = { rng: flapRng(o.seed, index), dropAtMs: Infinity, rebootOnReturn: false };
-    return node;
-  });
+  const nodes = createSimNodes(
+    { count: o.nodes, seed: o.seed, prefix: o.prefix, topics, wallStartMs: now() },
+    handler,
+  );
+  const byId = new Map(nodes.map((node) => [node.profile.nodeId, node]));
+  const flappers = markFlappers(nodes, o.seed, flap.fraction);
 
   // Connect queue (FIFO with a moving head) and nodes sleeping until `wakeAtMs`.
   const queue: SimNode[] = [...nodes];
   let head = 0;
-  const waiting = new Set<SimNode>();
   const enqueue = (node: SimNode) => {
     node.phase = "queued";
     queue.push(node);
@@ -362,7 +182,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 
   const tick = () => {
     timer = undefined;
-    if (stopping) return;
+    if (run.stopping) return;
     try {
       advance(monotonic());
     } catch (error) {
@@ -420,69 +240,20 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   };
 
   const stats = (statsOptions?: { resetLatency?: boolean }): SimulationStats => {
-    const phases: Record<Phase, number> = {
-      queued: 0,
-      connecting: 0,
-      online: 0,
-      retrying: 0,
-      down: 0,
-      stopped: 0,
-    };
-    let inflight = 0;
-    for (const node of nodes) {
-      phases[node.phase] += 1;
-      inflight += node.conn.inflight;
-    }
-    const latency = ackLatency.summary();
-    if (statsOptions?.resetLatency) ackLatency = new LatencyHistogram();
-    return {
-      nodes: o.nodes,
-      connected: phases.online,
-      connecting: phases.connecting,
-      waiting: phases.queued + phases.retrying,
-      down: phases.down,
-      ...counters,
-      inflight,
-      errorsByCode: { ...errorsByCode },
-      ackLatencyMs: latency,
-    };
+    const latency = run.ackLatency.summary();
+    if (statsOptions?.resetLatency) run.ackLatency = new LatencyHistogram();
+    return fleetStats(nodes, counters, errorsByCode, latency);
   };
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => timers.setTimeout(resolve, ms));
-  const until = async (done: () => boolean, timeoutMs: number): Promise<boolean> => {
-    const deadline = monotonic() + timeoutMs;
-    while (!done()) {
-      if (monotonic() >= deadline) return false;
-      await sleep(20);
-    }
-    return true;
-  };
+  const until = (done: () => boolean, timeoutMs: number) => pollUntil(done, timeoutMs, monotonic, timers);
 
   let stopped: Promise<void> | undefined;
   const stop = async (reason: string) => {
-    stopping = true;
+    run.stopping = true;
     if (timer !== undefined) timers.clearTimeout(timer);
     timer = undefined;
-    const t = monotonic();
-    for (const node of nodes) {
-      if (node.phase === "online") {
-        node.controlIds[FINAL] = Math.max(0, node.conn.publish(status(node, PeerState.OFFLINE, reason), t));
-      } else if (node.phase === "connecting") {
-        node.conn.kill(); // its Will, if the broker got the CONNECT, says OFFLINE
-      } else {
-        node.phase = "stopped";
-      }
-    }
     waiting.clear();
-    const confirmed = await until(
-      () => nodes.every((n) => n.controlIds[FINAL] === 0 || n.conn.state === "idle"),
-      o.stopTimeoutMs,
-    );
-    if (!confirmed) log.warn("broker did not confirm every OFFLINE status in time");
-    for (const node of nodes) node.conn.disconnect();
-    const closed = await until(() => nodes.every((n) => n.conn.state === "idle"), o.stopTimeoutMs);
-    if (!closed) for (const node of nodes) node.conn.kill();
-    await until(() => nodes.every((n) => n.conn.state === "idle"), 1_000);
+    await closeNodes(nodes, { reason, status, until, monotonic, stopTimeoutMs: o.stopTimeoutMs, log });
     log.info({ reason, ...stats() }, "simulation stopped");
   };
 
@@ -505,14 +276,14 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       until(() => nodes.reduce((sum, n) => sum + (n.phase === "online" ? 1 : 0), 0) >= count, timeoutMs),
     kill(nodeId, killOptions) {
       const node = byId.get(nodeId);
-      if (!node || stopping) return false;
+      if (!node || run.stopping) return false;
       const back = killOptions?.returnAfterMs;
       takeDown(node, back === undefined ? Infinity : monotonic() + back);
       return true;
     },
     revive(nodeId) {
       const node = byId.get(nodeId);
-      if (!node || stopping || node.phase !== "down") return false;
+      if (!node || run.stopping || node.phase !== "down") return false;
       waiting.delete(node);
       enqueue(node);
       return true;
@@ -522,4 +293,60 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       return stopped;
     },
   };
+}
+
+/** Polls `done` every 20 ms until it holds (true) or `timeoutMs` passed (false). */
+async function pollUntil(
+  done: () => boolean,
+  timeoutMs: number,
+  monotonic: () => number,
+  timers: Timers,
+): Promise<boolean> {
+  const deadline = monotonic() + timeoutMs;
+  while (!done()) {
+    if (monotonic() >= deadline) return false;
+    await new Promise<void>((resolve) => timers.setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/**
+ * Each online node publishes a retained OFFLINE status with `reason` (a connecting one is dropped: its Will
+ * says OFFLINE); once the broker confirmed them (or `stopTimeoutMs` passed) all disconnect, and whoever is
+ * still open after another `stopTimeoutMs` is killed.
+ */
+async function closeNodes(
+  nodes: readonly SimNode[],
+  ctx: {
+    reason: string;
+    status: (node: SimNode, state: PeerState, reason: string) => OutgoingPublish;
+    until: (done: () => boolean, timeoutMs: number) => Promise<boolean>;
+    monotonic: () => number;
+    stopTimeoutMs: number;
+    log: Logger;
+  },
+): Promise<void> {
+  const { until } = ctx;
+  const t = ctx.monotonic();
+  for (const node of nodes) {
+    if (node.phase === "online") {
+      node.controlIds[FINAL] = Math.max(
+        0,
+        node.conn.publish(ctx.status(node, PeerState.OFFLINE, ctx.reason), t),
+      );
+    } else if (node.phase === "connecting") {
+      node.conn.kill(); // its Will, if the broker got the CONNECT, says OFFLINE
+    } else {
+      node.phase = "stopped";
+    }
+  }
+  const confirmed = await until(
+    () => nodes.every((n) => n.controlIds[FINAL] === 0 || n.conn.state === "idle"),
+    ctx.stopTimeoutMs,
+  );
+  if (!confirmed) ctx.log.warn("broker did not confirm every OFFLINE status in time");
+  for (const node of nodes) node.conn.disconnect();
+  const closed = await until(() => nodes.every((n) => n.conn.state === "idle"), ctx.stopTimeoutMs);
+  if (!closed) for (const node of nodes) node.conn.kill();
+  await until(() => nodes.every((n) => n.conn.state === "idle"), 1_000);
 }

@@ -1,4 +1,5 @@
 // The fleet simulator: N virtual agents over real MQTT connections, for demos, load tests and benchmarks.
+export type { Timers } from "../common/timers.ts";
 export { SimulatorError, type SimulatorErrorCode } from "./errors.ts";
 export { DEFAULT_FLAP_OPTIONS, type FlapOptions } from "./flap.ts";
 export { nextSession, type Simulation, type SimulationStats, startSimulation } from "./fleet-sim.ts";
@@ -12,5 +13,4 @@ export {
   resolveSimulationOptions,
   type SimulationOptions,
   simulationOptionProblems,
-  type Timers,
 } from "./options.ts";

@@ -1,16 +1,12 @@
 // The simulator's options: one object with the defaults, and a check that lists every problem at once.
 import type { Logger } from "pino";
 import type { BackoffOptions } from "../common/backoff.ts";
+import type { Timers } from "../common/timers.ts";
 import { CONTRACT, DEFAULT_TOPIC_ROOT, nodeIdProblem, topicRootProblem } from "../proto/index.ts";
 import { DEFAULT_FLAP_OPTIONS, type FlapOptions } from "./flap.ts";
 import { simNodeId } from "./machine.ts";
 import type { ModelOptions } from "./model.ts";
 import { parseBrokerUrl } from "./wire.ts";
-
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 /** One telemetry message as it left a virtual node; `timeMs` is also its `time` field on the wire. */
 export interface PublishEvent {

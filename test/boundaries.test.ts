@@ -22,6 +22,12 @@ const cases: Case[] = [
     source: 'import { b } from "../common/backoff.ts";\nexport const a = b;',
     refused: ["noRestrictedImports"],
   },
+  // ...except the one coded error every side shares (common/errors.ts imports nothing itself).
+  {
+    path: "proto/c.ts",
+    source: 'import { FleetError } from "../common/errors.ts";\nexport const a = FleetError;',
+    refused: [],
+  },
   {
     path: "proto/b.ts",
     source: 'import { m } from "./gen/k3sfleet/v1/fleet_pb.ts";\nexport const a = m;',

@@ -11,12 +11,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  DEFAULT_AGENT_OPTIONS,
-  DEFAULT_BUFFER_OPTIONS,
-  type RunningAgent,
-  startAgent,
-} from "../agent/agent.ts";
+import { type RunningAgent, startAgent } from "../agent/agent.ts";
 import { bufferPath } from "../agent/buffer-store.ts";
 import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
@@ -24,6 +19,7 @@ import { decode, type FleetReport, NodeHealth, PeerState, topicsFor } from "../p
 import { startSimulation } from "../simulator/index.ts";
 import { bufferedSamples } from "./support/buffer-file.ts";
 import { type CliProcess, runCli } from "./support/cli.ts";
+import { AGENT_DEFAULTS, BUFFER_DEFAULTS, COORDINATOR_DEFAULTS } from "./support/defaults.ts";
 import { createFakeSource } from "./support/fake-source.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 import { connectPlainNode } from "./support/plain-node.ts";
@@ -62,6 +58,7 @@ async function coordinatorOn(
   extra: { defaultIntervalMs?: number; offlineAfterIntervals?: number; staleAfterIntervals?: number } = {},
 ) {
   const coordinator = await startCoordinator({
+    ...COORDINATOR_DEFAULTS,
     brokerUrl: url,
     topicRoot: ROOT,
     clientId,
@@ -79,7 +76,7 @@ async function coordinatorOn(
 
 async function bufferingAgent(url: string, nodeId: string, stateDir: string): Promise<RunningAgent> {
   const agent = await startAgent({
-    ...DEFAULT_AGENT_OPTIONS,
+    ...AGENT_DEFAULTS,
     nodeId,
     brokerUrl: url,
     topicRoot: ROOT,
@@ -87,7 +84,7 @@ async function bufferingAgent(url: string, nodeId: string, stateDir: string): Pr
     keepaliveSeconds: 2,
     stateDir,
     source: createFakeSource({ stepMs: INTERVAL_MS }),
-    buffer: { ...DEFAULT_BUFFER_OPTIONS },
+    buffer: { ...BUFFER_DEFAULTS },
     logger: silent,
   });
   cleanups.push(() => agent.stop());

@@ -21,6 +21,7 @@ import {
 } from "./fuzz/regressions.ts";
 import { createReplayTarget } from "./fuzz/replay.ts";
 import { createRng } from "./fuzz/rng.ts";
+import { COORDINATOR_DEFAULTS } from "./support/defaults.ts";
 
 const ROOT = "k3s-fleet/v1";
 const settings = resolveLimits();
@@ -64,6 +65,7 @@ describe("fuzz regressions, over MQTT: a real coordinator's report tick", () => 
   beforeAll(async () => {
     broker = await startEmbeddedBroker({ port: 0, logger: silent });
     coordinator = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,
       topicRoot: ROOT,
       clientId: "regression-coordinator",

@@ -36,6 +36,7 @@ import { createPayloadFuzzer, type FuzzKind, type FuzzMessage } from "./fuzz/pay
 import { knownBugFilter } from "./fuzz/regressions.ts";
 import { createRng, fuzzSeed } from "./fuzz/rng.ts";
 import { connectPublisher, type RawOutcome, runRawSession } from "./fuzz/sockets.ts";
+import { COORDINATOR_DEFAULTS } from "./support/defaults.ts";
 import { createFakeSource } from "./support/fake-source.ts";
 import { telemetry } from "./support/fleet-messages.ts";
 
@@ -178,6 +179,7 @@ describe(`fuzz: bad input at scale (seed ${SEED}, 0x${SEED.toString(16)})`, () =
       ),
     );
     coordinator = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: secured.broker.url,
       topicRoot: ROOT,
       clientId: "k3s-fleet-coordinator",

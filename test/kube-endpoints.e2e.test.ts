@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
+import type { CoordinatorService } from "../coordinator/service.ts";
 import { DecisionStatus, topicsFor } from "../proto/index.ts";
 import {
   type FakeApiServer,
@@ -19,8 +19,8 @@ import {
   type RequestRecord,
   startFakeApiServer,
 } from "./fake-apiserver/index.ts";
+import { startClusterService } from "./support/cluster-service.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
-import { testServiceOptions } from "./support/service.ts";
 import { until } from "./support/until.ts";
 
 /** What the product calls, as method + path template (`{ns}`, `{name}`); "watch" marks watch streams. */
@@ -66,16 +66,13 @@ beforeAll(async () => {
   api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
   api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
   api.setNodeMetrics("node-a", { cpu: "500m", memory: "1Gi" });
-  service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: topics.root,
-      kubernetes: {
-        kubeconfigPath: api.kubeconfigPath,
-        env: {},
-        connectTimeoutMs: 5000,
-        metricsIntervalMs: 100,
-      },
-      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
+  service = await startClusterService({
+    kubeconfigPath: api.kubeconfigPath,
+    topicRoot: topics.root,
+    logger,
+    storeDir: dir,
+    metricsIntervalMs: 100,
+    extra: {
       // Leader election too, with short timings so the run sees the Lease created and renewed.
       leaderElection: {
         namespace: "default",
@@ -85,10 +82,8 @@ beforeAll(async () => {
         renewDeadlineMs: 2_000,
         retryPeriodMs: 200,
       },
-      logger,
-    }),
-  );
-  await until(() => service.cluster?.synced(), 5000, "informers synced");
+    },
+  });
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { encode, topicsFor } from "../proto/index.ts";
 import { runCliToEnd } from "./support/cli.ts";
 import { birth, status } from "./support/fleet-messages.ts";
 import { freePort } from "./support/ports.ts";
-import { testServiceOptions } from "./support/service.ts";
+import { testBroker, testServiceOptions } from "./support/service.ts";
 import { until } from "./support/until.ts";
 
 const topics = topicsFor("expiry/v1");
@@ -22,12 +22,7 @@ afterEach(async () => {
 async function start(expireOfflineAfterMs: number): Promise<CoordinatorService> {
   const service = await startCoordinatorService(
     testServiceOptions({
-      embeddedBroker: {
-        host: "127.0.0.1",
-        port: await freePort(),
-        maxPacketBytes: 1 << 20,
-        refusedPublish: "drop",
-      },
+      embeddedBroker: testBroker(await freePort()),
       topicRoot: topics.root,
       expireOfflineAfterMs,
       scheduling: false,

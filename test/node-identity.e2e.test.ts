@@ -7,12 +7,13 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_AGENT_OPTIONS, type RunningAgent, startAgent } from "../agent/agent.ts";
+import { type RunningAgent, startAgent } from "../agent/agent.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { createCoordinatorMetrics } from "../coordinator/http/metrics.ts";
 import { renderReport } from "../coordinator/report/render.ts";
 import { decode, NodeHealth, topicsFor } from "../proto/index.ts";
+import { AGENT_DEFAULTS, COORDINATOR_DEFAULTS } from "./support/defaults.ts";
 import { createFakeSource } from "./support/fake-source.ts";
 
 const logger = pino({ level: "silent" });
@@ -39,6 +40,7 @@ async function stack(): Promise<{ broker: EmbeddedBroker; coordinator: RunningCo
   const broker = await startEmbeddedBroker({ port: 0, logger });
   cleanup.push(() => broker.close());
   const coordinator = await startCoordinator({
+    ...COORDINATOR_DEFAULTS,
     brokerUrl: broker.url,
     topicRoot: ROOT,
     clientId: "ident-coordinator",
@@ -61,7 +63,7 @@ async function stateDir(): Promise<string> {
 
 async function agent(url: string, nodeId: string, dir: string): Promise<RunningAgent> {
   const running = await startAgent({
-    ...DEFAULT_AGENT_OPTIONS,
+    ...AGENT_DEFAULTS,
     nodeId,
     brokerUrl: url,
     topicRoot: ROOT,

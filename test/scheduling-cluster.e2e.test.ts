@@ -2,114 +2,46 @@
 // real MQTT (the embedded broker): pending pods with our schedulerName are bound to the engine's choice
 // with Events, unschedulable pods wait and are bound once capacity appears, agents going offline steer
 // pods away, a 409 on the binding is believed, and watch drops or 500s do not lose a pending pod.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import mqtt from "mqtt";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { liveByNodeName } from "../coordinator/fleet/live.ts";
-import { clusterNodeInputs } from "../coordinator/placement/index.ts";
-import {
-  buildSnapshot,
-  DEFAULT_SCHEDULER_CONFIG,
-  type Node,
-  type Pod,
-  schedule,
-} from "../coordinator/scheduler/index.ts";
-import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
+import { describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../proto/index.ts";
-import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
+import { makeNode, makePod } from "./fake-apiserver/index.ts";
+import { engineChoice } from "./support/engine-choice.ts";
+import { useFakeCluster } from "./support/fake-cluster.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
-import { testServiceOptions } from "./support/service.ts";
 import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
 const SCHEDULER = "k3s-fleet";
 
-let api: FakeApiServer;
-let service: CoordinatorService | undefined;
-let dir: string;
-
-async function start(): Promise<CoordinatorService> {
-  service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: topics.root,
-      kubernetes: {
-        kubeconfigPath: api.kubeconfigPath,
-        env: {},
-        connectTimeoutMs: 5000,
-        metricsIntervalMs: 0,
-      },
-      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-      logger,
-    }),
-  );
-  await until(() => service?.cluster?.synced(), 5000, "informers synced");
-  return service;
-}
+const fake = useFakeCluster({ topicRoot: topics.root, logger, dirPrefix: "k3s-fleet-sched-" });
+const start = () => fake.start();
 
 const pendingPod = (name: string, cpu = "500m", memory = "256Mi") =>
   makePod({ name, schedulerName: SCHEDULER, requests: { cpu, memory } });
 
-const nodeOf = (name: string): string | undefined => {
-  const spec = api.getPod("default", name)?.spec as { nodeName?: string } | undefined;
-  return spec?.nodeName;
-};
+const nodeOf = (name: string) => fake.nodeOf(name);
+const eventsFor = (pod: string, reason: string) => fake.eventsFor(pod, reason);
 
-interface EventLike {
-  reason?: string;
-  message?: string;
-  type?: string;
-  reportingComponent?: string;
-  involvedObject?: { name?: string; uid?: string };
-}
-const eventsFor = (pod: string, reason: string): EventLike[] =>
-  (api.events("default") as unknown as EventLike[]).filter(
-    (e) => e.involvedObject?.name === pod && e.reason === reason,
-  );
-
-const bindingPosts = () => api.requests().filter((r) => r.method === "POST" && r.path.endsWith("/bindings"));
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "k3s-fleet-sched-"));
-  api = await startFakeApiServer();
-});
-
-afterEach(async () => {
-  await service?.stop();
-  service = undefined;
-  await api.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const bindingPosts = () => fake.bindingPosts();
 
 describe("secondary scheduler", () => {
   it("binds a pending pod with our schedulerName to the engine's choice and records a Scheduled event", async () => {
-    api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
-    api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
-    api.addPod(makePod({ name: "busy", nodeName: "node-a", requests: { cpu: "2", memory: "4Gi" } }));
+    fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
+    fake.api.addPod(makePod({ name: "busy", nodeName: "node-a", requests: { cpu: "2", memory: "4Gi" } }));
     const svc = await start();
 
     // What the engine alone would choose for this pod on this cluster.
     const web = pendingPod("web");
-    const expected = schedule(
-      buildSnapshot(
-        clusterNodeInputs(
-          api.listNodes() as unknown as Node[],
-          api.listPods() as unknown as Pod[],
-          liveByNodeName(svc.coordinator.fleet, Date.now()),
-        ),
-      ),
-      web as Pod,
-      DEFAULT_SCHEDULER_CONFIG,
-      Date.now(),
-    );
+    const expected = engineChoice(svc, { nodes: fake.api.listNodes(), pods: fake.api.listPods() }, web);
     expect(expected.node).toBe("node-b");
 
-    api.addPod(web);
-    api.addPod(makePod({ name: "not-ours", requests: { cpu: "100m" } })); // default-scheduler's pod
+    fake.api.addPod(web);
+    fake.api.addPod(makePod({ name: "not-ours", requests: { cpu: "100m" } })); // default-scheduler's pod
     expect(await until(() => nodeOf("web"), 5000, "web bound")).toBe(expected.node);
 
     const [scheduled] = await until(() => {
@@ -128,7 +60,7 @@ describe("secondary scheduler", () => {
     expect(summary?.scheduled).toBe(1n);
     expect(summary?.placementsPerNode).toEqual({ "node-b": 1n });
     // The outcome is followed: the pod reaching Running on that node is counted, and reported.
-    api.setPodPhase("default", "web", "Running");
+    fake.api.setPodPhase("default", "web", "Running");
     await until(() => svc.scheduling?.summary().reachedRunning === 1n, 5000, "reached running");
     expect(svc.coordinator.buildReportNow().scheduling).toMatchObject({
       decisions: 1n,
@@ -139,9 +71,9 @@ describe("secondary scheduler", () => {
   });
 
   it("records FailedScheduling for an unschedulable pod once, and binds it when capacity appears", async () => {
-    api.addNode(makeNode({ name: "small", cpu: "2", memory: "4Gi" }));
+    fake.api.addNode(makeNode({ name: "small", cpu: "2", memory: "4Gi" }));
     const svc = await start();
-    api.addPod(pendingPod("big", "3", "1Gi"));
+    fake.api.addPod(pendingPod("big", "3", "1Gi"));
 
     const [failed] = await until(() => {
       const list = eventsFor("big", "FailedScheduling");
@@ -157,7 +89,7 @@ describe("secondary scheduler", () => {
     expect(eventsFor("big", "FailedScheduling")).toHaveLength(1);
     expect(nodeOf("big")).toBeUndefined();
 
-    api.addNode(makeNode({ name: "large", cpu: "8", memory: "16Gi" }));
+    fake.api.addNode(makeNode({ name: "large", cpu: "8", memory: "16Gi" }));
     expect(await until(() => nodeOf("big"), 5000, "big bound")).toBe("large");
     await until(() => eventsFor("big", "Scheduled").length === 1, 5000, "Scheduled event");
     expect(svc.scheduling?.summary().unschedulableReasons).toMatchObject({
@@ -166,9 +98,9 @@ describe("secondary scheduler", () => {
   });
 
   it("stops placing pods on a node whose agent went offline", async () => {
-    api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
-    api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
-    api.addPod(makePod({ name: "busy", nodeName: "node-a", requests: { cpu: "1", memory: "1Gi" } }));
+    fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
+    fake.api.addPod(makePod({ name: "busy", nodeName: "node-a", requests: { cpu: "1", memory: "1Gi" } }));
     const svc = await start();
     const agent = await mqtt.connectAsync(svc.broker?.url ?? "", { clientId: "agent-node-b" });
     const publish = (topic: string, payload: Uint8Array) =>
@@ -184,27 +116,27 @@ describe("secondary scheduler", () => {
     );
     await until(() => svc.coordinator.fleet.nodes.get("node-b")?.latest, 5000, "agent telemetry");
 
-    api.addPod(pendingPod("first"));
+    fake.api.addPod(pendingPod("first"));
     expect(await until(() => nodeOf("first"), 5000, "first bound")).toBe("node-b");
 
     await publish(topics.nodeStatus("node-b"), encode("nodeStatus", status("offline", 1, Date.now())));
     await until(() => svc.coordinator.fleet.nodes.get("node-b")?.offline, 5000, "agent offline");
-    api.addPod(pendingPod("second"));
-    api.addPod(pendingPod("third"));
+    fake.api.addPod(pendingPod("second"));
+    fake.api.addPod(pendingPod("third"));
     expect(await until(() => nodeOf("second"), 5000, "second bound")).toBe("node-a");
     expect(await until(() => nodeOf("third"), 5000, "third bound")).toBe("node-a");
     await agent.endAsync();
   });
 
   it("believes a 409 on the binding: the pod another binder placed stays where it is, bound once", async () => {
-    api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
-    api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-b", cpu: "4", memory: "8Gi" }));
     const svc = await start();
     // Our binding is held up; another scheduler binds the pod meanwhile.
-    api.faults.delay({ method: "POST", pathPattern: "/bindings", ms: 1000, count: 1 });
-    api.addPod(pendingPod("raced"));
+    fake.api.faults.delay({ method: "POST", pathPattern: "/bindings", ms: 1000, count: 1 });
+    fake.api.addPod(pendingPod("raced"));
     await until(() => bindingPosts().length === 1, 5000, "our binding sent");
-    const core = api.kubeConfig().makeApiClient(CoreV1Api);
+    const core = fake.api.kubeConfig().makeApiClient(CoreV1Api);
     await core.createNamespacedPodBinding({
       name: "raced",
       namespace: "default",
@@ -219,10 +151,10 @@ describe("secondary scheduler", () => {
   });
 
   it("retries a binding that failed with 500, and binds exactly once", async () => {
-    api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
     const svc = await start();
-    api.faults.failNext({ method: "POST", pathPattern: "/bindings", status: 500 });
-    api.addPod(pendingPod("flaky"));
+    fake.api.faults.failNext({ method: "POST", pathPattern: "/bindings", status: 500 });
+    fake.api.addPod(pendingPod("flaky"));
     expect(await until(() => nodeOf("flaky"), 5000, "flaky bound")).toBe("node-a");
     expect(bindingPosts().map((r) => r.status)).toEqual([500, 201]);
     await until(() => eventsFor("flaky", "Scheduled").length === 1, 5000, "Scheduled event");
@@ -233,22 +165,22 @@ describe("secondary scheduler", () => {
   });
 
   it("does not lose a pending pod when watches drop and the relist fails", async () => {
-    api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
     await start();
     const podLists = () =>
-      api.requests().filter((r) => r.method === "GET" && r.path === "/api/v1/pods" && !r.watch);
+      fake.api.requests().filter((r) => r.method === "GET" && r.path === "/api/v1/pods" && !r.watch);
     const listsBefore = podLists().length;
     // Every watch is cut, the history is compacted (resuming gets 410, so the informers relist), and the
     // next two pod lists fail with 500: the pod informer restarts with backoff until a list succeeds.
-    api.faults.failNext({
+    fake.api.faults.failNext({
       method: "GET",
       pathPattern: /^\/api\/v1\/pods(\?(?!.*watch=true)|$)/,
       status: 500,
       count: 2,
     });
-    api.faults.dropWatches("reset");
-    api.addPod(pendingPod("survivor"));
-    api.compact();
+    fake.api.faults.dropWatches("reset");
+    fake.api.addPod(pendingPod("survivor"));
+    fake.api.compact();
     expect(await until(() => nodeOf("survivor"), 15_000, "survivor bound")).toBe("node-a");
     expect(
       podLists()
@@ -260,14 +192,14 @@ describe("secondary scheduler", () => {
   });
 
   it("after a clean watch end and a 410 relist, still binds a pending pod created meanwhile", async () => {
-    api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+    fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
     await start();
     const podLists = () =>
-      api.requests().filter((r) => r.method === "GET" && r.path === "/api/v1/pods" && !r.watch);
+      fake.api.requests().filter((r) => r.method === "GET" && r.path === "/api/v1/pods" && !r.watch);
     const listsBefore = podLists().length;
-    api.faults.dropWatches("end");
-    api.addPod(pendingPod("meanwhile"));
-    api.compact(); // the reconnecting watch gets 410 Expired and relists
+    fake.api.faults.dropWatches("end");
+    fake.api.addPod(pendingPod("meanwhile"));
+    fake.api.compact(); // the reconnecting watch gets 410 Expired and relists
     expect(await until(() => nodeOf("meanwhile"), 15_000, "bound after relist")).toBe("node-a");
     expect(podLists().length).toBeGreaterThan(listsBefore);
     expect(bindingPosts()).toHaveLength(1);

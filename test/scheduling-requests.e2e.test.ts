@@ -2,64 +2,36 @@
 // client-node): a request creates exactly one bound pod even when published twice or when the coordinator
 // restarts in between; refused requests get a `rejected` decision with the reason (or, with a reply topic
 // outside {root}/schedule/reply/, nothing at all); dry-run creates nothing; a 409 during bind is handled.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import mqtt from "mqtt";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../coordinator/placement/index.ts";
-import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { createMessage, DecisionStatus, encode, topicsFor } from "../proto/index.ts";
-import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
-import { connectRequester, scheduleRequest } from "./support/placement.ts";
-import { testServiceOptions } from "./support/service.ts";
+import { makeNode, makePod } from "./fake-apiserver/index.ts";
+import { useFakeCluster } from "./support/fake-cluster.ts";
+import {
+  connectRequester,
+  expectRejected,
+  publishTwice,
+  REFUSED_REQUESTS,
+  scheduleRequest,
+} from "./support/placement.ts";
 import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
 const root = topics.root;
 
-let api: FakeApiServer;
-let dir: string;
-const services: CoordinatorService[] = [];
+const fake = useFakeCluster({ topicRoot: root, logger, dirPrefix: "k3s-fleet-req-" });
+const start = () => fake.start();
+const { podCreates, bindingPosts } = fake;
+const nodeOf = (name: string, namespace = "default") => fake.nodeOf(name, namespace);
 
-async function start(): Promise<CoordinatorService> {
-  const service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: root,
-      kubernetes: {
-        kubeconfigPath: api.kubeconfigPath,
-        env: {},
-        connectTimeoutMs: 5000,
-        metricsIntervalMs: 0,
-      },
-      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-      logger,
-    }),
-  );
-  services.push(service);
-  await until(() => service.cluster?.synced(), 5000, "informers synced");
-  return service;
-}
-
-const podCreates = () => api.requests().filter((r) => r.method === "POST" && r.path.endsWith("/pods"));
-const bindingPosts = () => api.requests().filter((r) => r.method === "POST" && r.path.endsWith("/bindings"));
-const nodeOf = (name: string, namespace = "default"): string | undefined =>
-  (api.getPod(namespace, name)?.spec as { nodeName?: string } | undefined)?.nodeName;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "k3s-fleet-req-"));
-  api = await startFakeApiServer();
-  api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
-  api.addNode(makeNode({ name: "node-b", cpu: "2", memory: "4Gi" }));
-});
-
-afterEach(async () => {
-  for (const s of services.splice(0)) await s.stop();
-  await api.close();
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  fake.api.addNode(makeNode({ name: "node-a", cpu: "4", memory: "8Gi" }));
+  fake.api.addNode(makeNode({ name: "node-b", cpu: "2", memory: "4Gi" }));
 });
 
 describe("schedule requests in a cluster", () => {
@@ -72,11 +44,7 @@ describe("schedule requests in a cluster", () => {
       cpuRequest: "500m",
       memoryRequest: "512Mi",
     });
-    // Both copies are in flight before either is answered.
-    await Promise.all([
-      client.publishRaw(encode("scheduleRequest", request)),
-      client.publishRaw(encode("scheduleRequest", request)),
-    ]);
+    await publishTwice(client, request);
     const first = await client.waitFor(request.requestId, 1);
     const second = await client.waitFor(request.requestId, 2);
     expect(first.status).toBe(DecisionStatus.SCHEDULED);
@@ -88,7 +56,7 @@ describe("schedule requests in a cluster", () => {
 
     expect(podCreates()).toHaveLength(1);
     expect(bindingPosts()).toHaveLength(1);
-    const pod = api.getPod("default", "mqtt-app") as {
+    const pod = fake.api.getPod("default", "mqtt-app") as {
       metadata: { uid: string; labels: Record<string, string>; annotations: Record<string, string> };
       spec: { nodeName: string; schedulerName: string; automountServiceAccountToken: boolean };
     };
@@ -104,7 +72,7 @@ describe("schedule requests in a cluster", () => {
     });
     expect(pod.metadata.annotations[REQUEST_ID_ANNOTATION]).toBe(request.requestId);
     await until(
-      () => api.events("default").some((e) => (e as { reason?: string }).reason === "Scheduled"),
+      () => fake.api.events("default").some((e) => (e as { reason?: string }).reason === "Scheduled"),
       5000,
       "Scheduled event",
     );
@@ -119,8 +87,7 @@ describe("schedule requests in a cluster", () => {
     const before = await client.request(request);
     expect(before.status).toBe(DecisionStatus.SCHEDULED);
     await client.close();
-    await first.stop();
-    services.splice(0);
+    await fake.stop(first);
 
     const second = await start();
     client = await connectRequester(second.broker?.url ?? "", root, client.clientId);
@@ -135,7 +102,7 @@ describe("schedule requests in a cluster", () => {
     const requestId = "req-crashed";
     // What a coordinator that died right after creating the pod leaves behind: the intent in the store,
     // and the pod with its request id.
-    const store = openDecisionStore({ path: join(dir, "scheduling.sqlite"), keepRecords: 100 });
+    const store = openDecisionStore({ path: join(fake.dir, "scheduling.sqlite"), keepRecords: 100 });
     const planned = createMessage("scheduleDecision", {
       requestId,
       status: DecisionStatus.SCHEDULED,
@@ -143,7 +110,7 @@ describe("schedule requests in a cluster", () => {
     });
     store.begin(requestId, "default", "half-done", planned, Date.now());
     store.close();
-    api.addPod(
+    fake.api.addPod(
       makePod({
         name: "half-done",
         schedulerName: "other-scheduler", // not ours: only the request path may finish it
@@ -157,14 +124,14 @@ describe("schedule requests in a cluster", () => {
       scheduleRequest(root, client.clientId, { requestId, podName: "half-done" }),
     );
     expect(decision.status).toBe(DecisionStatus.SCHEDULED);
-    expect(decision.podUid).toBe(api.getPod("default", "half-done")?.metadata.uid);
+    expect(decision.podUid).toBe(fake.api.getPod("default", "half-done")?.metadata.uid);
     expect(nodeOf("half-done")).toBe(decision.node);
     expect(podCreates()).toHaveLength(0); // found, not created again
     await client.close();
   });
 
   it("refuses a request for a pod name that exists but belongs to someone else", async () => {
-    api.addPod(makePod({ name: "taken", nodeName: "node-b" }));
+    fake.api.addPod(makePod({ name: "taken", nodeName: "node-b" }));
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
     const decision = await client.request(scheduleRequest(root, client.clientId, { podName: "taken" }));
@@ -195,12 +162,14 @@ describe("schedule requests in a cluster", () => {
       },
     ]);
     expect(podCreates()).toHaveLength(0);
-    expect(api.getPod("default", "dry")).toBeUndefined();
+    expect(fake.api.getPod("default", "dry")).toBeUndefined();
     await client.close();
   });
 
   it("answers unschedulable with kube-scheduler's explanation and creates nothing", async () => {
-    api.addPod(makePod({ name: "small", nodeName: "node-a", requests: { cpu: "100m", memory: "128Mi" } }));
+    fake.api.addPod(
+      makePod({ name: "small", nodeName: "node-a", requests: { cpu: "100m", memory: "128Mi" } }),
+    );
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
     const decision = await client.request(
@@ -223,13 +192,13 @@ describe("schedule requests in a cluster", () => {
   it("handles a 409 during bind: re-reads, binds once more only because the pod is still unbound", async () => {
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
-    api.faults.failNext({ method: "POST", pathPattern: "/bindings", status: 409, reason: "Conflict" });
+    fake.api.faults.failNext({ method: "POST", pathPattern: "/bindings", status: 409, reason: "Conflict" });
     const decision = await client.request(scheduleRequest(root, client.clientId, { podName: "conflicted" }));
     expect(decision.status).toBe(DecisionStatus.SCHEDULED);
     expect(nodeOf("conflicted")).toBe(decision.node);
     expect(bindingPosts().map((r) => r.status)).toEqual([409, 201]);
     expect(
-      api.requests().filter((r) => r.method === "GET" && r.path.endsWith("/pods/conflicted")),
+      fake.api.requests().filter((r) => r.method === "GET" && r.path.endsWith("/pods/conflicted")),
     ).toHaveLength(1);
     await client.close();
   });
@@ -237,11 +206,11 @@ describe("schedule requests in a cluster", () => {
   it("handles a 409 during bind when another binder won: reports where the pod really is", async () => {
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
-    api.faults.delay({ method: "POST", pathPattern: "/bindings", ms: 1000, count: 1 });
+    fake.api.faults.delay({ method: "POST", pathPattern: "/bindings", ms: 1000, count: 1 });
     const request = scheduleRequest(root, client.clientId, { podName: "contested" });
     const answer = client.request(request);
     await until(() => bindingPosts().length === 1, 5000, "our binding sent");
-    await api
+    await fake.api
       .kubeConfig()
       .makeApiClient(CoreV1Api)
       .createNamespacedPodBinding({
@@ -262,28 +231,9 @@ describe("refused schedule requests", () => {
   it("refuses namespaces, registries, sizes and invalid fields, saying why, and creates nothing", async () => {
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
-    const cases: Array<[Parameters<typeof scheduleRequest>[2], string]> = [
-      [{ namespace: "kube-system" }, 'namespace "kube-system" is not allowed (allowed: default)'],
-      [
-        { image: "ghcr.io/evil/miner:latest" },
-        "is not from an allowed registry (allowed: docker.io/library)",
-      ],
-      [{ image: "evil/miner" }, "(docker.io/evil/miner) is not from an allowed registry"],
-      [{ cpuRequest: "8" }, "cpu_request 8 exceeds the maximum 4"],
-      [{ memoryLimit: "16Gi" }, "memory_limit 16Gi exceeds the maximum 8Gi"],
-      [{ cpuRequest: "lots" }, 'cpu_request "lots" is not a Kubernetes quantity'],
-      [{ podName: "" }, "pod_name is required"],
-      [{ podName: "Not_A_Name" }, "is not a valid pod name"],
-      [{ labels: { "app.kubernetes.io/managed-by": "me" } }, "is reserved for the coordinator"],
-      [{ tolerations: [{ key: "", operator: "Exists" }] }, "tolerating every taint is not allowed"],
-    ];
-    for (const [init, reason] of cases) {
-      const decision = await client.request(scheduleRequest(root, client.clientId, init));
-      expect(decision.status, reason).toBe(DecisionStatus.REJECTED);
-      expect(decision.message).toContain(reason);
-    }
+    await expectRejected(client, root, REFUSED_REQUESTS);
     expect(podCreates()).toHaveLength(0);
-    expect(service.scheduling?.summary().rejected).toBe(BigInt(cases.length));
+    expect(service.scheduling?.summary().rejected).toBe(BigInt(REFUSED_REQUESTS.length));
     await client.close();
   });
 

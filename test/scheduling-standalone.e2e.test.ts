@@ -13,7 +13,7 @@ import { runCliToEnd } from "./support/cli.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { connectRequester, type Requester, scheduleRequest } from "./support/placement.ts";
 import { freePort } from "./support/ports.ts";
-import { testServiceOptions } from "./support/service.ts";
+import { testBroker, testServiceOptions } from "./support/service.ts";
 import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
@@ -48,12 +48,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "k3s-fleet-standalone-"));
   service = await startCoordinatorService(
     testServiceOptions({
-      embeddedBroker: {
-        host: "127.0.0.1",
-        port: await freePort(),
-        maxPacketBytes: 1 << 20,
-        refusedPublish: "drop",
-      },
+      embeddedBroker: testBroker(await freePort()),
       topicRoot: root,
       scheduling: { storePath: join(dir, "scheduling.sqlite") },
       logger,

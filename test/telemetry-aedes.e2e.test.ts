@@ -8,6 +8,7 @@ import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { NodeHealth } from "../proto/index.ts";
 import { runCli } from "./support/cli.ts";
+import { COORDINATOR_DEFAULTS } from "./support/defaults.ts";
 import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
@@ -36,6 +37,7 @@ describe("agent → embedded broker → coordinator", () => {
   beforeAll(async () => {
     broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger });
     coordinator = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,
       topicRoot: "k3s-fleet/v1",
       clientId: "e2e-coordinator",

@@ -23,6 +23,7 @@ import { buildSnapshot, createScheduler, type Pod, schedule } from "../../coordi
 import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { decode, encode, NodeHealth, type NodeTelemetry } from "../../proto/index.ts";
 import { createRng } from "../../simulator/rng.ts";
+import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
 import { makePod } from "../../test/support/scheduler.ts";
 import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
 import { figuresOf, MsHistogram, serveCommands } from "./harness.ts";
@@ -348,6 +349,7 @@ serveCommands({
             refusedPublish: "drop",
           }
         : undefined,
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: args.brokerUrl ?? "",
       topicRoot: args.topicRoot,
       clientId: "bench-coordinator",

@@ -11,6 +11,7 @@ import { createIngest } from "../../coordinator/fleet/ingest.ts";
 import { createMessage, encode, PeerState, timestamp, topicsFor } from "../../proto/index.ts";
 import { birthInit, machineProfile } from "../../simulator/machine.ts";
 import { DEFAULT_MODEL_OPTIONS, initialState, step, telemetryInit } from "../../simulator/model.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { serveCommands } from "./harness.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -50,6 +51,7 @@ function run(args: { nodes: number; liveSamples: number }): MemoryRunResult {
   let clockMs = T0;
   const before = settled();
   const ingest = createIngest({
+    fleet: FLEET_DEFAULTS,
     root: ROOT,
     maxPayloadBytes: 64 * 1024,
     logger: pino({ level: "silent" }),

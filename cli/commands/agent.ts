@@ -1,10 +1,10 @@
 // `k3s-fleet agent`: the per-node agent against any MQTT 3.1.1 broker.
 import type { Command } from "commander";
+import { agentBufferSettings, agentSettings } from "../config/defaults.ts";
 import type { Config } from "../config/schema.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl, nodeName, splitHostPort } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, nodeName, splitHostPort } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
-import { hostRoots, internetOptions } from "./capture.ts";
 
 export function addAgentOptions(cmd: Command): Command {
   return cmd
@@ -49,32 +49,14 @@ export function registerAgent(program: Command): void {
 export async function startAgentFromConfig(config: Config, logger: import("pino").Logger) {
   const { startAgent } = await import("../../agent/agent.ts");
   return startAgent({
+    ...agentSettings(config),
     nodeId: nodeName(config),
-    brokerUrl: brokerUrl(config),
-    topicRoot: config.topicRoot,
-    intervalMs: config.agent.interval,
-    keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
-    labels: config.agent.labels,
-    stateDir: config.agent.stateDir,
-    internet: internetOptions(config.agent),
-    roots: hostRoots(config.agent),
-    buffer: bufferOptions(config.agent),
+    buffer: agentBufferSettings(config),
     mqtt: await mqttAuth(config),
     // The agent's id is the Kubernetes node name unless --node-name says otherwise (DaemonSet: NODE_NAME).
     k8sNodeName: nodeName(config),
     logger,
   });
-}
-
-/** Store-and-forward settings; `bufferMaxSamples: 0` turns the buffer off (telemetry is dropped while offline). */
-function bufferOptions(agent: Config["agent"]) {
-  if (agent.bufferMaxSamples === 0) return undefined;
-  return {
-    maxSamples: agent.bufferMaxSamples,
-    maxAgeMs: agent.bufferMaxAge,
-    replayPerSecond: agent.bufferReplayRate,
-    waitForCoordinator: agent.waitForCoordinator,
-  };
 }
 
 function hostAndPort(listen: string): [string, number] {

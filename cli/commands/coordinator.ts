@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetReport } from "../../proto/index.ts";
-import { schedulingSettings } from "../config/scheduling.ts";
+import { coordinatorSettings, electorTimings } from "../config/defaults.ts";
 import type { Config } from "../config/schema.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl, splitHostPort } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
@@ -127,9 +127,7 @@ export function leaderElectionOptions(config: Config, embedded: boolean) {
       namespace: election.namespace ?? config.k3s.namespace,
       leaseName: election.leaseName,
       identity,
-      leaseDurationMs: election.leaseDuration,
-      renewDeadlineMs: election.renewDeadline,
-      retryPeriodMs: election.retryPeriod,
+      ...electorTimings(config),
     },
   };
 }
@@ -143,9 +141,11 @@ export interface StackOptions {
 
 /** The coordinator service from config; reports go to stdout and/or a file. */
 export async function startCoordinatorStack(config: Config, logger: Logger, options: StackOptions) {
-  const [{ startCoordinatorService }, { renderReport }] = await Promise.all([
+  // Loaded here, not at the top: the agent image ships this CLI without coordinator/.
+  const [{ startCoordinatorService }, { renderReport }, { schedulingSettings }] = await Promise.all([
     import("../../coordinator/service.ts"),
     import("../../coordinator/report/render.ts"),
+    import("../config/scheduling.ts"),
   ]);
   const output = options.output ?? config.coordinator.output;
   // A wrong --output path fails at start-up, in one line (cli/main.ts), not at the first report.
@@ -172,15 +172,7 @@ export async function startCoordinatorStack(config: Config, logger: Logger, opti
             web: { token: config.http.token, usersFile: config.broker.usersFile },
           },
     brokerUrl: brokerUrl(config),
-    topicRoot: config.topicRoot,
-    reportIntervalMs: config.coordinator.reportInterval,
-    staleAfterIntervals: config.coordinator.staleAfterIntervals,
-    offlineAfterIntervals: config.coordinator.offlineAfterIntervals,
-    defaultIntervalMs: config.agent.interval,
-    expireOfflineAfterMs: config.coordinator.expireOfflineAfter,
-    maxPayloadBytes: config.broker.maxPayloadBytes,
-    maxReportBytes: config.coordinator.maxReportBytes,
-    keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
+    ...coordinatorSettings(config),
     localNodeId: options.localNodeId,
     mqtt: await mqttAuth(config),
     kubernetes: config.k3s.standalone

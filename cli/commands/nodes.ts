@@ -4,6 +4,7 @@
 // retained birth or status is deleted. A node still running comes back with its next message.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { keepaliveSeconds } from "../config/defaults.ts";
 import { connectFailure } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
 import { commandContext } from "../run.ts";
@@ -37,6 +38,7 @@ export function registerNodes(program: Command): void {
     const auth = await mqttAuth(config);
     const link = new Link({
       url: brokerUrl(config),
+      keepaliveSeconds: keepaliveSeconds(config),
       clientId: `k3s-fleet-nodes-${randomBytes(4).toString("hex")}`,
       logger: logger.child({ module: "nodes" }, { level: "error" }),
       ...auth,

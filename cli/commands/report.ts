@@ -1,6 +1,7 @@
 // `k3s-fleet report`: connect to the broker and print the latest retained fleet report.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { connectFailure, refusedSubscription } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
@@ -28,6 +29,7 @@ export function registerReport(program: Command): void {
     const topics = proto.topicsFor(config.topicRoot);
     const link = new Link({
       url: brokerUrl(config),
+      keepaliveSeconds: keepaliveSeconds(config),
       clientId: `k3s-fleet-report-${randomBytes(4).toString("hex")}`,
       // Connection trouble is said once, in plain words, below; the link's own warnings would repeat it.
       logger: logger.child({ module: "report" }, { level: "error" }),

@@ -3,6 +3,7 @@
 // no answer in time). The request id makes retries safe: the same id never creates a second pod.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Command } from "commander";
+import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { connectFailure, refusedSubscription } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
@@ -101,6 +102,7 @@ export function registerSchedule(program: Command): void {
     }
     const link = new Link({
       url: brokerUrl(config),
+      keepaliveSeconds: keepaliveSeconds(config),
       clientId,
       // Connection trouble is said once, in plain words, below; the link's own warnings would repeat it.
       logger: logger.child({ module: "schedule" }, { level: "error" }),

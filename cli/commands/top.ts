@@ -4,6 +4,7 @@
 // disk, name; l filters by label; q quits. `--once` prints plain text once.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
 import { commandContext } from "../run.ts";
@@ -63,6 +64,7 @@ export function registerTop(program: Command): void {
     const auth = await mqttAuth(config);
     const link = new Link({
       url: brokerUrl(config),
+      keepaliveSeconds: keepaliveSeconds(config),
       clientId: `k3s-fleet-top-${randomBytes(4).toString("hex")}`,
       logger: logger.child({ module: "top" }),
       ...auth,

@@ -1,65 +1,114 @@
-// The schema holds every product default. Modules that can run without the CLI (tests, benches, a library
-// caller) keep a copy of some of them for convenience; this test fails the moment one drifts from the
-// schema, which is what happened before (agent keepalive 30 s vs 10 s, state dir, internet timeout).
+// The schema holds every product default and the parts take resolved settings (issue 16): each setting of a
+// config reaches the part that uses it through cli/config/defaults.ts, the default config is the schema's,
+// and the one default the scheduling engine still keeps for library callers agrees with the schema.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_AGENT_OPTIONS, DEFAULT_BUFFER_OPTIONS } from "../../agent/agent.ts";
-import { DEFAULT_COORDINATOR_OPTIONS } from "../../coordinator/fleet/fleet-service.ts";
-import { DEFAULT_FLEET_OPTIONS } from "../../coordinator/fleet/state.ts";
 import { DEFAULT_SCHEDULER_CONFIG } from "../../coordinator/scheduler/index.ts";
+import * as cut from "./defaults.ts";
+import { loadConfig } from "./load.ts";
 import { schedulingSettings } from "./scheduling.ts";
 import { configSchema } from "./schema.ts";
 
-const defaults = configSchema.parse({});
+// Every value differs from its default, so a setting taken from the wrong key (or a default) shows.
+const custom = configSchema.parse({
+  topicRoot: "plant-7/v1",
+  broker: { url: "mqtt://broker.local:1884", keepalive: "25s", maxPayloadBytes: 70_000 },
+  agent: {
+    interval: "7s",
+    stateDir: "/var/lib/k3s-fleet",
+    labels: { rack: "r1" },
+    internetTarget: "10.0.0.1:443",
+    internetTimeout: "3s",
+    internetEvery: "45s",
+    bufferMaxSamples: 500,
+    bufferMaxAge: "2h",
+    bufferReplayRate: 7,
+    waitForCoordinator: false,
+    procRoot: "/host/proc",
+    sysRoot: "/host/sys",
+    rootfs: "/host/root",
+  },
+  coordinator: {
+    reportInterval: "40s",
+    staleAfterIntervals: 4,
+    offlineAfterIntervals: 20,
+    expireOfflineAfter: "2h",
+    maxReportBytes: 100_000,
+    leaderElection: { leaseDuration: "30s", renewDeadline: "20s", retryPeriod: "4s" },
+  },
+});
 
-describe("defaults outside the schema agree with it", () => {
-  it("the agent's", () => {
-    expect({
-      brokerUrl: DEFAULT_AGENT_OPTIONS.brokerUrl,
-      topicRoot: DEFAULT_AGENT_OPTIONS.topicRoot,
-      intervalMs: DEFAULT_AGENT_OPTIONS.intervalMs,
-      keepaliveMs: DEFAULT_AGENT_OPTIONS.keepaliveSeconds * 1000,
-      stateDir: DEFAULT_AGENT_OPTIONS.stateDir,
-      internetTimeoutMs: DEFAULT_AGENT_OPTIONS.internet.timeoutMs,
-      internetEveryMs: DEFAULT_AGENT_OPTIONS.internet.everyMs,
-      bufferMaxSamples: DEFAULT_BUFFER_OPTIONS.maxSamples,
-      bufferMaxAgeMs: DEFAULT_BUFFER_OPTIONS.maxAgeMs,
-      bufferReplayRate: DEFAULT_BUFFER_OPTIONS.replayPerSecond,
-      waitForCoordinator: DEFAULT_BUFFER_OPTIONS.waitForCoordinator,
-    }).toEqual({
-      brokerUrl: `mqtt://${defaults.broker.embedded}`,
-      topicRoot: defaults.topicRoot,
-      intervalMs: defaults.agent.interval,
-      keepaliveMs: defaults.broker.keepalive,
-      stateDir: defaults.agent.stateDir,
-      internetTimeoutMs: defaults.agent.internetTimeout,
-      internetEveryMs: defaults.agent.internetEvery,
-      bufferMaxSamples: defaults.agent.bufferMaxSamples,
-      bufferMaxAgeMs: defaults.agent.bufferMaxAge,
-      bufferReplayRate: defaults.agent.bufferReplayRate,
-      waitForCoordinator: defaults.agent.waitForCoordinator,
+describe("each part's settings come from the resolved config", () => {
+  it("the coordinator's and the fleet state's (one stale, one offline)", () => {
+    expect(cut.coordinatorSettings(custom)).toEqual({
+      topicRoot: "plant-7/v1",
+      reportIntervalMs: 40_000,
+      staleAfterIntervals: 4,
+      offlineAfterIntervals: 20,
+      defaultIntervalMs: 7_000,
+      expireOfflineAfterMs: 7_200_000,
+      maxPayloadBytes: 70_000,
+      maxReportBytes: 100_000,
+      keepaliveSeconds: 25,
+    });
+    expect(cut.fleetSettings(custom)).toEqual({
+      defaultIntervalMs: 7_000,
+      staleAfterIntervals: 4,
+      offlineAfterIntervals: 20,
     });
   });
 
-  it("the coordinator's and the fleet state's", () => {
-    const { coordinator } = defaults;
-    for (const options of [DEFAULT_COORDINATOR_OPTIONS, DEFAULT_FLEET_OPTIONS]) {
-      expect(options).toMatchObject({
-        staleAfterIntervals: coordinator.staleAfterIntervals,
-        offlineAfterIntervals: coordinator.offlineAfterIntervals,
-        defaultIntervalMs: defaults.agent.interval,
-      });
+  it("the agent's, and its buffer's (off at bufferMaxSamples 0)", () => {
+    expect(cut.agentSettings(custom)).toEqual({
+      brokerUrl: "mqtt://broker.local:1884",
+      topicRoot: "plant-7/v1",
+      intervalMs: 7_000,
+      keepaliveSeconds: 25,
+      labels: { rack: "r1" },
+      stateDir: "/var/lib/k3s-fleet",
+      internet: { target: "10.0.0.1:443", timeoutMs: 3_000, everyMs: 45_000 },
+      roots: { procRoot: "/host/proc", sysRoot: "/host/sys", rootfs: "/host/root" },
+    });
+    expect(cut.agentBufferSettings(custom)).toEqual({
+      maxSamples: 500,
+      maxAgeMs: 7_200_000,
+      replayPerSecond: 7,
+      waitForCoordinator: false,
+    });
+    expect(cut.agentBufferSettings(configSchema.parse({ agent: { bufferMaxSamples: 0 } }))).toBeUndefined();
+  });
+
+  it("leader election's timings", () => {
+    expect(cut.electorTimings(custom)).toEqual({
+      leaseDurationMs: 30_000,
+      renewDeadlineMs: 20_000,
+      retryPeriodMs: 4_000,
+    });
+  });
+
+  it("the defaults are the schema's: what the CLI runs with given nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k3sf-defaults-"));
+    try {
+      const empty = join(dir, "config.yaml");
+      writeFileSync(empty, "{}\n");
+      expect(cut.CONFIG_DEFAULTS).toEqual(loadConfig({ file: empty, env: {} }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(DEFAULT_COORDINATOR_OPTIONS).toMatchObject({
-      reportIntervalMs: coordinator.reportInterval,
-      maxPayloadBytes: defaults.broker.maxPayloadBytes,
-      maxReportBytes: coordinator.maxReportBytes,
-      keepaliveSeconds: defaults.broker.keepalive / 1000,
-      topicRoot: defaults.topicRoot,
+    // The values the parts got wrong before (agent keepalive 30 s vs 10 s, state dir, internet timeout).
+    expect(cut.agentSettings(cut.CONFIG_DEFAULTS)).toMatchObject({
+      keepaliveSeconds: 10,
+      stateDir: "./data",
+      internet: { timeoutMs: 2_000 },
     });
   });
+});
 
-  it("the scheduling engine's", () => {
-    const settings = schedulingSettings(defaults);
+describe("the scheduling engine's library default agrees with the schema", () => {
+  it("weights, scoring strategy, live thresholds and stale", () => {
+    const settings = schedulingSettings(cut.CONFIG_DEFAULTS);
     if (settings === false) throw new Error("scheduling is on by default");
     expect(settings.engine).toEqual({
       weights: DEFAULT_SCHEDULER_CONFIG.weights,
@@ -72,6 +121,8 @@ describe("defaults outside the schema agree with it", () => {
       },
     });
     // Stale is the fleet's rule; the engine's own default only serves callers without a fleet.
-    expect(DEFAULT_SCHEDULER_CONFIG.live.staleAfterIntervals).toBe(defaults.coordinator.staleAfterIntervals);
+    expect(DEFAULT_SCHEDULER_CONFIG.live.staleAfterIntervals).toBe(
+      cut.CONFIG_DEFAULTS.coordinator.staleAfterIntervals,
+    );
   });
 });

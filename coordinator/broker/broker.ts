@@ -8,6 +8,7 @@ import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import memoryModule from "aedes-persistence";
 import type { Logger } from "pino";
+import { FleetError } from "../../common/errors.ts";
 import { createConnectionGate, DEFAULT_GATE, type GateRefusalReason } from "./connection-gate.ts";
 import type { BrokerLimits } from "./limits-hooks.ts";
 import {
@@ -89,14 +90,13 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export class BrokerError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "BrokerError";
-    this.code = code;
-  }
-}
+export type BrokerErrorCode =
+  /** The embedded broker's listener could not bind its host and port. */
+  | "K3SF_ERR_BROKER_LISTEN"
+  /** A PUBLISH larger than `maxPayloadBytes` was refused. */
+  | "K3SF_ERR_PAYLOAD_TOO_LARGE";
+
+export class BrokerError extends FleetError<BrokerErrorCode> {}
 
 type AuthorizePublish = NonNullable<AedesOptions["authorizePublish"]>;
 

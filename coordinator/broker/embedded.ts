@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Client } from "aedes";
 import type { Logger } from "pino";
-import { DEFAULT_COORDINATOR_OPTIONS } from "../fleet/fleet-service.ts";
+import { COORDINATOR_CLIENT_ID } from "../fleet/fleet-service.ts";
 import type { CheckGateOptions } from "./auth/check-gate.ts";
 import {
   assertListenSafe,
@@ -53,7 +53,7 @@ export interface SecuredBrokerOptions {
   checkGate?: Partial<Omit<CheckGateOptions, "now">>;
   /** New node ids per client id / address a minute (new-nodes.ts DEFAULT_NEW_NODE_BOUNDS). */
   newNodes?: Partial<NewNodeBounds>;
-  /** The coordinator's client id in anonymous mode; default DEFAULT_COORDINATOR_OPTIONS.clientId. */
+  /** The coordinator's client id in anonymous mode; default COORDINATOR_CLIENT_ID. */
   coordinatorClientId?: string;
   logger: Logger;
 }
@@ -102,7 +102,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
   }
   // Anonymous mode: the same in-process clients get a random password anyway, so their client ids can be
   // kept from other local processes (issue 12: any local process could take over the coordinator's id).
-  const coordinatorClientId = options.coordinatorClientId ?? DEFAULT_COORDINATOR_OPTIONS.clientId;
+  const coordinatorClientId = options.coordinatorClientId ?? COORDINATOR_CLIENT_ID;
   const reservedIds = new Map<string, Credentials>();
   if (!fileUsers) {
     const suffix = randomBytes(4).toString("hex");

@@ -5,6 +5,7 @@
 import type { AedesOptions, Client } from "aedes";
 import { writeToStream } from "mqtt-packet";
 import type { Logger } from "pino";
+import { FleetError } from "../../common/errors.ts";
 import { DROPPED_TOPIC } from "./auth/index.ts";
 import {
   createBucket,
@@ -52,14 +53,16 @@ export interface BrokerLimits {
   limitRefusals(): Partial<Record<LimitReason, number>>;
 }
 
-export class LimitError extends Error {
-  /** K3SF_ERR_LIMIT_REFUSED (a refused publish, `reason` set) or K3SF_ERR_LIMIT_SETTINGS. */
-  readonly code: string;
+export type LimitErrorCode =
+  /** A publish refused by a limit; `reason` says which. */
+  | "K3SF_ERR_LIMIT_REFUSED"
+  /** Invalid broker limit settings. */
+  | "K3SF_ERR_LIMIT_SETTINGS";
+
+export class LimitError extends FleetError<LimitErrorCode> {
   readonly reason: LimitReason | undefined;
-  constructor(code: string, message: string, reason?: LimitReason) {
-    super(message);
-    this.name = "LimitError";
-    this.code = code;
+  constructor(code: LimitErrorCode, message: string, reason?: LimitReason) {
+    super(code, message);
     this.reason = reason;
   }
 }

@@ -4,13 +4,13 @@ import { EventEmitter } from "node:events";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { BackoffOptions } from "../../common/backoff.ts";
+import type { Timers } from "../../common/timers.ts";
 import type { ClusterSummary } from "../../proto/index.ts";
 import { buildClusterSummary, type LiveByNode } from "../report/cluster-section.ts";
 import { type ClusterEmitter, safeEmit } from "./events.ts";
 import { startInformers } from "./informers.ts";
 import { createMetricsPoller, EMPTY_METRICS, type MetricsSnapshot, type MetricsSource } from "./metrics.ts";
 import { metricsSource } from "./metrics-source.ts";
-import type { Timers } from "./timers.ts";
 
 export interface ClusterViewOptions {
   kc: KubeConfig;

@@ -1,4 +1,5 @@
 // Coded errors of the Kubernetes edge. Callers branch on `code`; the underlying error is the `cause`.
+import { FleetError } from "../../common/errors.ts";
 
 export type ClusterErrorCode =
   /** The kubeconfig (or in-cluster service account) could not be read or has no usable cluster. */
@@ -10,15 +11,7 @@ export type ClusterErrorCode =
   /** A metrics.k8s.io scrape failed for a reason other than the API group being absent. */
   | "K3SF_ERR_KUBE_METRICS";
 
-export class ClusterError extends Error {
-  readonly code: ClusterErrorCode;
-
-  constructor(code: ClusterErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ClusterError";
-    this.code = code;
-  }
-}
+export class ClusterError extends FleetError<ClusterErrorCode> {}
 
 /**
  * A short, single-line reason for logs: the HTTP status client-node reports (`code` on ApiException,

@@ -61,4 +61,3 @@ export {
   nodeUsage,
   podUsage,
 } from "./metrics.ts";
-export { REAL_TIMERS, type Timers } from "./timers.ts";

@@ -18,9 +18,9 @@ import {
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type Backoff, type BackoffOptions, createBackoff } from "../../common/backoff.ts";
+import { REAL_TIMERS, type Timers } from "../../common/timers.ts";
 import { ClusterError, describeError } from "./errors.ts";
 import { type ChangeType, type ClusterEmitter, type ResourceKind, safeEmit } from "./events.ts";
-import { REAL_TIMERS, type Timers } from "./timers.ts";
 
 export type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 

@@ -3,10 +3,10 @@
 // available=false, which is logged once, and polling carries on so the values appear when it is installed.
 import type { NodeMetricsList, PodMetricsList } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { REAL_TIMERS, type Timers } from "../../common/timers.ts";
 import { parseQuantity, toMilli, toUnits } from "../scheduler/index.ts";
 import type { ResourceUsage } from "./cluster-state.ts";
 import { ClusterError, describeError, httpStatusOf } from "./errors.ts";
-import { REAL_TIMERS, type Timers } from "./timers.ts";
 
 export type { ResourceUsage };
 

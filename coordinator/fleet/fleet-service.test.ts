@@ -12,6 +12,7 @@ import {
   PeerState,
   topicsFor,
 } from "../../proto/index.ts";
+import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { relay } from "../../test/support/tcp-relay.ts";
 import { until } from "../../test/support/until.ts";
@@ -40,6 +41,7 @@ async function stack(): Promise<Stack> {
   cleanup.push(() => broker.close());
   const reports: FleetReport[] = [];
   const coordinator = await startCoordinator({
+    ...COORDINATOR_DEFAULTS,
     brokerUrl: broker.url,
     topicRoot: ROOT,
     clientId: "it-coordinator",
@@ -276,6 +278,7 @@ describe("coordinator over a real broker", () => {
     expect(statuses[0]).toBe(PeerState.OFFLINE);
 
     const again = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: s.broker.url,
       topicRoot: ROOT,
       clientId: "it-coordinator-2",
@@ -302,6 +305,7 @@ describe("coordinator over a real broker", () => {
     cleanup.push(() => broker.close());
     const reports: FleetReport[] = [];
     const coordinator = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,
       topicRoot: ROOT,
       clientId: "sliced-coordinator",
@@ -386,6 +390,7 @@ describe("a report the broker could not take", () => {
     const broker = await startEmbeddedBroker({ port: 0, logger });
     cleanup.push(() => broker.close());
     const coordinator = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,
       topicRoot: ROOT,
       clientId: "small-report-coordinator",

@@ -6,10 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Logger } from "pino";
+import { FleetError } from "../../common/errors.ts";
+import { type IntervalTimers, REAL_INTERVAL_TIMERS } from "../../common/timers.ts";
 import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
   createMessage,
-  DEFAULT_TOPIC_ROOT,
   decode,
   type FleetReport,
   PeerState,
@@ -29,11 +30,6 @@ const REASSERT_MS = 5_000;
 
 /** The shortest wait for a report's PUBACK before it counts as failed (see publishReport). */
 const REPORT_ACK_WAIT_MS = 10_000;
-
-export interface Timers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
 
 export interface CoordinatorOptions {
   brokerUrl: string;
@@ -64,7 +60,7 @@ export interface CoordinatorOptions {
   /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts bind `part`. */
   logger: Logger;
   now?: () => number;
-  timers?: Timers;
+  timers?: IntervalTimers;
   onReport?: (report: FleetReport) => void;
   /** "cluster" when a Kubernetes cluster view is attached, else "standalone"; a function when it can change. */
   mode?: "cluster" | "standalone" | (() => "cluster" | "standalone");
@@ -86,22 +82,11 @@ export interface CoordinatorOptions {
   instanceName?: string;
 }
 
-/** Everything but the logger has a default; `startCoordinator` fills in what the caller leaves out. */
-export const DEFAULT_COORDINATOR_OPTIONS = {
-  brokerUrl: "mqtt://127.0.0.1:1883",
-  topicRoot: DEFAULT_TOPIC_ROOT,
-  clientId: "k3s-fleet-coordinator",
-  reportIntervalMs: 30_000,
-  staleAfterIntervals: 3,
-  offlineAfterIntervals: 12,
-  defaultIntervalMs: 5_000,
-  expireOfflineAfterMs: 24 * 60 * 60 * 1000,
-  maxPayloadBytes: 64 * 1024,
-  maxReportBytes: 16 * 1024 * 1024,
-  keepaliveSeconds: 10,
-} as const satisfies Partial<CoordinatorOptions>;
+/** The coordinator's MQTT client id when it runs alone (each replica of several adds its identity). */
+export const COORDINATOR_CLIENT_ID = "k3s-fleet-coordinator";
 
-export type CoordinatorInput = Partial<CoordinatorOptions> & Pick<CoordinatorOptions, "logger">;
+/** The product settings come resolved from the config schema (cli/config/defaults.ts coordinatorSettings). */
+export type CoordinatorInput = Omit<CoordinatorOptions, "clientId"> & { clientId?: string };
 
 export interface CoordinatorCounters extends IngestTotals {
   /** Births refused because another install held the node id (ingest.ts). */
@@ -144,23 +129,16 @@ export interface RunningCoordinator {
   stop(): Promise<void>;
 }
 
-export class CoordinatorError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "CoordinatorError";
-    this.code = code;
-  }
-}
+/** The coordinator could not connect, subscribe or announce itself on the broker. */
+export type CoordinatorErrorCode = "K3SF_ERR_COORDINATOR_START";
+
+export class CoordinatorError extends FleetError<CoordinatorErrorCode> {}
 
 export async function startCoordinator(input: CoordinatorInput): Promise<RunningCoordinator> {
-  const options = { ...DEFAULT_COORDINATOR_OPTIONS, ...withoutUndefined(input), logger: input.logger };
+  const options = { ...input, clientId: input.clientId ?? COORDINATOR_CLIENT_ID };
   const { logger, topicRoot, clientId } = options;
   const now = options.now ?? Date.now;
-  const timers: Timers = options.timers ?? {
-    setInterval: (callback, ms) => setInterval(callback, ms),
-    clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
-  };
+  const timers = options.timers ?? REAL_INTERVAL_TIMERS;
   const version = options.version ?? packageVersion();
   const modeOption = options.mode ?? "standalone";
   const modeNow = () => (typeof modeOption === "function" ? modeOption() : modeOption);
@@ -463,10 +441,6 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       return stopping;
     },
   };
-}
-
-function withoutUndefined<T extends object>(input: T): Partial<T> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function packageVersion(): string {

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { encode, NodeHealth, topicsFor } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { createIngest, type IngestOptions } from "./ingest.ts";
 import { nodeHealth } from "./state.ts";
@@ -17,7 +18,14 @@ function setup(options: Partial<IngestOptions> = {}) {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: "debug" }, { write: (line: string) => logs.push(JSON.parse(line)) });
   let clock = 1_000_000;
-  const ingest = createIngest({ root: ROOT, maxPayloadBytes: 4096, logger, now: () => clock, ...options });
+  const ingest = createIngest({
+    fleet: FLEET_DEFAULTS,
+    root: ROOT,
+    maxPayloadBytes: 4096,
+    logger,
+    now: () => clock,
+    ...options,
+  });
   return {
     ingest,
     logs,

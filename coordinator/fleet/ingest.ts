@@ -46,7 +46,7 @@ export interface IngestOptions {
   maxPayloadBytes: number;
   logger: Logger;
   now: () => number;
-  fleet?: Partial<FleetOptions>;
+  fleet: FleetOptions;
   history?: Partial<HistoryOptions>;
   /** Messages for new node ids are rejected (`node_limit`) once this many nodes are known. */
   maxNodes?: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMessage, PeerState, timestamp } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { liveByNodeName } from "./live.ts";
 import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor } from "./state.ts";
 
@@ -17,7 +18,12 @@ const sample = (seq: bigint, cpu: number, usedGiB: number, disks: number[]) =>
 
 describe("liveByNodeName", () => {
   it("joins agents to Kubernetes nodes by k8s_node_name, else by node id, with their latest figures", () => {
-    const fleet = createFleet({ defaultIntervalMs: 1000, staleAfterIntervals: 3, offlineAfterIntervals: 10 });
+    const fleet = createFleet({
+      ...FLEET_DEFAULTS,
+      defaultIntervalMs: 1000,
+      staleAfterIntervals: 3,
+      offlineAfterIntervals: 10,
+    });
     const a = nodeFor(fleet, "agent-a", 0);
     applyBirth(a, birth("agent-a", "k3s-node-1"), 0);
     applyTelemetry(fleet, a, sample(1n, 25, 1, [40, 91.5]), 1000);
@@ -40,7 +46,7 @@ describe("liveByNodeName", () => {
   });
 
   it("marks an agent offline after its Will, and one without samples as infinitely old", () => {
-    const fleet = createFleet({ defaultIntervalMs: 1000 });
+    const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: 1000 });
     const n = nodeFor(fleet, "n", 0);
     applyBirth(n, birth("n"), 0);
     expect(liveByNodeName(fleet, 10).get("n")).toMatchObject({

@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { encode, NodeHealth, topicsFor } from "../../proto/index.ts";
+import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { startEmbeddedBroker } from "../broker/broker.ts";
 import { startCoordinator } from "./fleet-service.ts";
@@ -39,6 +40,7 @@ async function setup() {
 
 async function coordinatorWithFeed(broker: Awaited<ReturnType<typeof setup>>["broker"]) {
   const coordinator = await startCoordinator({
+    ...COORDINATOR_DEFAULTS,
     brokerUrl: broker.url,
     topicRoot: ROOT,
     clientId: "feed-coordinator",

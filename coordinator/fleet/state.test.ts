@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NodeHealth } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { SEQ_WINDOW } from "./seq.ts";
 import {
@@ -24,7 +25,12 @@ const { ONLINE, STALE, OFFLINE } = NodeHealth;
 
 /** A fleet with one node "a" (interval 1 s unless given) and helpers that apply at an explicit time. */
 function oneNode(options: Partial<FleetOptions> = {}) {
-  const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 6, ...options });
+  const fleet = createFleet({
+    ...FLEET_DEFAULTS,
+    staleAfterIntervals: 3,
+    offlineAfterIntervals: 6,
+    ...options,
+  });
   const node = nodeFor(fleet, "a", 0);
   return {
     fleet,
@@ -472,7 +478,7 @@ describe("contract checks", () => {
 
 describe("expiry of nodes gone for good", () => {
   it("lists nodes OFFLINE and silent for longer than the limit, never live or recently seen ones", () => {
-    const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 6 });
+    const fleet = createFleet({ ...FLEET_DEFAULTS, staleAfterIntervals: 3, offlineAfterIntervals: 6 });
     const at = (id: string) => nodeFor(fleet, id, 0);
     applyBirth(at("gone"), birth({ nodeId: "gone", session: 1, timeMs: 0 }), 0);
     applyStatus(at("gone"), status("offline", 1, 0), 0);
@@ -485,7 +491,7 @@ describe("expiry of nodes gone for good", () => {
   });
 
   it("counts from when the coordinator heard the node, not from the time the agent stamped (no RTC: 1970)", () => {
-    const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 6 });
+    const fleet = createFleet({ ...FLEET_DEFAULTS, staleAfterIntervals: 3, offlineAfterIntervals: 6 });
     const now = 1_800_000_000_000;
     const pi = nodeFor(fleet, "pi", now);
     applyBirth(pi, birth({ nodeId: "pi", session: 1, timeMs: 0 }), now);

@@ -27,12 +27,6 @@ export interface FleetOptions {
 export const MAX_PAST_SESSIONS = 64;
 const MAX_REFUSED_SESSIONS = 8;
 
-export const DEFAULT_FLEET_OPTIONS: Readonly<FleetOptions> = {
-  defaultIntervalMs: 5000,
-  staleAfterIntervals: 3,
-  offlineAfterIntervals: 12,
-};
-
 /** Everything known about one node. Fields are read by reports; only this module writes them. */
 export class NodeState {
   readonly nodeId: string;
@@ -109,9 +103,10 @@ export interface FleetState {
   readonly totals: FleetTotals;
 }
 
-export function createFleet(options: Partial<FleetOptions> = {}): FleetState {
+/** `options` come resolved from the config schema (cli/config/defaults.ts fleetSettings). */
+export function createFleet(options: FleetOptions): FleetState {
   return {
-    options: { ...DEFAULT_FLEET_OPTIONS, ...options },
+    options: { ...options },
     nodes: new Map(),
     totals: { applied: 0, duplicates: 0, gaps: 0, historical: 0 },
   };

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { encode, type NodeTelemetry, topicsFor } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, telemetry } from "../../test/support/fleet-messages.ts";
 import { createIngest } from "./ingest.ts";
 import { birthRangeProblem, telemetryRangeProblem } from "./telemetry-range.ts";
@@ -118,6 +119,7 @@ describe("ingest with a node reporting NaN", () => {
     const topics = topicsFor(root);
     let clock = 1_000_000;
     const ingest = createIngest({
+      fleet: FLEET_DEFAULTS,
       root,
       maxPayloadBytes: 65_536,
       logger: pino({ level: "silent" }),
@@ -164,6 +166,7 @@ describe("birthRangeProblem", () => {
     const root = "k3s-fleet/v1";
     const topics = topicsFor(root);
     const ingest = createIngest({
+      fleet: FLEET_DEFAULTS,
       root,
       maxPayloadBytes: 65_536,
       logger: pino({ level: "silent" }),

@@ -2,6 +2,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
+import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { until } from "../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/broker.ts";
@@ -32,7 +33,12 @@ describe("coordinator HTTP endpoints", () => {
 
   beforeAll(async () => {
     broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger });
-    coordinator = await startCoordinator({ brokerUrl: broker.url, reportIntervalMs: 60_000, logger });
+    coordinator = await startCoordinator({
+      ...COORDINATOR_DEFAULTS,
+      brokerUrl: broker.url,
+      reportIntervalMs: 60_000,
+      logger,
+    });
     const metrics = createCoordinatorMetrics(coordinator);
     http = await startHttpServer({
       host: "127.0.0.1",

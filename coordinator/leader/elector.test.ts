@@ -1,13 +1,14 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { ELECTOR_TIMINGS } from "../../test/support/defaults.ts";
 import { leaseStore } from "../../test/support/lease-store.ts";
 import { virtualClock } from "../../test/support/virtual-clock.ts";
-import { createElector, type Elector, KUBE_SCHEDULER_TIMINGS, validateTimings } from "./elector.ts";
+import { createElector, type Elector, validateTimings } from "./elector.ts";
 
 const logger = pino({ level: "silent" });
 
 /** Replicas competing for one Lease on one virtual clock, with a log of who led when. */
-function rig(names: string[], timings = KUBE_SCHEDULER_TIMINGS) {
+function rig(names: string[], timings = ELECTOR_TIMINGS) {
   const clock = virtualClock();
   const store = leaseStore();
   const leading = new Set<string>();
@@ -43,7 +44,7 @@ function rig(names: string[], timings = KUBE_SCHEDULER_TIMINGS) {
 
 describe("leader election on a Lease", () => {
   it("rejects timings where the leader could still act after its Lease expired", () => {
-    expect(validateTimings(KUBE_SCHEDULER_TIMINGS)).toEqual([]);
+    expect(validateTimings(ELECTOR_TIMINGS)).toEqual([]);
     expect(
       validateTimings({ leaseDurationMs: 10_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }),
     ).toEqual(["leaseDuration must be greater than renewDeadline"]);
@@ -82,10 +83,8 @@ describe("leader election on a Lease", () => {
     const next = r.events.find((e) => e.what === "start" && e.who !== old.name);
     expect(next).toBeDefined();
     const failover = (next?.at ?? 0) - lastRenew;
-    expect(failover).toBeGreaterThanOrEqual(KUBE_SCHEDULER_TIMINGS.leaseDurationMs);
-    expect(failover).toBeLessThanOrEqual(
-      KUBE_SCHEDULER_TIMINGS.leaseDurationMs + KUBE_SCHEDULER_TIMINGS.retryPeriodMs,
-    );
+    expect(failover).toBeGreaterThanOrEqual(ELECTOR_TIMINGS.leaseDurationMs);
+    expect(failover).toBeLessThanOrEqual(ELECTOR_TIMINGS.leaseDurationMs + ELECTOR_TIMINGS.retryPeriodMs);
     expect(r.store.current()?.record.leaseTransitions).toBe(1);
     expect(r.overlaps).toEqual([]);
   });
@@ -123,10 +122,10 @@ describe("leader election on a Lease", () => {
     const stopAt = r.clock.now();
     await old.elector.stop();
     expect(r.store.current()?.record.holderIdentity).toBe("");
-    await r.clock.advance(KUBE_SCHEDULER_TIMINGS.retryPeriodMs);
+    await r.clock.advance(ELECTOR_TIMINGS.retryPeriodMs);
     expect(r.leaders()).toEqual(r.replicas.filter((x) => x !== old).map((x) => x.name));
     const taken = r.events.find((e) => e.what === "start" && e.who !== old.name);
-    expect((taken?.at ?? Infinity) - stopAt).toBeLessThanOrEqual(KUBE_SCHEDULER_TIMINGS.retryPeriodMs);
+    expect((taken?.at ?? Infinity) - stopAt).toBeLessThanOrEqual(ELECTOR_TIMINGS.retryPeriodMs);
   });
 
   it("never has two leaders under random faults and deaths (seeded, 200 steps)", async () => {

@@ -6,7 +6,8 @@
 // conflict means someone else wrote first, and we lost that round. No I/O of its own: the Lease API and
 // the timers are injected.
 import type { Logger } from "pino";
-import type { Timers } from "../cluster/timers.ts";
+import { FleetError } from "../../common/errors.ts";
+import type { Timers } from "../../common/timers.ts";
 
 /** The parts of a Lease the elector reads and writes. Times are epoch milliseconds. */
 export interface LeaseRecord {
@@ -29,11 +30,12 @@ export interface LeaseClient {
   update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease>;
 }
 
-export class LeaseConflictError extends Error {
-  readonly code = "LEASE_CONFLICT";
-  constructor(message = "the Lease was written by someone else first", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "LeaseConflictError";
+/** The Lease changed under us (HTTP 409): another replica wrote it first. */
+export type LeaseErrorCode = "LEASE_CONFLICT";
+
+export class LeaseConflictError extends FleetError<LeaseErrorCode> {
+  constructor(message = "the Lease was written by someone else first", options?: { cause?: unknown }) {
+    super("LEASE_CONFLICT", message, options);
   }
 }
 
@@ -42,13 +44,6 @@ export interface ElectorTimings {
   renewDeadlineMs: number;
   retryPeriodMs: number;
 }
-
-/** kube-scheduler's defaults (--leader-elect-lease-duration 15s, renew-deadline 10s, retry-period 2s). */
-export const KUBE_SCHEDULER_TIMINGS: ElectorTimings = {
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2_000,
-};
 
 export interface ElectorEvents {
   /** We became the leader: start acting. */

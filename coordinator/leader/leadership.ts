@@ -4,7 +4,7 @@
 // run, so anything about to write to the cluster or answer a request can check it last.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { REAL_TIMERS } from "../cluster/timers.ts";
+import { REAL_TIMERS } from "../../common/timers.ts";
 import { createElector, type ElectorTimings } from "./elector.ts";
 import { createKubeLeaseClient } from "./lease-client.ts";
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, telemetry } from "../../test/support/fleet-messages.ts";
 import { capacity, makeNode, makePod } from "../../test/support/scheduler.ts";
 import { liveByNodeName } from "../fleet/live.ts";
@@ -35,7 +36,7 @@ describe("clusterNodeInputs", () => {
 
 describe("agentNodeInputs", () => {
   it("makes one node per sized agent: cores → cpu, memory total → memory, birth labels, live signals", () => {
-    const fleet = createFleet({ defaultIntervalMs: 1000 });
+    const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: 1000 });
     const now = 10_000;
     const one = nodeFor(fleet, "edge-1", 0);
     applyBirth(one, { ...birth({ session: 1, nodeId: "edge-1" }), k8sNodeName: "" }, 0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NodeHealth } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor, nodeHealth } from "../fleet/state.ts";
@@ -7,7 +8,7 @@ import { createLiveReader } from "./live-reader.ts";
 
 describe("live reader", () => {
   it("reads what liveByNodeName says, at any time, for every node", () => {
-    const fleet = createFleet({ defaultIntervalMs: 1000 });
+    const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: 1000 });
     const at = 1_000_000;
     const join = (id: string, k8s: string, cpu: number, sentAt: number) => {
       const node = nodeFor(fleet, id, at);

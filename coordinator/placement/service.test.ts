@@ -3,6 +3,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { DecisionStatus, encode, NodeHealth, type ScheduleDecision, topicsFor } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, telemetry } from "../../test/support/fleet-messages.ts";
 import { scheduleRequest } from "../../test/support/placement.ts";
 import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
@@ -47,7 +48,7 @@ describe("scheduling service: one definition of stale", () => {
     async (intervalMs, staleAfterIntervals) => {
       let clock = 1_000_000;
       const now = () => clock;
-      const fleet = createFleet({ defaultIntervalMs: intervalMs, staleAfterIntervals });
+      const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: intervalMs, staleAfterIntervals });
       const nodes = Array.from({ length: 5 }, (_, i) => `edge-${i}`);
       const seq = new Map<string, number>();
       const sample = () => {

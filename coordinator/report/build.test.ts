@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { decode, encode, NodeHealth, NodeReportSchema, TrendSchema, timestampMs } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { FleetHistory } from "../fleet/history.ts";
 import {
@@ -26,7 +27,7 @@ const INGEST: IngestTotals = {
 
 /** Three nodes: "node-b" live, "node-a" silent long enough to be STALE, "node-c" gone by its Will. */
 function fleetOfThree() {
-  const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 12 });
+  const fleet = createFleet({ ...FLEET_DEFAULTS, staleAfterIntervals: 3, offlineAfterIntervals: 12 });
   const history = new FleetHistory();
   const sample = (id: string, session: number, seq: number, at: number, cpu: number, memory: number) => {
     const node = nodeFor(fleet, id, at);
@@ -156,7 +157,7 @@ describe("buildReport", () => {
   });
 
   it("reports an empty fleet without dividing by zero", () => {
-    const empty = buildReport(createFleet(), new FleetHistory(), {
+    const empty = buildReport(createFleet(FLEET_DEFAULTS), new FleetHistory(), {
       now: NOW,
       coordinatorId: "c",
       mode: "m",
@@ -167,7 +168,7 @@ describe("buildReport", () => {
   });
 
   it("a node known only from a status has no last-seen and no trends", () => {
-    const f = createFleet();
+    const f = createFleet(FLEET_DEFAULTS);
     applyStatus(nodeFor(f, "x", 0), status("online", 1, NOW), NOW);
     const [x] = buildReport(f, new FleetHistory(), {
       now: NOW,

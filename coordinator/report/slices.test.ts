@@ -3,6 +3,7 @@
 import { create, equals } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { decode, encode, FleetReportSchema, SchedulingSummarySchema } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { FleetHistory } from "../fleet/history.ts";
 import {
@@ -29,7 +30,7 @@ const CONTEXT: ReportContext = {
 
 /** `n` nodes, most sampled a few times, every seventh gone by its Will. */
 function fleetOf(n: number) {
-  const fleet = createFleet({ staleAfterIntervals: 3, offlineAfterIntervals: 12 });
+  const fleet = createFleet({ ...FLEET_DEFAULTS, staleAfterIntervals: 3, offlineAfterIntervals: 12 });
   const history = new FleetHistory();
   for (let i = 0; i < n; i++) {
     const id = `node-${String(i).padStart(4, "0")}`;
@@ -106,7 +107,7 @@ describe("encodeReportInSlices", () => {
   });
 
   it("encodes an empty fleet as the header alone", () => {
-    const empty = buildReport(createFleet(), new FleetHistory(), CONTEXT);
+    const empty = buildReport(createFleet(FLEET_DEFAULTS), new FleetHistory(), CONTEXT);
     const { value, pauses } = drain(encodeReportInSlices(empty));
     expect(pauses).toBe(0);
     expect(value).toEqual(encode("report", empty));

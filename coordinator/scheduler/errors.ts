@@ -1,4 +1,5 @@
 // Coded errors of the scheduling engine. Callers branch on `code`, never on the message text.
+import { FleetError } from "../../common/errors.ts";
 
 export type SchedulerErrorCode =
   | "K3SF_ERR_QUANTITY"
@@ -6,15 +7,7 @@ export type SchedulerErrorCode =
   | "K3SF_ERR_SNAPSHOT"
   | "K3SF_ERR_POD_SPEC";
 
-export class SchedulerError extends Error {
-  readonly code: SchedulerErrorCode;
-
-  constructor(code: SchedulerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class SchedulerError extends FleetError<SchedulerErrorCode> {}
 
 /** A resource quantity string that Kubernetes' resource.ParseQuantity would reject (or that we refuse). */
 export class QuantityError extends SchedulerError {

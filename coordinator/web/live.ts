@@ -4,6 +4,7 @@
 // without bound: past `maxBufferedBytes` unsent it gets no deltas, and once drained a fresh snapshot.
 import type { ServerResponse } from "node:http";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { type IntervalTimers, REAL_INTERVAL_TIMERS } from "../../common/timers.ts";
 import { runSliced } from "../report/run-sliced.ts";
 import { countStates, diffRows, type FleetRow, type StateCounts, sameLabels } from "./rows.ts";
 import type { DecisionView, SummaryView } from "./views.ts";
@@ -17,10 +18,8 @@ export interface LiveSource {
   summary(): SummaryView | null;
 }
 
-export interface LiveTimers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
+/** The feed's tick timer: common/timers.ts's repeating one. */
+export type LiveTimers = IntervalTimers;
 
 export interface LiveOptions {
   source: LiveSource;
@@ -59,10 +58,7 @@ export function createLiveHub(options: LiveOptions): LiveHub {
   const periodMs = options.periodMs ?? 1000;
   const maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
   const heartbeatEvery = Math.max(1, Math.round((options.heartbeatMs ?? 15_000) / periodMs));
-  const timers: LiveTimers = options.timers ?? {
-    setInterval: (fn, ms) => setInterval(fn, ms),
-    clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-  };
+  const timers: LiveTimers = options.timers ?? REAL_INTERVAL_TIMERS;
   const clients = new Set<Client>();
   let last = new Map<string, FleetRow>();
   let lastDecision = 0;

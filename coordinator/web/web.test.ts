@@ -6,6 +6,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { SchedulingSummarySchema } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, telemetry } from "../../test/support/fleet-messages.ts";
 import { hashPassword, parsePasswordHash } from "../broker/auth/password.ts";
 import type { UsersTable } from "../broker/auth/users.ts";
@@ -24,7 +25,7 @@ let clock = 1_000_000;
 const now = () => clock;
 
 function fleetOf(...ids: string[]) {
-  const fleet = createFleet({ defaultIntervalMs: 1000 });
+  const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: 1000 });
   const history = new FleetHistory();
   for (const id of ids) {
     const node = nodeFor(fleet, id, clock);

@@ -1,24 +1,17 @@
 // The Binding subresource through the real client: createNamespacedBinding (POST .../bindings) and
 // createNamespacedPodBinding (POST .../pods/{name}/binding), with upstream's answers.
-import { CoreV1Api, type V1Binding } from "@kubernetes/client-node";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { V1Binding } from "@kubernetes/client-node";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useFakeApiServer } from "../support/fake-api-server.ts";
 import { failureOf } from "./client-status.ts";
-import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./index.ts";
+import { makeNode, makePod } from "./index.ts";
 import { rawRequest } from "./raw-client.ts";
 
-let api: FakeApiServer;
-let core: CoreV1Api;
-
-beforeAll(async () => {
-  api = await startFakeApiServer();
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-  api.addNode(makeNode({ name: "n1" }));
-});
-afterAll(() => api.close());
+const fake = useFakeApiServer((api) => api.addNode(makeNode({ name: "n1" })));
 beforeEach(() => {
-  for (const pod of api.listPods()) api.deletePod("default", pod.metadata.name ?? "");
-  api.addPod(makePod({ name: "p", schedulerName: "k3s-fleet" }));
-  api.clearRequests();
+  for (const pod of fake.api.listPods()) fake.api.deletePod("default", pod.metadata.name ?? "");
+  fake.api.addPod(makePod({ name: "p", schedulerName: "k3s-fleet" }));
+  fake.api.clearRequests();
 });
 
 const binding = (pod: string, node: string, extra: Partial<V1Binding> = {}): V1Binding => ({
@@ -30,7 +23,7 @@ const binding = (pod: string, node: string, extra: Partial<V1Binding> = {}): V1B
 
 describe("Binding", () => {
   it("binds with 201 and a Success Status, sets nodeName and PodScheduled", async () => {
-    const res = await rawRequest(api, "POST", "/api/v1/namespaces/default/bindings", {
+    const res = await rawRequest(fake.api, "POST", "/api/v1/namespaces/default/bindings", {
       body: binding("p", "n1"),
     });
     expect(res.code).toBe(201);
@@ -41,33 +34,33 @@ describe("Binding", () => {
       status: "Success",
       code: 201,
     });
-    const pod = await core.readNamespacedPod({ name: "p", namespace: "default" });
+    const pod = await fake.core.readNamespacedPod({ name: "p", namespace: "default" });
     expect(pod.spec?.nodeName).toBe("n1");
     expect(pod.status?.conditions).toEqual([
       expect.objectContaining({ type: "PodScheduled", status: "True", lastTransitionTime: expect.any(Date) }),
     ]);
-    const binds = api.requests().filter((r) => r.method === "POST" && r.path.endsWith("/bindings"));
+    const binds = fake.api.requests().filter((r) => r.method === "POST" && r.path.endsWith("/bindings"));
     expect(binds).toHaveLength(1);
   });
 
   it("returns the Status to client-node, which reads it as a V1Binding", async () => {
-    const res = await core.createNamespacedBinding({ namespace: "default", body: binding("p", "n1") });
+    const res = await fake.core.createNamespacedBinding({ namespace: "default", body: binding("p", "n1") });
     expect(res).toEqual({ apiVersion: "v1", kind: "Status", metadata: {} });
   });
 
   it("merges the Binding's annotations into the pod", async () => {
-    await core.createNamespacedPodBinding({
+    await fake.core.createNamespacedPodBinding({
       name: "p",
       namespace: "default",
       body: binding("p", "n1", { metadata: { name: "p", annotations: { "k3s-fleet/score": "87" } } }),
     });
-    expect(api.getPod("default", "p")?.metadata.annotations).toEqual({ "k3s-fleet/score": "87" });
+    expect(fake.api.getPod("default", "p")?.metadata.annotations).toEqual({ "k3s-fleet/score": "87" });
   });
 
   it("answers a second bind with 409 Conflict on pods/binding", async () => {
-    await core.createNamespacedBinding({ namespace: "default", body: binding("p", "n1") });
+    await fake.core.createNamespacedBinding({ namespace: "default", body: binding("p", "n1") });
     const failure = await failureOf(
-      core.createNamespacedBinding({ namespace: "default", body: binding("p", "n2") }),
+      fake.core.createNamespacedBinding({ namespace: "default", body: binding("p", "n2") }),
     );
     expect(failure).toEqual({
       code: 409,
@@ -86,7 +79,7 @@ describe("Binding", () => {
 
   it("answers an unknown pod with 404 NotFound", async () => {
     const failure = await failureOf(
-      core.createNamespacedBinding({ namespace: "default", body: binding("ghost", "n1") }),
+      fake.core.createNamespacedBinding({ namespace: "default", body: binding("ghost", "n1") }),
     );
     expect(failure).toMatchObject({
       code: 404,
@@ -96,7 +89,7 @@ describe("Binding", () => {
 
   it("answers a Binding named differently from the URL with 400 BadRequest", async () => {
     const failure = await failureOf(
-      core.createNamespacedPodBinding({ name: "p", namespace: "default", body: binding("other", "n1") }),
+      fake.core.createNamespacedPodBinding({ name: "p", namespace: "default", body: binding("other", "n1") }),
     );
     expect(failure).toMatchObject({
       code: 400,
@@ -105,13 +98,13 @@ describe("Binding", () => {
   });
 
   it("does not check that the target node exists, like upstream", async () => {
-    await core.createNamespacedBinding({ namespace: "default", body: binding("p", "no-such-node") });
-    expect(api.getPod("default", "p")?.spec).toMatchObject({ nodeName: "no-such-node" });
+    await fake.core.createNamespacedBinding({ namespace: "default", body: binding("p", "no-such-node") });
+    expect(fake.api.getPod("default", "p")?.spec).toMatchObject({ nodeName: "no-such-node" });
   });
 
   it("checks a uid precondition (409)", async () => {
     const failure = await failureOf(
-      core.createNamespacedBinding({
+      fake.core.createNamespacedBinding({
         namespace: "default",
         body: binding("p", "n1", { metadata: { name: "p", uid: "00000000-0000-0000-0000-000000000000" } }),
       }),
@@ -123,7 +116,7 @@ describe("Binding", () => {
 
   it("answers a Binding without target name with upstream's reasonless 500", async () => {
     const body = { ...binding("p", "n1"), target: { kind: "Node" } } as V1Binding;
-    const failure = await failureOf(core.createNamespacedBinding({ namespace: "default", body }));
+    const failure = await failureOf(fake.core.createNamespacedBinding({ namespace: "default", body }));
     expect(failure.code).toBe(500);
     expect(failure.status).toMatchObject({ status: "Failure", message: "target.name: Required value" });
     expect(failure.status?.reason).toBeUndefined();

@@ -1,18 +1,12 @@
 // Node CRUD through the real CoreV1Api, and makeNode producing what a K3s kubelet registers.
-import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
+import type { V1Node } from "@kubernetes/client-node";
 import { Node } from "kubernetes-models/v1";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useFakeApiServer } from "../support/fake-api-server.ts";
 import { failureOf } from "./client-status.ts";
-import { type FakeApiServer, makeNode, startFakeApiServer } from "./index.ts";
+import { makeNode } from "./index.ts";
 
-let api: FakeApiServer;
-let core: CoreV1Api;
-
-beforeAll(async () => {
-  api = await startFakeApiServer();
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-});
-afterAll(() => api.close());
+const fake = useFakeApiServer();
 
 describe("makeNode", () => {
   it("builds a schema-valid Ready node with capacity, allocatable and kubelet conditions", () => {
@@ -37,28 +31,28 @@ describe("makeNode", () => {
 
 describe("nodes API", () => {
   it("creates, reads, cordons with an update, and deletes (answering a Status)", async () => {
-    const created = await core.createNode({ body: makeNode({ name: "n1" }) as V1Node });
+    const created = await fake.core.createNode({ body: makeNode({ name: "n1" }) as V1Node });
     expect(created.status?.allocatable?.cpu).toBe("4");
-    const cordoned = await core.replaceNode({
+    const cordoned = await fake.core.replaceNode({
       name: "n1",
       body: { ...created, spec: { ...created.spec, unschedulable: true } },
     });
     expect(cordoned.spec?.unschedulable).toBe(true);
-    const listed = await core.listNode({ fieldSelector: "spec.unschedulable=true" });
+    const listed = await fake.core.listNode({ fieldSelector: "spec.unschedulable=true" });
     expect(listed.items.map((n) => n.metadata?.name)).toEqual(["n1"]);
-    const status = await core.deleteNode({ name: "n1" });
+    const status = await fake.core.deleteNode({ name: "n1" });
     expect(status).toMatchObject({ status: "Success", details: { name: "n1", kind: "nodes" } });
-    expect((await failureOf(core.readNode({ name: "n1" }))).code).toBe(404);
+    expect((await failureOf(fake.core.readNode({ name: "n1" }))).code).toBe(404);
   });
 
   it("keeps status on a main-resource update and spec on a status update", async () => {
-    const node = await core.createNode({ body: makeNode({ name: "n2" }) as V1Node });
+    const node = await fake.core.createNode({ body: makeNode({ name: "n2" }) as V1Node });
     node.status = { ...node.status, allocatable: { cpu: "1" } };
     node.metadata = { ...node.metadata, labels: { ...node.metadata?.labels, role: "edge" } };
-    const replaced = await core.replaceNode({ name: "n2", body: node });
+    const replaced = await fake.core.replaceNode({ name: "n2", body: node });
     expect(replaced.status?.allocatable?.cpu).toBe("4");
     expect(replaced.metadata?.labels?.role).toBe("edge");
-    const statusPatched = await core.replaceNodeStatus({
+    const statusPatched = await fake.core.replaceNodeStatus({
       name: "n2",
       body: {
         ...replaced,
@@ -72,7 +66,7 @@ describe("nodes API", () => {
 
   it("validates taints: a missing effect is 422", async () => {
     const body = makeNode({ name: "bad", taints: [{ key: "k" } as never] });
-    const failure = await failureOf(core.createNode({ body: body as V1Node }));
+    const failure = await failureOf(fake.core.createNode({ body: body as V1Node }));
     expect(failure).toMatchObject({
       code: 422,
       status: { details: { causes: [{ field: "spec.taints[0].effect" }] } },
@@ -80,12 +74,12 @@ describe("nodes API", () => {
   });
 
   it("lets the test API flip readiness like a kubelet", async () => {
-    api.addNode(makeNode({ name: "n3" }));
-    api.updateNode("n3", (node) => {
+    fake.api.addNode(makeNode({ name: "n3" }));
+    fake.api.updateNode("n3", (node) => {
       const status = node.status as { conditions: Array<{ type: string; status: string }> };
       for (const c of status.conditions) if (c.type === "Ready") c.status = "False";
     });
-    const node = await core.readNode({ name: "n3" });
+    const node = await fake.core.readNode({ name: "n3" });
     expect(node.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
   });
 });

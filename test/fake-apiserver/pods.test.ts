@@ -1,24 +1,19 @@
 // Pod CRUD through the real CoreV1Api: defaulting, validation (422), conflicts (409), selectors, paging,
 // spec/status split and the pod update rules.
-import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { V1Pod } from "@kubernetes/client-node";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useFakeApiServer } from "../support/fake-api-server.ts";
 import { failureOf } from "./client-status.ts";
-import { type FakeApiServer, makePod, startFakeApiServer } from "./index.ts";
+import { makePod } from "./index.ts";
 
-let api: FakeApiServer;
-let core: CoreV1Api;
-
-beforeAll(async () => {
-  api = await startFakeApiServer();
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-});
-afterAll(() => api.close());
+const fake = useFakeApiServer();
 beforeEach(() => {
-  for (const pod of api.listPods()) api.deletePod(pod.metadata.namespace ?? "", pod.metadata.name ?? "");
+  for (const pod of fake.api.listPods())
+    fake.api.deletePod(pod.metadata.namespace ?? "", pod.metadata.name ?? "");
 });
 
 const create = (pod: object, namespace = "default") =>
-  core.createNamespacedPod({ namespace, body: pod as V1Pod });
+  fake.core.createNamespacedPod({ namespace, body: pod as V1Pod });
 
 describe("create", () => {
   it("stores the pod with server-populated metadata, defaults and a Pending status", async () => {
@@ -105,13 +100,13 @@ describe("create", () => {
   });
 
   it("validates but stores nothing with dryRun=All", async () => {
-    const pod = await core.createNamespacedPod({
+    const pod = await fake.core.createNamespacedPod({
       namespace: "default",
       body: makePod({ name: "dry" }) as V1Pod,
       dryRun: "All",
     });
     expect(pod.metadata?.uid).toBeDefined();
-    expect(api.getPod("default", "dry")).toBeUndefined();
+    expect(fake.api.getPod("default", "dry")).toBeUndefined();
   });
 
   it("answers a missing namespace with 404", async () => {
@@ -124,16 +119,16 @@ describe("read and delete", () => {
   it("gets, lists across namespaces and deletes, returning the deleted pod", async () => {
     await create(makePod({ name: "a" }));
     await create(makePod({ name: "b", namespace: "kube-system" }), "kube-system");
-    expect((await core.readNamespacedPod({ name: "a", namespace: "default" })).metadata?.name).toBe("a");
-    const all = await core.listPodForAllNamespaces();
+    expect((await fake.core.readNamespacedPod({ name: "a", namespace: "default" })).metadata?.name).toBe("a");
+    const all = await fake.core.listPodForAllNamespaces();
     expect(all.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)).toEqual([
       "default/a",
       "kube-system/b",
     ]);
-    expect(Number(all.metadata?.resourceVersion)).toBe(Number(api.resourceVersion));
-    const deleted = await core.deleteNamespacedPod({ name: "a", namespace: "default" });
+    expect(Number(all.metadata?.resourceVersion)).toBe(Number(fake.api.resourceVersion));
+    const deleted = await fake.core.deleteNamespacedPod({ name: "a", namespace: "default" });
     expect(deleted.metadata?.name).toBe("a");
-    const failure = await failureOf(core.readNamespacedPod({ name: "a", namespace: "default" }));
+    const failure = await failureOf(fake.core.readNamespacedPod({ name: "a", namespace: "default" }));
     expect(failure).toMatchObject({
       code: 404,
       status: { reason: "NotFound", message: 'pods "a" not found' },
@@ -145,7 +140,7 @@ describe("read and delete", () => {
     await create(makePod({ name: "web-2", labels: { app: "web" }, nodeName: "n1" }));
     await create(makePod({ name: "db", labels: { app: "db" }, schedulerName: "k3s-fleet" }));
     const names = async (labelSelector?: string, fieldSelector?: string) =>
-      (await core.listNamespacedPod({ namespace: "default", labelSelector, fieldSelector })).items.map(
+      (await fake.core.listNamespacedPod({ namespace: "default", labelSelector, fieldSelector })).items.map(
         (p) => p.metadata?.name,
       );
     expect(await names("app=web")).toEqual(["web-1", "web-2"]);
@@ -154,7 +149,7 @@ describe("read and delete", () => {
     expect(await names(undefined, "spec.schedulerName=k3s-fleet,status.phase=Pending")).toEqual(["db"]);
     expect(await names("app=web", "spec.nodeName!=")).toEqual(["web-2"]);
     const failure = await failureOf(
-      core.listNamespacedPod({ namespace: "default", fieldSelector: "spec.image=x" }),
+      fake.core.listNamespacedPod({ namespace: "default", fieldSelector: "spec.image=x" }),
     );
     expect(failure).toMatchObject({
       code: 400,
@@ -164,10 +159,10 @@ describe("read and delete", () => {
 
   it("pages with limit and continue", async () => {
     for (const name of ["p1", "p2", "p3"]) await create(makePod({ name }));
-    const first = await core.listNamespacedPod({ namespace: "default", limit: 2 });
+    const first = await fake.core.listNamespacedPod({ namespace: "default", limit: 2 });
     expect(first.items.map((p) => p.metadata?.name)).toEqual(["p1", "p2"]);
     expect(first.metadata?.remainingItemCount).toBe(1);
-    const second = await core.listNamespacedPod({
+    const second = await fake.core.listNamespacedPod({
       namespace: "default",
       limit: 2,
       _continue: first.metadata?._continue,
@@ -182,11 +177,11 @@ describe("update", () => {
   it("lets labels change but not the spec (ValidatePodUpdate)", async () => {
     const pod = await create(makePod({ name: "u" }));
     pod.metadata = { ...pod.metadata, labels: { tier: "x" } };
-    const relabelled = await core.replaceNamespacedPod({ name: "u", namespace: "default", body: pod });
+    const relabelled = await fake.core.replaceNamespacedPod({ name: "u", namespace: "default", body: pod });
     expect(relabelled.metadata?.labels).toEqual({ tier: "x" });
     relabelled.spec = { ...relabelled.spec, nodeName: "n1", containers: relabelled.spec?.containers ?? [] };
     const failure = await failureOf(
-      core.replaceNamespacedPod({ name: "u", namespace: "default", body: relabelled }),
+      fake.core.replaceNamespacedPod({ name: "u", namespace: "default", body: relabelled }),
     );
     expect(failure.code).toBe(422);
     expect(failure.status?.message).toContain(
@@ -196,13 +191,13 @@ describe("update", () => {
 
   it("rejects a stale resourceVersion with 409 Conflict", async () => {
     const pod = await create(makePod({ name: "c" }));
-    await core.replaceNamespacedPod({
+    await fake.core.replaceNamespacedPod({
       name: "c",
       namespace: "default",
       body: { ...pod, metadata: { ...pod.metadata, labels: { a: "1" } } },
     });
     const failure = await failureOf(
-      core.replaceNamespacedPod({ name: "c", namespace: "default", body: pod }),
+      fake.core.replaceNamespacedPod({ name: "c", namespace: "default", body: pod }),
     );
     expect(failure.status).toMatchObject({
       code: 409,
@@ -215,9 +210,9 @@ describe("update", () => {
   it("updates status only through the status subresource", async () => {
     const pod = await create(makePod({ name: "s" }));
     pod.status = { phase: "Running" };
-    const viaMain = await core.replaceNamespacedPod({ name: "s", namespace: "default", body: pod });
+    const viaMain = await fake.core.replaceNamespacedPod({ name: "s", namespace: "default", body: pod });
     expect(viaMain.status?.phase).toBe("Pending");
-    const viaStatus = await core.replaceNamespacedPodStatus({
+    const viaStatus = await fake.core.replaceNamespacedPodStatus({
       name: "s",
       namespace: "default",
       body: {
@@ -232,16 +227,16 @@ describe("update", () => {
 
   it("does not bump the resourceVersion for a no-op update", async () => {
     const pod = await create(makePod({ name: "same" }));
-    const again = await core.replaceNamespacedPod({ name: "same", namespace: "default", body: pod });
+    const again = await fake.core.replaceNamespacedPod({ name: "same", namespace: "default", body: pod });
     expect(again.metadata?.resourceVersion).toBe(pod.metadata?.resourceVersion);
   });
 });
 
 describe("test API", () => {
   it("moves a pod through phases as its kubelet would report them", async () => {
-    api.addPod(makePod({ name: "k", nodeName: "n1" }));
-    api.setPodPhase("default", "k", "Running");
-    const pod = await core.readNamespacedPod({ name: "k", namespace: "default" });
+    fake.api.addPod(makePod({ name: "k", nodeName: "n1" }));
+    fake.api.setPodPhase("default", "k", "Running");
+    const pod = await fake.core.readNamespacedPod({ name: "k", namespace: "default" });
     expect(pod.status?.phase).toBe("Running");
     expect(pod.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     expect(pod.status?.containerStatuses?.[0]?.state?.running).toBeDefined();

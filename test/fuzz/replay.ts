@@ -11,6 +11,7 @@ import { salvageEnvelope } from "../../coordinator/placement/envelope.ts";
 import { buildReport } from "../../coordinator/report/build.ts";
 import { renderReport } from "../../coordinator/report/render.ts";
 import { decode, encode, toJson, topicsFor } from "../../proto/index.ts";
+import { FLEET_DEFAULTS } from "../support/defaults.ts";
 
 export interface ReplayTarget {
   readonly ingest: Ingest;
@@ -30,7 +31,13 @@ export function createReplayTarget(options: {
   const { root, settings } = options;
   const now = options.now ?? Date.now;
   const topics = topicsFor(root);
-  const ingest = createIngest({ root, maxPayloadBytes: 64 * 1024, logger: pino({ level: "silent" }), now });
+  const ingest = createIngest({
+    fleet: FLEET_DEFAULTS,
+    root,
+    maxPayloadBytes: 64 * 1024,
+    logger: pino({ level: "silent" }),
+    now,
+  });
   const schedule = { received: 0, decoded: 0, decodeErrors: 0 };
   let refusedByBroker = 0;
   return {

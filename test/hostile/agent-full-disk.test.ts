@@ -10,8 +10,9 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_AGENT_OPTIONS, DEFAULT_BUFFER_OPTIONS, startAgent } from "../../agent/agent.ts";
+import { startAgent } from "../../agent/agent.ts";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
+import { AGENT_DEFAULTS, BUFFER_DEFAULTS } from "../support/defaults.ts";
 import { createFakeSource } from "../support/fake-source.ts";
 import { until } from "../support/until.ts";
 
@@ -66,7 +67,7 @@ describe.skipIf(cannotMount !== undefined)("agent on a full disk", () => {
     const stateDir = join(mountPoint, "state");
     mkdirSync(stateDir);
     const options = {
-      ...DEFAULT_AGENT_OPTIONS,
+      ...AGENT_DEFAULTS,
       nodeId: "edge-full",
       brokerUrl: broker.broker.url,
       topicRoot: ROOT,
@@ -75,7 +76,7 @@ describe.skipIf(cannotMount !== undefined)("agent on a full disk", () => {
       internet: { target: undefined, timeoutMs: 500, everyMs: 30_000 },
       logger: pino({ level: "silent" }),
       source: createFakeSource({ stepMs: 100 }),
-      buffer: { ...DEFAULT_BUFFER_OPTIONS, waitForCoordinator: false, retryMs: 200 },
+      buffer: { ...BUFFER_DEFAULTS, waitForCoordinator: false, retryMs: 200 },
     };
     try {
       // A first run leaves its session file, install seed and buffer behind, as on a real node.

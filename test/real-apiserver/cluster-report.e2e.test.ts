@@ -4,16 +4,21 @@
 // and the informers rely on: a watch from a compacted resourceVersion is answered 410 Expired, and a
 // watch from a current one streams the changes.
 import { Metrics, type V1Pod, Watch } from "@kubernetes/client-node";
-import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpStatusOf } from "../../coordinator/cluster/errors.ts";
 import { metricsSource } from "../../coordinator/cluster/metrics-source.ts";
 import { renderReport } from "../../coordinator/report/render.ts";
 import type { CoordinatorService } from "../../coordinator/service.ts";
-import { encode, topicsFor } from "../../proto/index.ts";
+import { topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
-import { birth, status, telemetry } from "../support/fleet-messages.ts";
+import {
+  announceReportAgents,
+  expectReportCluster,
+  REPORT_NODES,
+  reportPod,
+  reportWithCluster,
+} from "../support/cluster-report.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
 import { until } from "../support/until.ts";
 import {
@@ -36,12 +41,8 @@ describe.skipIf(!available)("coordinator with a real kube-apiserver (no metrics-
   beforeAll(async () => {
     cluster = await startRealCluster();
     const { core } = cluster;
-    await addNode(core, { name: "k3s-node-1", cpu: "4", memory: "8Gi" });
-    await addNode(core, { name: "k3s-node-2", cpu: "2", memory: "4Gi", ready: false });
-    await addPod(
-      core,
-      makePod({ name: "web", nodeName: "k3s-node-1", requests: { cpu: "500m", memory: "256Mi" } }),
-    );
+    for (const node of REPORT_NODES) await addNode(core, node);
+    await addPod(core, reportPod());
     await setPodPhase(core, "default", "web", "Running");
     service = await startCoordinatorOn(cluster, {
       topicRoot: topics.root,
@@ -58,72 +59,14 @@ describe.skipIf(!available)("coordinator with a real kube-apiserver (no metrics-
 
   it("reports cluster health, capacity and requests, live agent values, and says metrics are unavailable", async () => {
     expect(service.cluster).toBeDefined();
-    const agent = await mqtt.connectAsync(service.broker?.url ?? "", { clientId: "fake-agents" });
-    const onNode = { ...birth({ session: 1, nodeId: "agent-1" }), k8sNodeName: "k3s-node-1" };
-    await agent.publishAsync(topics.birth("agent-1"), Buffer.from(encode("birth", onNode)), {
-      qos: 1,
-      retain: true,
-    });
-    await agent.publishAsync(
-      topics.nodeStatus("agent-1"),
-      Buffer.from(encode("nodeStatus", status("online", 1))),
-      {
-        qos: 1,
-      },
-    );
-    await agent.publishAsync(
-      topics.telemetry("agent-1"),
-      Buffer.from(
-        encode("telemetry", telemetry({ session: 1, seq: 1, cpu: 17.5, memory: 40, timeMs: Date.now() })),
-      ),
-      { qos: 1 },
-    );
-    await agent.publishAsync(
-      topics.birth("edge-7"),
-      Buffer.from(encode("birth", birth({ session: 1, nodeId: "edge-7" }))),
-      {
-        qos: 1,
-        retain: true,
-      },
-    );
-    await agent.endAsync();
+    await announceReportAgents(service.broker?.url ?? "", topics);
 
-    const report = await until(
-      () => {
-        const r = service.coordinator.buildReportNow();
-        const n1 = r.cluster?.nodes.find((n) => n.name === "k3s-node-1");
-        return n1?.cpuLivePercent !== undefined &&
-          r.cluster?.agentsWithoutNode.length &&
-          r.cluster.runningPods
-          ? r
-          : undefined;
-      },
-      15_000,
-      "cluster section with live values",
-    );
-    expect(report.mode).toBe("cluster");
-    const c = report.cluster;
-    expect(c).toMatchObject({
-      totalNodes: 2,
-      readyNodes: 1,
-      totalPods: 1,
-      runningPods: 1,
-      metricsAvailable: false,
-    });
-    expect(c?.agentsWithoutNode).toEqual(["edge-7"]);
-    const n1 = c?.nodes.find((n) => n.name === "k3s-node-1");
-    expect(n1).toMatchObject({
-      ready: true,
-      hasAgent: true,
-      cpuCapacityMillis: 4000n,
-      cpuRequestedMillis: 500n,
-      memoryRequestedBytes: 256n * 1024n * 1024n,
-    });
+    const report = await reportWithCluster(service, false, 15_000);
+    expectReportCluster(report, false);
     // No metrics-server: no usage figures are made up.
+    const n1 = report.cluster?.nodes.find((n) => n.name === "k3s-node-1");
     expect(n1?.cpuUsedMillis).toBeUndefined();
     expect(n1?.memoryUsedBytes).toBeUndefined();
-    expect(n1?.cpuLivePercent).toBeCloseTo(17.5);
-    expect(c?.nodes.find((n) => n.name === "k3s-node-2")).toMatchObject({ ready: false, hasAgent: false });
     const text = renderReport(report);
     expect(text).toMatch(/Cluster Health:\n\s+Total Nodes: 2\n\s+Ready Nodes: 1/);
   }, 60_000);

@@ -3,13 +3,13 @@
 // API, never the admin), and the object helpers the fake server's test API offered (nodes created as
 // objects with Ready status, pod phases set through the status subresource, Events and requests read back).
 import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api, type CoreV1Event, type V1Node, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
+import type { CoordinatorService } from "../../coordinator/service.ts";
 import { makeNode, type NodeSpecInput } from "../fake-apiserver/builders.ts";
 import { ROOT } from "../support/cli.ts";
+import { startClusterService } from "../support/cluster-service.ts";
 import {
   type AuditRecord,
   type RealApiServer,
@@ -17,8 +17,6 @@ import {
   startRealApiServer,
 } from "../support/kube-apiserver.ts";
 import { kubeBinaries } from "../support/kube-binaries.ts";
-import { testServiceOptions } from "../support/service.ts";
-import { until } from "../support/until.ts";
 
 export const COORDINATOR_SA = { namespace: "k3s-fleet", name: "k3s-fleet-coordinator" };
 export const COORDINATOR_USER = `system:serviceaccount:${COORDINATOR_SA.namespace}:${COORDINATOR_SA.name}`;
@@ -169,28 +167,14 @@ export async function startCoordinatorOn(
   cluster: RealCluster,
   options: CoordinatorOnOptions,
 ): Promise<CoordinatorService> {
-  const service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: options.topicRoot,
-      ...(options.defaultIntervalMs ? { defaultIntervalMs: options.defaultIntervalMs } : {}),
-      kubernetes: {
-        kubeconfigPath: cluster.coordinatorKubeconfig,
-        env: {},
-        connectTimeoutMs: 10_000,
-        metricsIntervalMs: options.metricsIntervalMs ?? 0,
-      },
-      ...(options.storeDir
-        ? {
-            scheduling: {
-              storePath: join(options.storeDir, "scheduling.sqlite"),
-              backoffInitialMs: 100,
-              backoffMaxMs: 400,
-            },
-          }
-        : {}),
-      logger: options.logger,
-    }),
-  );
-  await until(() => service.cluster?.synced(), 10_000, "informers synced");
-  return service;
+  return startClusterService({
+    kubeconfigPath: cluster.coordinatorKubeconfig,
+    topicRoot: options.topicRoot,
+    logger: options.logger,
+    storeDir: options.storeDir,
+    metricsIntervalMs: options.metricsIntervalMs,
+    connectTimeoutMs: 10_000,
+    syncTimeoutMs: 10_000,
+    extra: options.defaultIntervalMs ? { defaultIntervalMs: options.defaultIntervalMs } : {},
+  });
 }

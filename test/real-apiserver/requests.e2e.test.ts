@@ -1,78 +1,38 @@
-// Schedule requests over real MQTT (embedded broker) against a real kube-apiserver + etcd, the scenarios of
-// scheduling-requests.e2e.test.ts: a request creates exactly one bound pod even when published twice or when
-// the coordinator restarts in between; a crash between create and reply is finished, not duplicated; a
-// foreign pod is refused; dry-run and unschedulable create nothing; refused requests say why. What the
-// real server did is read from its audit log (the coordinator's own requests, by its ServiceAccount).
-// The two 409-during-bind cases need an injected conflict or a held-up binding: they stay on the fake.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { openDecisionStore, REQUEST_ID_ANNOTATION } from "../../coordinator/placement/index.ts";
-import type { CoordinatorService } from "../../coordinator/service.ts";
-import { createMessage, DecisionStatus, encode, topicsFor } from "../../proto/index.ts";
+import { createMessage, DecisionStatus, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
-import { connectRequester, scheduleRequest } from "../support/placement.ts";
 import {
-  addNode,
-  addPod,
-  coordinatorRequests,
-  deleteNode,
-  eventsFor,
-  eventually,
-  isCall,
-  nodeOf,
-  type RealCluster,
-  startCoordinatorOn,
-  startRealCluster,
-} from "./cluster.ts";
+  connectRequester,
+  expectRejected,
+  publishTwice,
+  REFUSED_REQUESTS,
+  scheduleRequest,
+} from "../support/placement.ts";
+import { useRealCluster } from "../support/real-cluster.ts";
+import { addNode, addPod, eventsFor, eventually, isCall, nodeOf } from "./cluster.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
 const root = topics.root;
 const available = realApiServerAvailable();
 
-let cluster: RealCluster;
-let dir: string;
-let seq = 0;
-let auditStart = 0;
-const services: CoordinatorService[] = [];
-const unique = (name: string) => `${name}-${seq}`;
-
-async function start(): Promise<CoordinatorService> {
-  const service = await startCoordinatorOn(cluster, { topicRoot: root, logger, storeDir: dir });
-  services.push(service);
-  return service;
-}
-
+const real = useRealCluster({ topicRoot: root, logger, dirPrefix: "k3s-fleet-real-req-", skip: !available });
+const { unique } = real;
+const start = () => real.start();
 /** This test's requests by the coordinator (the audit log spans the file). */
-const mine = () => coordinatorRequests(cluster.api).slice(auditStart);
+const mine = () => real.requests();
 const podCreates = () => mine().filter(isCall("create", "pods"));
 const bindingPosts = () => mine().filter(isCall("create", "bindings"));
 
 describe.skipIf(!available)("schedule requests against a real kube-apiserver", () => {
-  beforeAll(async () => {
-    cluster = await startRealCluster();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
   beforeEach(async () => {
-    seq++;
-    dir = await mkdtemp(join(tmpdir(), "k3s-fleet-real-req-"));
-    auditStart = coordinatorRequests(cluster.api).length;
-    await addNode(cluster.core, { name: unique("node-a"), cpu: "4", memory: "8Gi" });
-    await addNode(cluster.core, { name: unique("node-b"), cpu: "2", memory: "4Gi" });
+    await addNode(real.cluster.core, { name: unique("node-a"), cpu: "4", memory: "8Gi" });
+    await addNode(real.cluster.core, { name: unique("node-b"), cpu: "2", memory: "4Gi" });
   });
-  afterEach(async () => {
-    for (const s of services.splice(0)) await s.stop();
-    for (const n of (await cluster.core.listNode()).items)
-      await deleteNode(cluster.core, n.metadata?.name ?? "");
-    await cluster.core.deleteCollectionNamespacedPod({ namespace: "default", gracePeriodSeconds: 0 });
-    await rm(dir, { recursive: true, force: true });
-  }, 60_000);
 
   it("creates exactly one bound pod when the same request is published twice", async () => {
     const service = await start();
@@ -83,10 +43,7 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
       cpuRequest: "500m",
       memoryRequest: "512Mi",
     });
-    await Promise.all([
-      client.publishRaw(encode("scheduleRequest", request)),
-      client.publishRaw(encode("scheduleRequest", request)),
-    ]);
+    await publishTwice(client, request);
     const first = await client.waitFor(request.requestId, 1, 30_000);
     const second = await client.waitFor(request.requestId, 2, 30_000);
     expect(first.status).toBe(DecisionStatus.SCHEDULED);
@@ -95,7 +52,7 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
 
     expect(podCreates()).toHaveLength(1);
     expect(bindingPosts().map((r) => r.responseStatus?.code)).toEqual([201]);
-    const pod = await cluster.core.readNamespacedPod({ namespace: "default", name: unique("mqtt-app") });
+    const pod = await real.cluster.core.readNamespacedPod({ namespace: "default", name: unique("mqtt-app") });
     expect(pod.spec).toMatchObject({
       nodeName: unique("node-a"),
       schedulerName: "k3s-fleet",
@@ -108,7 +65,7 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
     });
     expect(pod.metadata?.annotations?.[REQUEST_ID_ANNOTATION]).toBe(request.requestId);
     await eventually(
-      async () => (await eventsFor(cluster.core, unique("mqtt-app"), "Scheduled")).length === 1,
+      async () => (await eventsFor(real.cluster.core, unique("mqtt-app"), "Scheduled")).length === 1,
     );
     expect(service.scheduling?.summary()).toMatchObject({ decisions: 1n, scheduled: 1n });
     await client.close();
@@ -121,8 +78,7 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
     const before = await client.request(request, 30_000);
     expect(before.status).toBe(DecisionStatus.SCHEDULED);
     await client.close();
-    await first.stop();
-    services.splice(0);
+    await real.stop(first);
 
     const second = await start();
     client = await connectRequester(second.broker?.url ?? "", root, client.clientId);
@@ -134,8 +90,8 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
   }, 60_000);
 
   it("finishes the pod an earlier attempt created before it could answer (crash between create and reply)", async () => {
-    const requestId = `req-crashed-${seq}`;
-    const store = openDecisionStore({ path: join(dir, "scheduling.sqlite"), keepRecords: 100 });
+    const requestId = unique("req-crashed");
+    const store = openDecisionStore({ path: join(real.dir, "scheduling.sqlite"), keepRecords: 100 });
     const planned = createMessage("scheduleDecision", {
       requestId,
       status: DecisionStatus.SCHEDULED,
@@ -144,7 +100,7 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
     store.begin(requestId, "default", unique("half-done"), planned, Date.now());
     store.close();
     const created = await addPod(
-      cluster.core,
+      real.cluster.core,
       makePod({
         name: unique("half-done"),
         schedulerName: "other-scheduler",
@@ -160,13 +116,13 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
     );
     expect(decision.status).toBe(DecisionStatus.SCHEDULED);
     expect(decision.podUid).toBe(created.metadata?.uid);
-    expect(await nodeOf(cluster.core, unique("half-done"))).toBe(decision.node);
+    expect(await nodeOf(real.cluster.core, unique("half-done"))).toBe(decision.node);
     expect(podCreates()).toHaveLength(0);
     await client.close();
   }, 60_000);
 
   it("refuses a request for a pod name that exists but belongs to someone else", async () => {
-    await addPod(cluster.core, makePod({ name: unique("taken"), nodeName: unique("node-b") }));
+    await addPod(real.cluster.core, makePod({ name: unique("taken"), nodeName: unique("node-b") }));
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
     const decision = await client.request(
@@ -175,7 +131,7 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
     );
     expect(decision.status).toBe(DecisionStatus.REJECTED);
     expect(decision.message).toContain(`pod default/${unique("taken")} already exists`);
-    expect(await nodeOf(cluster.core, unique("taken"))).toBe(unique("node-b"));
+    expect(await nodeOf(real.cluster.core, unique("taken"))).toBe(unique("node-b"));
     await client.close();
   }, 60_000);
 
@@ -196,13 +152,13 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
       `${unique("node-b")} NodeResourcesFit: Insufficient cpu`,
     ]);
     expect(podCreates()).toHaveLength(0);
-    expect(await nodeOf(cluster.core, unique("dry"))).toBeUndefined();
+    expect(await nodeOf(real.cluster.core, unique("dry"))).toBeUndefined();
     await client.close();
   }, 60_000);
 
   it("answers unschedulable with kube-scheduler's explanation and creates nothing", async () => {
     await addPod(
-      cluster.core,
+      real.cluster.core,
       makePod({
         name: unique("small"),
         nodeName: unique("node-a"),
@@ -225,23 +181,10 @@ describe.skipIf(!available)("schedule requests against a real kube-apiserver", (
     await client.close();
   }, 60_000);
 
-  it("refuses namespaces, registries and sizes, saying why, and the API server sees no create", async () => {
+  it("refuses namespaces, registries, sizes and invalid fields, saying why, and the API server sees no create", async () => {
     const service = await start();
     const client = await connectRequester(service.broker?.url ?? "", root);
-    const cases: Array<[Parameters<typeof scheduleRequest>[2], string]> = [
-      [{ namespace: "kube-system" }, 'namespace "kube-system" is not allowed (allowed: default)'],
-      [
-        { image: "ghcr.io/evil/miner:latest" },
-        "is not from an allowed registry (allowed: docker.io/library)",
-      ],
-      [{ cpuRequest: "8" }, "cpu_request 8 exceeds the maximum 4"],
-      [{ podName: "Not_A_Name" }, "is not a valid pod name"],
-    ];
-    for (const [init, reason] of cases) {
-      const decision = await client.request(scheduleRequest(root, client.clientId, init), 30_000);
-      expect(decision.status, reason).toBe(DecisionStatus.REJECTED);
-      expect(decision.message).toContain(reason);
-    }
+    await expectRejected(client, root, REFUSED_REQUESTS, 30_000);
     expect(podCreates()).toHaveLength(0);
     expect(mine().filter((r) => r.verb === "create")).toHaveLength(0);
     await client.close();

@@ -1,92 +1,40 @@
-// The secondary scheduler against a real kube-apiserver + etcd (built by scripts/build-kube.sh), the same
-// scenarios as scheduling-cluster.e2e.test.ts runs against the fake: pending pods with our schedulerName are
-// bound to the engine's choice with Events, unschedulable pods wait and are bound once capacity appears,
-// agents going offline steer pods away, and informers survive an API server restart with a 410 relist.
-// The coordinator runs as its ServiceAccount (deploy/k3s RBAC, TokenRequest token), not as admin. What only
-// the fake can do (a delayed binding, injected 500s, a failing relist) stays in scheduling-cluster.e2e.test.ts.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { liveByNodeName } from "../../coordinator/fleet/live.ts";
-import { clusterNodeInputs } from "../../coordinator/placement/index.ts";
-import {
-  buildSnapshot,
-  DEFAULT_SCHEDULER_CONFIG,
-  type Node,
-  type Pod,
-  schedule,
-} from "../../coordinator/scheduler/index.ts";
-import type { CoordinatorService } from "../../coordinator/service.ts";
+import { describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { makePod } from "../fake-apiserver/builders.ts";
+import { engineChoice } from "../support/engine-choice.ts";
 import { birth, status, telemetry } from "../support/fleet-messages.ts";
 import { KWOK_NODE_ANNOTATION } from "../support/kube-apiserver.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
+import { useRealCluster } from "../support/real-cluster.ts";
 import { until } from "../support/until.ts";
-import {
-  addNode,
-  addPod,
-  coordinatorRequests,
-  deleteNode,
-  eventsFor,
-  eventually,
-  isCall,
-  nodeOf,
-  type RealCluster,
-  startCoordinatorOn,
-  startRealCluster,
-} from "./cluster.ts";
+import { addNode, addPod, coordinatorRequests, eventsFor, eventually, isCall, nodeOf } from "./cluster.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
 const SCHEDULER = "k3s-fleet";
 const available = realApiServerAvailable();
 
-let cluster: RealCluster;
-let service: CoordinatorService | undefined;
-let dir: string;
-let seq = 0;
+const real = useRealCluster({
+  topicRoot: topics.root,
+  logger,
+  dirPrefix: "k3s-fleet-real-sched-",
+  apiServer: { kwok: true },
+  skip: !available,
+});
 /** Each test uses its own names: the control plane is shared by the file (starting one takes seconds). */
-const unique = (name: string) => `${name}-${seq}`;
-
-async function start(): Promise<CoordinatorService> {
-  const started = await startCoordinatorOn(cluster, { topicRoot: topics.root, logger, storeDir: dir });
-  service = started;
-  return started;
-}
+const { unique } = real;
+const start = () => real.start();
 
 const pendingPod = (name: string, cpu = "500m", memory = "256Mi") =>
   makePod({ name, schedulerName: SCHEDULER, requests: { cpu, memory } });
-const bindings = () => coordinatorRequests(cluster.api).filter(isCall("create", "bindings"));
+const bindings = () => coordinatorRequests(real.cluster.api).filter(isCall("create", "bindings"));
 const bindingsOf = (pod: string) => bindings().filter((r) => r.objectRef?.name === pod);
 
 describe.skipIf(!available)("secondary scheduler against a real kube-apiserver", () => {
-  beforeAll(async () => {
-    cluster = await startRealCluster({ kwok: true });
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    // Nodes of one test must not take part in the next; pods are removed with their nodes' names.
-    for (const n of (await cluster.core.listNode()).items)
-      await deleteNode(cluster.core, n.metadata?.name ?? "");
-    await cluster.core.deleteCollectionNamespacedPod({ namespace: "default", gracePeriodSeconds: 0 });
-    await rm(dir, { recursive: true, force: true });
-  }, 60_000);
-  const setup = async () => {
-    seq++;
-    dir = await mkdtemp(join(tmpdir(), "k3s-fleet-real-sched-"));
-  };
-
   it("binds a pending pod to the engine's choice, records Scheduled, and counts it reaching Running (kwok)", async () => {
-    await setup();
-    const { core } = cluster;
+    const { core } = real.cluster;
     const [a, b] = [unique("node-a"), unique("node-b")];
     await addNode(core, { name: a, cpu: "4", memory: "8Gi", annotations: KWOK_NODE_ANNOTATION });
     await addNode(core, { name: b, cpu: "4", memory: "8Gi", annotations: KWOK_NODE_ANNOTATION });
@@ -94,14 +42,9 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
     const svc = await start();
 
     const web = pendingPod(unique("web"));
-    const nodes = (await core.listNode()).items as unknown as Node[];
-    const pods = (await core.listPodForAllNamespaces()).items as unknown as Pod[];
-    const expected = schedule(
-      buildSnapshot(clusterNodeInputs(nodes, pods, liveByNodeName(svc.coordinator.fleet, Date.now()))),
-      web as Pod,
-      DEFAULT_SCHEDULER_CONFIG,
-      Date.now(),
-    );
+    const nodes = (await core.listNode()).items;
+    const pods = (await core.listPodForAllNamespaces()).items;
+    const expected = engineChoice(svc, { nodes, pods }, web);
     expect(expected.node).toBe(b);
 
     await addPod(core, web);
@@ -132,8 +75,7 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
   }, 60_000);
 
   it("records FailedScheduling for an unschedulable pod once, and binds it when capacity appears", async () => {
-    await setup();
-    const { core } = cluster;
+    const { core } = real.cluster;
     await addNode(core, { name: unique("small"), cpu: "2", memory: "4Gi" });
     const svc = await start();
     await addPod(core, pendingPod(unique("big"), "3", "1Gi"));
@@ -166,8 +108,7 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
   }, 60_000);
 
   it("stops placing pods on a node whose agent went offline", async () => {
-    await setup();
-    const { core } = cluster;
+    const { core } = real.cluster;
     const [a, b] = [unique("node-a"), unique("node-b")];
     await addNode(core, { name: a, cpu: "4", memory: "8Gi" });
     await addNode(core, { name: b, cpu: "4", memory: "8Gi" });
@@ -197,8 +138,7 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
   }, 60_000);
 
   it("races another binder for real: the pod is bound once, and the loser believes the API server's 409", async () => {
-    await setup();
-    const { core } = cluster;
+    const { core } = real.cluster;
     const a = unique("node-a");
     await addNode(core, { name: a, cpu: "4", memory: "8Gi" });
     const svc = await start();
@@ -236,8 +176,7 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
   }, 60_000);
 
   it("survives an API server restart with history compacted: informers relist (410) and bind a pod created meanwhile", async () => {
-    await setup();
-    const { core, api } = cluster;
+    const { core, api } = real.cluster;
     await addNode(core, { name: unique("node-a"), cpu: "4", memory: "8Gi" });
     const svc = await start();
     const podLists = () => coordinatorRequests(api).filter(isCall("list", "pods")).length;

@@ -1,7 +1,7 @@
 // Test helpers for the cluster edge (not used at run time): a pino logger whose lines can be read back,
 // and timers that only fire when a test says so.
 import pino, { type Logger } from "pino";
-import type { Timers } from "../../coordinator/cluster/timers.ts";
+import type { Timers } from "../../common/timers.ts";
 
 export interface LogLine {
   level: number;

@@ -3,6 +3,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
+import { expect } from "vitest";
 import { createAnalytics } from "../../coordinator/placement/analytics.ts";
 import { createCore, type SchedulingCore } from "../../coordinator/placement/core.ts";
 import { KubeRequestError } from "../../coordinator/placement/errors.ts";
@@ -20,6 +21,7 @@ import {
 } from "../../coordinator/scheduler/index.ts";
 import {
   createMessage,
+  DecisionStatus,
   decode,
   encode,
   type MessageInit,
@@ -213,4 +215,39 @@ export function testCore(
     log: pino({ level: "silent" }),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   });
+}
+
+/** Sends one request per case and expects each rejected, its message naming the case's reason. */
+export async function expectRejected(
+  requester: Requester,
+  root: string,
+  cases: ReadonlyArray<readonly [MessageInit<"scheduleRequest"> | undefined, string]>,
+  timeoutMs?: number,
+): Promise<void> {
+  for (const [init, reason] of cases) {
+    const decision = await requester.request(scheduleRequest(root, requester.clientId, init), timeoutMs);
+    expect(decision.status, reason).toBe(DecisionStatus.REJECTED);
+    expect(decision.message).toContain(reason);
+  }
+}
+
+/** Requests the default policy refuses (the schema's allowed namespaces, registries and sizes), each with
+ *  the reason its rejection names. */
+export const REFUSED_REQUESTS: ReadonlyArray<readonly [MessageInit<"scheduleRequest">, string]> = [
+  [{ namespace: "kube-system" }, 'namespace "kube-system" is not allowed (allowed: default)'],
+  [{ image: "ghcr.io/evil/miner:latest" }, "is not from an allowed registry (allowed: docker.io/library)"],
+  [{ image: "evil/miner" }, "(docker.io/evil/miner) is not from an allowed registry"],
+  [{ cpuRequest: "8" }, "cpu_request 8 exceeds the maximum 4"],
+  [{ memoryLimit: "16Gi" }, "memory_limit 16Gi exceeds the maximum 8Gi"],
+  [{ cpuRequest: "lots" }, 'cpu_request "lots" is not a Kubernetes quantity'],
+  [{ podName: "" }, "pod_name is required"],
+  [{ podName: "Not_A_Name" }, "is not a valid pod name"],
+  [{ labels: { "app.kubernetes.io/managed-by": "me" } }, "is reserved for the coordinator"],
+  [{ tolerations: [{ key: "", operator: "Exists" }] }, "tolerating every taint is not allowed"],
+];
+
+/** Publishes the same request twice, both copies in flight before either is answered. */
+export async function publishTwice(requester: Requester, request: ScheduleRequest): Promise<void> {
+  const payload = encode("scheduleRequest", request);
+  await Promise.all([requester.publishRaw(payload), requester.publishRaw(payload)]);
 }

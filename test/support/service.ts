@@ -3,6 +3,7 @@
 // (a cluster, scheduling settings) and overrides what it must.
 import type { SchedulingSettings } from "../../coordinator/placement/settings.ts";
 import type { ServiceOptions } from "../../coordinator/service.ts";
+import { COORDINATOR_DEFAULTS } from "./defaults.ts";
 import { testSchedulingSettings } from "./scheduling-settings.ts";
 
 export function testServiceOptions(
@@ -11,15 +12,18 @@ export function testServiceOptions(
 ): ServiceOptions {
   const { scheduling, ...rest } = options;
   return {
-    embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
+    embeddedBroker: testBroker(0),
+    ...COORDINATOR_DEFAULTS,
     brokerUrl: "unused",
     reportIntervalMs: 60_000,
-    staleAfterIntervals: 3,
-    offlineAfterIntervals: 12,
     defaultIntervalMs: 60_000,
-    maxPayloadBytes: 65_536,
     keepaliveSeconds: 5,
     ...rest,
     scheduling: scheduling === false ? false : testSchedulingSettings(scheduling),
   };
+}
+
+/** The embedded broker as the tests run it, on loopback `port` (0: any; a fixed one to restart on it). */
+export function testBroker(port: number): NonNullable<ServiceOptions["embeddedBroker"]> {
+  return { host: "127.0.0.1", port, maxPacketBytes: 1 << 20, refusedPublish: "drop" };
 }

@@ -1,7 +1,7 @@
 // A virtual clock for code that takes injected timers: time moves only when a test advances it, timers
 // fire in due order, and promises started by a callback settle before the next one fires.
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { Timers } from "../../coordinator/cluster/timers.ts";
+import type { Timers } from "../../common/timers.ts";
 
 export interface VirtualClock {
   now(): number;

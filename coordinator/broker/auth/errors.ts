@@ -1,4 +1,5 @@
 // Coded errors of broker authentication. Callers branch on `code`, never on the message text.
+import { FleetError } from "../../../common/errors.ts";
 
 export type AuthErrorCode =
   | "K3SF_ERR_PASSWORD_HASH"
@@ -10,15 +11,7 @@ export type AuthErrorCode =
   | "K3SF_ERR_CONNECT_REFUSED"
   | "K3SF_ERR_PUBLISH_REFUSED";
 
-export class AuthError extends Error {
-  readonly code: AuthErrorCode;
-
-  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class AuthError extends FleetError<AuthErrorCode> {}
 
 /** An invalid users file; `problems` lists every problem found, not just the first. */
 export class UsersFileError extends AuthError {

@@ -1,0 +1,45 @@
+// What an agent puts on the broker when it comes up, published by a test in its place: the retained birth
+// (joined to a Kubernetes node by `k8sNodeName`), ONLINE, and one telemetry sample when given.
+import type { MqttClient } from "mqtt";
+import { encode, type Topics } from "../../proto/index.ts";
+import { birth, type Sample, status, telemetry } from "./fleet-messages.ts";
+
+export interface AnnouncedAgent {
+  nodeId: string;
+  /** NodeBirth.k8s_node_name; default: the node id. */
+  k8sNodeName?: string;
+  session?: number;
+  /** One sample (seq 1) after the status; none when unset. */
+  sample?: Omit<Sample, "session" | "seq">;
+  /** Publish ONLINE (default true). */
+  online?: boolean;
+}
+
+export async function announceAgent(
+  client: MqttClient,
+  topics: Topics,
+  agent: AnnouncedAgent,
+): Promise<void> {
+  const session = agent.session ?? 1;
+  const born = {
+    ...birth({ session, nodeId: agent.nodeId }),
+    k8sNodeName: agent.k8sNodeName ?? agent.nodeId,
+  };
+  await client.publishAsync(topics.birth(agent.nodeId), Buffer.from(encode("birth", born)), {
+    qos: 1,
+    retain: true,
+  });
+  if (agent.online ?? true) {
+    await client.publishAsync(
+      topics.nodeStatus(agent.nodeId),
+      Buffer.from(encode("nodeStatus", status("online", session))),
+      { qos: 1 },
+    );
+  }
+  if (agent.sample) {
+    const sample = telemetry({ ...agent.sample, session, seq: 1 });
+    await client.publishAsync(topics.telemetry(agent.nodeId), Buffer.from(encode("telemetry", sample)), {
+      qos: 1,
+    });
+  }
+}
