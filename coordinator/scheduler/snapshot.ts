@@ -137,7 +137,7 @@ function readinessTaint(node: Node): Taint | undefined {
   return { key: ready.status === "False" ? TAINT_NOT_READY : TAINT_UNREACHABLE, effect: "NoSchedule" };
 }
 
-function buildNodeInfo(input: NodeInput, index: number): NodeInfo {
+export function buildNodeInfo(input: NodeInput, index: number): NodeInfo {
   const { node } = input;
   const name = node.metadata.name;
   const where = `node ${name} status.allocatable`;
