@@ -64,6 +64,9 @@ describe("defaults outside the schema agree with it", () => {
     expect(settings.engine).toEqual({
       weights: DEFAULT_SCHEDULER_CONFIG.weights,
       scoringStrategy: DEFAULT_SCHEDULER_CONFIG.scoringStrategy,
+      resources: DEFAULT_SCHEDULER_CONFIG.resources,
+      interPodAffinity: DEFAULT_SCHEDULER_CONFIG.interPodAffinity,
+      nodeAffinity: DEFAULT_SCHEDULER_CONFIG.nodeAffinity,
       live: {
         requireTelemetry: DEFAULT_SCHEDULER_CONFIG.live.requireTelemetry,
         cpuPressurePercent: DEFAULT_SCHEDULER_CONFIG.live.cpuPressurePercent,
