@@ -3,10 +3,10 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { DecisionStatus, encode, NodeHealth, type ScheduleDecision, topicsFor } from "../../proto/index.ts";
-import { birth, telemetry } from "../../test/support/fleet-messages.ts";
+import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { scheduleRequest } from "../../test/support/placement.ts";
 import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
-import { applyBirth, applyTelemetry, createFleet, nodeFor, nodeHealth } from "../fleet/state.ts";
+import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor, nodeHealth } from "../fleet/state.ts";
 import { type SchedulingLink, startScheduling } from "./service.ts";
 
 const root = topicsFor().root;
@@ -168,6 +168,17 @@ describe("scheduling service: telemetry reaches the next decision", () => {
       expect(decisions.at(-1)?.node).toBe("edge-1");
       expect(decisions.at(-1)?.rejections.map((r) => [r.node, r.reason])).toEqual([
         ["edge-0", "node(s) had cpu pressure"],
+      ]);
+      expect(service.snapshotBuilds()).toBe(1);
+      // edge-1's agent says it is going away (its Will): offline for the next decision, still no rebuild.
+      clock += 1000;
+      applyStatus(fleet.nodes.get("edge-1") as never, status("offline", 1, clock), clock);
+      tap?.(topics.nodeStatus("edge-1"), Buffer.alloc(0));
+      send(encode("scheduleRequest", scheduleRequest(root, "cli", { dryRun: true })));
+      await service.idle();
+      expect(decisions.at(-1)?.rejections.map((r) => [r.node, r.reason])).toEqual([
+        ["edge-0", "node(s) had cpu pressure"],
+        ["edge-1", "node(s) had an offline agent"],
       ]);
       expect(service.snapshotBuilds()).toBe(1);
     } finally {

@@ -193,12 +193,14 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   options.onNodeMessage((topic) => {
     if (stopped) return;
     const parsed = parseTopic(topics.root, topic);
-    if (parsed.ok && parsed.topic.kind === "telemetry") {
-      cache.liveChanged(liveNodeName(fleet, parsed.topic.nodeId)); // read before the next decision
-    } else if (parsed.ok && (parsed.topic.kind === "nodeStatus" || parsed.topic.kind === "birth")) {
-      cache.invalidate();
-      pods?.clusterChanged();
-    }
+    if (!parsed.ok) return;
+    const kind = parsed.topic.kind;
+    // Telemetry and statuses change only the agent's live signals: its node is read again before the
+    // next decision. A birth may rename or resize the node: the snapshot is built again.
+    if (kind === "telemetry" || kind === "nodeStatus")
+      cache.liveChanged(liveNodeName(fleet, parsed.topic.nodeId));
+    if (kind === "birth") cache.invalidate();
+    if (kind === "nodeStatus" || kind === "birth") pods?.clusterChanged();
   });
   const subscribe = () => {
     link

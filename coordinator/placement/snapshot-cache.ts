@@ -5,7 +5,7 @@
 // snapshot in place, touching only the nodes concerned (scheduler/snapshot-update.ts):
 //  - a pod added, changed or deleted in the informer cache moves on its node at once;
 //  - a node whose scheduling-relevant fields changed gets its row rebuilt; a heartbeat-only update is a no-op;
-//  - telemetry from an agent marks its node, whose live signals are read again at the next `get`.
+//  - telemetry or a status from an agent marks its node, whose live signals are read again at the next `get`.
 // So a decision sees every event delivered before it started. On top of that, at every `get` a node whose
 // sample looks more than an interval old is read again (scheduler/live-refresh.ts), so stale and offline
 // are the fleet's own verdicts at `now`. Pods this coordinator placed are already in the snapshot through
