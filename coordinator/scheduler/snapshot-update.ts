@@ -7,7 +7,7 @@
 import { packNode } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
 import type { Node, Pod } from "./k8s-types.ts";
-import { addPodToNode, createPodInfo, type PodInfo, podKey, removePodFromNode } from "./node-info.ts";
+import { addPodToNode, boundPodInfo, type PodInfo, podKey, removePodFromNode } from "./node-info.ts";
 import { buildNodeInfo, type NodeInfo, type Snapshot } from "./snapshot.ts";
 
 const TERMINAL_PHASES: ReadonlySet<string> = new Set(["Succeeded", "Failed"]);
@@ -33,7 +33,7 @@ export function applyPod(snapshot: Snapshot, pod: Pod, deleted: boolean): string
   const at = deleted ? undefined : podPlacement(pod);
   const node = at === undefined ? undefined : snapshot.byName.get(at);
   if (node !== undefined) {
-    addPodToNode(snapshot, node, createPodInfo(pod));
+    addPodToNode(snapshot, node, boundPodInfo(pod));
     if (node !== before) changed.push(node.name);
   }
   return changed;
