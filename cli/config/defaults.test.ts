@@ -113,6 +113,9 @@ describe("the scheduling engine's library default agrees with the schema", () =>
     expect(settings.engine).toEqual({
       weights: DEFAULT_SCHEDULER_CONFIG.weights,
       scoringStrategy: DEFAULT_SCHEDULER_CONFIG.scoringStrategy,
+      resources: DEFAULT_SCHEDULER_CONFIG.resources,
+      interPodAffinity: DEFAULT_SCHEDULER_CONFIG.interPodAffinity,
+      nodeAffinity: DEFAULT_SCHEDULER_CONFIG.nodeAffinity,
       live: {
         requireTelemetry: DEFAULT_SCHEDULER_CONFIG.live.requireTelemetry,
         cpuPressurePercent: DEFAULT_SCHEDULER_CONFIG.live.cpuPressurePercent,

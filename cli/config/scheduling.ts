@@ -31,6 +31,9 @@ export function schedulingSettings(config: Config): SchedulingSettings | false {
     engine: {
       weights: s.weights,
       scoringStrategy: s.scoringStrategy,
+      resources: s.scoringResources,
+      interPodAffinity: { hardPodAffinityWeight: s.hardPodAffinityWeight },
+      nodeAffinity: { addedAffinity: s.addedAffinity },
       live: {
         requireTelemetry: s.requireTelemetry,
         cpuPressurePercent: s.pressure.cpuPercent,

@@ -5,6 +5,9 @@
 // config/config.yaml lists every setting with its default; config.test.ts keeps the two in step.
 import { join } from "node:path";
 import { z } from "zod";
+import { addedAffinityProblems } from "../../coordinator/scheduler/added-affinity.ts";
+import { scoredResourceProblem } from "../../coordinator/scheduler/config.ts";
+import type { NodeAffinity } from "../../coordinator/scheduler/k8s-types.ts";
 import { DEFAULT_LIMITS, longestContractTopic } from "../../proto/limits.ts";
 import { topicRootProblem } from "../../proto/topics.ts";
 import { parseDuration } from "./duration.ts";
@@ -107,6 +110,59 @@ const optionalQuantity = z
       message: `"${text}" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)`,
     });
     return z.NEVER;
+  });
+
+/** resource → weight, as a YAML map or `name=weight,name=weight` from env or flags. */
+const scoringResources = z
+  .union([z.record(z.string(), z.union([z.number(), z.string()])), z.string()])
+  .default({ cpu: 1, memory: 1 })
+  .transform((value, ctx) => {
+    const entries: Array<[string, unknown]> =
+      typeof value === "string"
+        ? value
+            .split(",")
+            .filter((pair) => pair.trim().length > 0)
+            .map((pair) => {
+              const eq = pair.indexOf("=");
+              return eq < 0
+                ? [pair.trim(), undefined]
+                : [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+            })
+        : Object.entries(value);
+    const out: Array<{ name: string; weight: number }> = [];
+    for (const [name, raw] of entries) {
+      const weight = Number(raw);
+      const problem = scoredResourceProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      else if (raw === undefined || raw === "" || !Number.isInteger(weight) || weight < 1 || weight > 100)
+        ctx.addIssue({
+          code: "custom",
+          message: `${name}: weight must be an integer from 1 to 100, got ${JSON.stringify(raw)}`,
+        });
+      else out.push({ name, weight });
+    }
+    if (entries.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one resource" });
+    return out;
+  });
+
+/** A Kubernetes NodeAffinity object, or its JSON (from env or flags); checked like ValidateNodeAffinityArgs. */
+const addedAffinity = z
+  .union([z.record(z.string(), z.unknown()), z.string()])
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    let parsed: unknown = value;
+    if (typeof value === "string") {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "is not JSON (a NodeAffinity object)" });
+        return z.NEVER;
+      }
+    }
+    const problems = addedAffinityProblems(parsed, "addedAffinity");
+    for (const message of problems) ctx.addIssue({ code: "custom", message });
+    return problems.length > 0 ? z.NEVER : (parsed as NodeAffinity);
   });
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -307,7 +363,7 @@ export const configSchema = z
         /** Retry backoff of unschedulable pods (kube-scheduler: 1s doubling to 10s). */
         backoffInitial: duration("1s", 10),
         backoffMax: duration("10s", 10),
-        /** The scheduling snapshot is rebuilt at least this often (load figures); stale and offline are judged on current data at every decision. */
+        /** The whole scheduling snapshot is rebuilt at least this often, a safety net: pod, node and telemetry events are applied as they arrive. */
         snapshotMaxAge: duration("10s", 100),
         /** Decisions kept for the report's analytics. */
         decisionWindow: int(10_000, 100, 1_000_000),
@@ -338,6 +394,15 @@ export const configSchema = z
             diskPercent: z.coerce.number().min(0).max(100).default(90),
           })
           .prefault({}),
+        /**
+         * NodeResourcesFit scoringStrategy.resources (and BalancedAllocation's): resource → weight 1–100,
+         * e.g. { cpu: 1, memory: 1, nvidia.com/gpu: 5 }; env: cpu=1,memory=1,nvidia.com/gpu=5.
+         */
+        scoringResources: scoringResources,
+        /** InterPodAffinityArgs.hardPodAffinityWeight: score weight of an existing pod's required affinity term the pod matches. */
+        hardPodAffinityWeight: int(1, 0, 100),
+        /** NodeAffinityArgs.addedAffinity: a Kubernetes NodeAffinity added to every pod (YAML object, or JSON in env). */
+        addedAffinity: addedAffinity,
         /** Score plugin weights, 0 disables one (kube-scheduler defaults where it has one). */
         weights: z
           .strictObject({

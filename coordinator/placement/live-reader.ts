@@ -22,6 +22,10 @@ interface Agent {
   readonly signals: Signals;
 }
 
+/** The name an agent's signals are joined under: its Kubernetes node name (from its birth), else its node id. */
+export const liveNodeName = (fleet: FleetState, nodeId: string): string =>
+  fleet.nodes.get(nodeId)?.birth?.k8sNodeName || nodeId;
+
 export function createLiveReader(fleet: FleetState): LiveReader {
   let byName: Map<string, Agent | Agent[]> | undefined;
   let indexedSize = -1;
@@ -30,7 +34,7 @@ export function createLiveReader(fleet: FleetState): LiveReader {
   const index = (): Map<string, Agent | Agent[]> => {
     const out = new Map<string, Agent | Agent[]>();
     for (const node of fleet.nodes.values()) {
-      const name = node.birth?.k8sNodeName || node.nodeId;
+      const name = liveNodeName(fleet, node.nodeId);
       let signals = kept.get(node);
       if (signals === undefined) {
         signals = {

@@ -4,10 +4,10 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { DecisionStatus, encode, NodeHealth, type ScheduleDecision, topicsFor } from "../../proto/index.ts";
 import { FLEET_DEFAULTS } from "../../test/support/defaults.ts";
-import { birth, telemetry } from "../../test/support/fleet-messages.ts";
+import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { scheduleRequest } from "../../test/support/placement.ts";
 import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
-import { applyBirth, applyTelemetry, createFleet, nodeFor, nodeHealth } from "../fleet/state.ts";
+import { applyBirth, applyStatus, applyTelemetry, createFleet, nodeFor, nodeHealth } from "../fleet/state.ts";
 import { type SchedulingLink, startScheduling } from "./service.ts";
 
 const root = topicsFor().root;
@@ -116,4 +116,74 @@ describe("scheduling service: one definition of stale", () => {
       }
     },
   );
+});
+
+describe("scheduling service: telemetry reaches the next decision", () => {
+  it("a sample that arrives between two decisions counts in the second, though the first sample was fresh", async () => {
+    let clock = 1_000_000;
+    const fleet = createFleet({ ...FLEET_DEFAULTS, defaultIntervalMs: 10_000 });
+    const nodes = ["edge-0", "edge-1"];
+    const seq = new Map<string, number>();
+    const report = (id: string, cpu: number) => {
+      const n = (seq.get(id) ?? 0) + 1;
+      seq.set(id, n);
+      applyTelemetry(
+        fleet,
+        nodeFor(fleet, id, clock),
+        telemetry({ session: 1, seq: n, timeMs: clock, cpu }),
+        clock,
+      );
+    };
+    for (const id of nodes) {
+      applyBirth(
+        nodeFor(fleet, id, clock),
+        birth({ session: 1, nodeId: id, intervalMs: 10_000, timeMs: clock }),
+        clock,
+      );
+      report(id, 10);
+    }
+    let tap: ((topic: string, payload: Buffer) => void) | undefined;
+    const { link, decisions, send } = fakeLink();
+    const service = await startScheduling({
+      settings: testSchedulingSettings({ snapshotMaxAgeMs: 60_000 }),
+      link,
+      onNodeMessage: (handler) => {
+        tap = handler;
+      },
+      topicRoot: root,
+      fleet,
+      now: () => clock,
+      timers,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      send(encode("scheduleRequest", scheduleRequest(root, "cli", { dryRun: true })));
+      await service.idle();
+      expect(decisions.at(-1)?.status).toBe(DecisionStatus.SCHEDULED);
+      // One second later edge-0 reports 99 % CPU: the coordinator applies it, then taps the message.
+      clock += 1000;
+      report("edge-0", 99);
+      tap?.(topics.telemetry("edge-0"), Buffer.alloc(0));
+      send(encode("scheduleRequest", scheduleRequest(root, "cli", { dryRun: true })));
+      await service.idle();
+      expect(decisions.at(-1)?.node).toBe("edge-1");
+      expect(decisions.at(-1)?.rejections.map((r) => [r.node, r.reason])).toEqual([
+        ["edge-0", "node(s) had cpu pressure"],
+      ]);
+      expect(service.snapshotBuilds()).toBe(1);
+      // edge-1's agent says it is going away (its Will): offline for the next decision, still no rebuild.
+      clock += 1000;
+      applyStatus(fleet.nodes.get("edge-1") as never, status("offline", 1, clock), clock);
+      tap?.(topics.nodeStatus("edge-1"), Buffer.alloc(0));
+      send(encode("scheduleRequest", scheduleRequest(root, "cli", { dryRun: true })));
+      await service.idle();
+      expect(decisions.at(-1)?.rejections.map((r) => [r.node, r.reason])).toEqual([
+        ["edge-0", "node(s) had cpu pressure"],
+        ["edge-1", "node(s) had an offline agent"],
+      ]);
+      expect(service.snapshotBuilds()).toBe(1);
+    } finally {
+      await service.stop();
+    }
+  });
 });

@@ -18,7 +18,7 @@ import { createAnalytics, type DecisionRecord } from "./analytics.ts";
 import { createCore } from "./core.ts";
 import { agentNodeInputs, clusterNodeInputs, type NodeObject, type PodObject } from "./inputs.ts";
 import type { KubeActions } from "./kube.ts";
-import { createLiveReader } from "./live-reader.ts";
+import { createLiveReader, liveNodeName } from "./live-reader.ts";
 import { createRequestHandler, DEFAULT_POLICY, type SchedulingPolicy } from "./mqtt-requests.ts";
 import { createPodScheduler, keyOf, type PodScheduler } from "./pod-scheduler.ts";
 import { createSerialQueue } from "./serial.ts";
@@ -168,25 +168,20 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     core.podObserved(keyOf(pod), pod.spec?.nodeName, pod.status?.phase);
     pods?.podChanged(type, pod);
   };
-  const onNode = () => {
-    cache.invalidate();
+  const onNode = (type: "add" | "update" | "delete", node: NodeObject) => {
+    cache.nodeChanged(type, node);
     pods?.clusterChanged();
   };
   const onResync = (kind: "node" | "pod") => {
     cache.invalidate();
-    if (kind === "pod" && view) {
-      const all = view.pods();
-      cache.seed(all);
-      pods?.resync(all);
-    } else pods?.clusterChanged();
+    if (kind === "pod" && view) pods?.resync(view.pods());
+    else pods?.clusterChanged();
   };
   if (view) {
-    const all = view.pods();
-    cache.seed(all);
     view.events.on("pod", onPod);
     view.events.on("node", onNode);
     view.events.on("resync", onResync);
-    pods?.resync(all);
+    pods?.resync(view.pods());
   }
 
   // MQTT: schedule requests; agent births/statuses from the coordinator (an agent gone or back changes
@@ -207,12 +202,15 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
   });
   options.onNodeMessage((topic) => {
     if (stopped) return;
-    if (!topic.endsWith("/status") && !topic.endsWith("/birth")) return;
     const parsed = parseTopic(topics.root, topic);
-    if (parsed.ok && (parsed.topic.kind === "nodeStatus" || parsed.topic.kind === "birth")) {
-      cache.invalidate();
-      pods?.clusterChanged();
-    }
+    if (!parsed.ok) return;
+    const kind = parsed.topic.kind;
+    // Telemetry and statuses change only the agent's live signals: its node is read again before the
+    // next decision. A birth may rename or resize the node: the snapshot is built again.
+    if (kind === "telemetry" || kind === "nodeStatus")
+      cache.liveChanged(liveNodeName(fleet, parsed.topic.nodeId));
+    if (kind === "birth") cache.invalidate();
+    if (kind === "nodeStatus" || kind === "birth") pods?.clusterChanged();
   });
   const subscribe = () => {
     link

@@ -71,7 +71,7 @@ export function createColumns(nodes: readonly NodeInfo[]): NodeColumns {
     res: new Float64Array(n * RES),
     live: new Float64Array(n * LIVE),
     meta: new Int32Array(n * META),
-    firstTaintReason: nodes.map((node) => node.hardTaints[0]?.reason ?? ""),
+    firstTaintReason: new Array<string>(n).fill(""),
     names: nodes.map((node) => node.name),
   };
   const order = nodes
@@ -80,28 +80,35 @@ export function createColumns(nodes: readonly NodeInfo[]): NodeColumns {
   order.forEach((index, rank) => {
     c.meta[index * META + NAME_RANK] = rank;
   });
-  for (const node of nodes) {
-    const r = node.index * RES;
-    c.res[r + ALLOC_CPU] = node.allocCpu;
-    c.res[r + ALLOC_MEMORY] = node.allocMemory;
-    c.res[r + ALLOC_EPHEMERAL] = node.allocEphemeral;
-    const m = node.index * META;
-    // Clamped to int32: a node with 2^31 pod slots is as good as unlimited.
-    c.meta[m + ALLOWED_PODS] = Math.min(node.allowedPods, MAX_INT32);
-    const l = node.index * LIVE;
-    c.live[l + HUNDRED_OVER_CAPACITY] = node.capacityCpu === 0 ? 0 : 100 / node.capacityCpu;
-    const live = node.live;
-    if (live !== undefined) {
-      c.live[l + LIVE_STATE] = live.online ? ONLINE : OFFLINE;
-      c.live[l + CPU_PERCENT] = live.cpuPercent;
-      c.live[l + MEMORY_PERCENT] = live.memoryPercent;
-      c.live[l + DISK_PERCENT] = live.diskMaxPercent;
-      c.live[l + AGE_MS] = live.ageMs;
-      c.live[l + INTERVAL_MS] = live.intervalMs;
-    }
-    syncNode(c, node);
-  }
+  for (const node of nodes) packNode(c, node);
   return c;
+}
+
+/** Writes every field of a node's records: when the snapshot is built, and when the node itself changed. */
+export function packNode(c: NodeColumns, node: NodeInfo): void {
+  const r = node.index * RES;
+  c.res[r + ALLOC_CPU] = node.allocCpu;
+  c.res[r + ALLOC_MEMORY] = node.allocMemory;
+  c.res[r + ALLOC_EPHEMERAL] = node.allocEphemeral;
+  const m = node.index * META;
+  // Clamped to int32: a node with 2^31 pod slots is as good as unlimited.
+  c.meta[m + ALLOWED_PODS] = Math.min(node.allowedPods, MAX_INT32);
+  (c.firstTaintReason as string[])[node.index] = node.hardTaints[0]?.reason ?? "";
+  c.live[node.index * LIVE + HUNDRED_OVER_CAPACITY] = node.capacityCpu === 0 ? 0 : 100 / node.capacityCpu;
+  packLive(c, node);
+  syncNode(c, node);
+}
+
+/** Writes a node's live record from NodeInfo.live (all zero, i.e. NO_TELEMETRY, without one). */
+export function packLive(c: NodeColumns, node: NodeInfo): void {
+  const l = node.index * LIVE;
+  const live = node.live;
+  c.live[l + LIVE_STATE] = live === undefined ? NO_TELEMETRY : live.online ? ONLINE : OFFLINE;
+  c.live[l + CPU_PERCENT] = live?.cpuPercent ?? 0;
+  c.live[l + MEMORY_PERCENT] = live?.memoryPercent ?? 0;
+  c.live[l + DISK_PERCENT] = live?.diskMaxPercent ?? 0;
+  c.live[l + AGE_MS] = live?.ageMs ?? 0;
+  c.live[l + INTERVAL_MS] = live?.intervalMs ?? 0;
 }
 
 /** Copies a node's mutable aggregates (they change when pods are added or removed). */

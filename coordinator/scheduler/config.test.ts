@@ -45,7 +45,7 @@ describe("scheduler config", () => {
       "weights.spread must be an integer from 0 to 100, got -1",
       "weights.liveLoad must be an integer from 0 to 100, got 1.5",
       'scoringStrategy must be LeastAllocated or MostAllocated, got "Random"',
-      "resources[0].name must be cpu, memory or ephemeral-storage",
+      'resources[0].name: "gpu" is not cpu, memory, ephemeral-storage or an extended resource (e.g. nvidia.com/gpu)',
       "resources[0].weight must be an integer from 1 to 100, got 0",
       "liveLoad.targetUtilizationPercent must be an integer from 1 to 99, got 100",
     ]);

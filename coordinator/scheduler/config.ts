@@ -1,8 +1,12 @@
 // One configuration object for the engine, its defaults, and a validator that lists every problem.
+import { addedAffinityProblems } from "./added-affinity.ts";
 import { SchedulerConfigError } from "./errors.ts";
+import type { NodeAffinity } from "./k8s-types.ts";
+import { isScalarResourceName } from "./pod-requests.ts";
 
 export type ScoringStrategy = "LeastAllocated" | "MostAllocated";
-export type ScoredResource = "cpu" | "memory" | "ephemeral-storage";
+/** cpu, memory, ephemeral-storage, or an extended resource such as nvidia.com/gpu or hugepages-2Mi. */
+export type ScoredResource = string;
 
 export interface SchedulerConfig {
   /** Integer weight per score plugin, 0 disables the plugin. Defaults follow kube-scheduler where it has one. */
@@ -27,9 +31,17 @@ export interface SchedulerConfig {
     /** Score weight of an existing pod's required affinity term the incoming pod matches; kube-scheduler: 1. */
     readonly hardPodAffinityWeight: number;
   };
+  /** NodeAffinityArgs. */
+  readonly nodeAffinity: {
+    /** Node affinity added to every pod (required terms filter, preferred terms score); see added-affinity.ts. */
+    readonly addedAffinity: NodeAffinity | undefined;
+  };
   /** NodeResourcesFit scoringStrategy.type. */
   readonly scoringStrategy: ScoringStrategy;
-  /** NodeResourcesFit scoringStrategy.resources (also the resources BalancedAllocation compares). */
+  /**
+   * NodeResourcesFit scoringStrategy.resources (also the resources BalancedAllocation compares). An
+   * extended resource counts only for a pod that requests it, as in kube-scheduler.
+   */
   readonly resources: ReadonlyArray<{ readonly name: ScoredResource; readonly weight: number }>;
   /** Filters on the agent's live telemetry. */
   readonly live: {
@@ -75,6 +87,7 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = Object.freeze({
     interPodAffinity: 2,
   }),
   interPodAffinity: Object.freeze({ hardPodAffinityWeight: 1 }),
+  nodeAffinity: Object.freeze({ addedAffinity: undefined }),
   scoringStrategy: "LeastAllocated",
   resources: Object.freeze([
     Object.freeze({ name: "cpu", weight: 1 }),
@@ -102,11 +115,18 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = Object.freeze({
 }) as SchedulerConfig;
 
 type DeepPartial<T> = {
-  readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]>;
+  readonly [K in keyof T]?: T[K] extends readonly unknown[] | NodeAffinity | undefined
+    ? T[K]
+    : DeepPartial<T[K]>;
 };
 export type SchedulerConfigInput = DeepPartial<SchedulerConfig>;
 
 const SCORED_RESOURCES: ReadonlySet<string> = new Set(["cpu", "memory", "ephemeral-storage"]);
+/** Why `name` cannot be scored, or undefined when it can. */
+export const scoredResourceProblem = (name: unknown): string | undefined =>
+  typeof name === "string" && (SCORED_RESOURCES.has(name) || isScalarResourceName(name))
+    ? undefined
+    : `${JSON.stringify(name)} is not cpu, memory, ephemeral-storage or an extended resource (e.g. nvidia.com/gpu)`;
 
 export function validateSchedulerConfig(c: SchedulerConfig): string[] {
   const problems: string[] = [];
@@ -130,8 +150,10 @@ export function validateSchedulerConfig(c: SchedulerConfig): string[] {
     problems.push("resources must list at least one resource");
   else {
     c.resources.forEach((r, i) => {
-      if (!SCORED_RESOURCES.has(r.name))
-        problems.push(`resources[${i}].name must be cpu, memory or ephemeral-storage`);
+      const problem = scoredResourceProblem(r.name);
+      if (problem !== undefined) problems.push(`resources[${i}].name: ${problem}`);
+      else if (c.resources.findIndex((o) => o.name === r.name) < i)
+        problems.push(`resources[${i}].name ${JSON.stringify(r.name)} is listed twice`);
       intIn(`resources[${i}].weight`, r.weight, 1, 100);
     });
   }
@@ -152,6 +174,7 @@ export function validateSchedulerConfig(c: SchedulerConfig): string[] {
   }
   intIn("spread.maxSkew", c.spread.maxSkew, 1, 1_000);
   intIn("interPodAffinity.hardPodAffinityWeight", c.interPodAffinity.hardPodAffinityWeight, 0, 100);
+  problems.push(...addedAffinityProblems(c.nodeAffinity.addedAffinity, "nodeAffinity.addedAffinity"));
   numIn("assume.ttlMs", c.assume.ttlMs, 0, Number.MAX_SAFE_INTEGER);
   return problems;
 }
@@ -167,6 +190,7 @@ export function resolveSchedulerConfig(input: SchedulerConfigInput = {}): Schedu
     liveLoad: { ...d.liveLoad, ...input.liveLoad },
     spread: { ...d.spread, ...input.spread },
     interPodAffinity: { ...d.interPodAffinity, ...input.interPodAffinity },
+    nodeAffinity: { ...d.nodeAffinity, ...input.nodeAffinity },
     assume: { ...d.assume, ...input.assume },
   };
   const problems = validateSchedulerConfig(config);

@@ -52,7 +52,32 @@ function compile(ats: readonly At[]): Pass {
   return factory(...ats);
 }
 
-const passes = new WeakMap<readonly DefinedFilter<unknown>[], Pass>();
+// The pass of a filter list: looked up by the list (one lookup per decision), else by its `at`
+// functions in order, so a caller that makes a new list for every decision does not compile every time.
+interface Trie {
+  readonly next: WeakMap<At, Trie>;
+  pass?: Pass;
+}
+const byAts: Trie = { next: new WeakMap() };
+const byList = new WeakMap<readonly DefinedFilter<unknown>[], Pass>();
+
+function passFor(filters: readonly DefinedFilter<unknown>[]): Pass {
+  let pass = byList.get(filters);
+  if (pass !== undefined) return pass;
+  let node = byAts;
+  for (const f of filters) {
+    let next = node.next.get(f.at);
+    if (next === undefined) {
+      next = { next: new WeakMap() };
+      node.next.set(f.at, next);
+    }
+    node = next;
+  }
+  pass = node.pass ?? compile(filters.map((f) => f.at));
+  node.pass = pass;
+  byList.set(filters, pass);
+  return pass;
+}
 
 /**
  * Keeps the feasible candidates at the front of `candidates` and returns how many. A rejected node gets
@@ -67,11 +92,6 @@ export function filterFused(
   rejectedBy: Int16Array,
   reasons: Reasons,
 ): number {
-  let pass = passes.get(filters);
-  if (pass === undefined) {
-    pass = compile(filters.map((f) => f.at));
-    passes.set(filters, pass);
-  }
   const states = filters.map((f) => f.prepare(ctx));
-  return pass(states, candidates, count, rejectedBy, reasons);
+  return passFor(filters)(states, candidates, count, rejectedBy, reasons);
 }

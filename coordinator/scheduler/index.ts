@@ -27,7 +27,7 @@ export {
 } from "./errors.ts";
 export { fitErrorMessage, NO_NODES_MESSAGE, scheduledMessage } from "./explain.ts";
 export type * from "./k8s-types.ts";
-export { refreshLive } from "./live-refresh.ts";
+export { refreshLive, setLive } from "./live-refresh.ts";
 export {
   type DefinedFilter,
   defineFilter,
@@ -60,3 +60,4 @@ export {
   type Snapshot,
   type SnapshotInput,
 } from "./snapshot.ts";
+export { applyPod, nodeSignature, podPlacement, replaceNode } from "./snapshot-update.ts";

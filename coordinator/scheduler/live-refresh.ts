@@ -6,19 +6,23 @@
 // read again from the fleet, and its age is rebased onto the snapshot's takenAt. Nodes reporting on time
 // are left alone, so each node is re-read about once per interval however many decisions are made.
 // Pure: O(nodes) over a typed array, plus one `liveOf` per node re-read.
-import {
-  AGE_MS,
-  CPU_PERCENT,
-  DISK_PERCENT,
-  INTERVAL_MS,
-  LIVE,
-  LIVE_STATE,
-  MEMORY_PERCENT,
-  NO_TELEMETRY,
-  OFFLINE,
-  ONLINE,
-} from "./columns.ts";
+import { AGE_MS, INTERVAL_MS, LIVE, LIVE_STATE, NO_TELEMETRY, packLive } from "./columns.ts";
 import type { LiveTelemetry, NodeInfo, Snapshot } from "./snapshot.ts";
+
+/**
+ * Sets a node's live signals, measured at `now`, on the snapshot (NodeInfo and its packed record). Ages
+ * are kept relative to takenAt, so the engine's AGE_MS + (now - takenAt) is the age at `now`.
+ */
+export function setLive(
+  snapshot: Snapshot,
+  node: NodeInfo,
+  fresh: LiveTelemetry | undefined,
+  now: number,
+): void {
+  const since = snapshot.takenAt === undefined ? 0 : Math.max(0, now - snapshot.takenAt);
+  node.live = fresh === undefined ? undefined : { ...fresh, ageMs: fresh.ageMs - since };
+  packLive(snapshot.columns, node);
+}
 
 /**
  * Re-reads the live signals of every node that looks silent for more than an interval at `now`.
@@ -41,15 +45,7 @@ export function refreshLive(
     const fresh = liveOf(node.name);
     reread++;
     if (fresh === undefined) continue; // the agent left: its birth/status rebuilds the snapshot
-    // Ages are kept relative to takenAt, so the engine's AGE_MS + (now - takenAt) is the age at `now`.
-    const live: LiveTelemetry = { ...fresh, ageMs: fresh.ageMs - since };
-    node.live = live;
-    columns[l + LIVE_STATE] = live.online ? ONLINE : OFFLINE;
-    columns[l + CPU_PERCENT] = live.cpuPercent;
-    columns[l + MEMORY_PERCENT] = live.memoryPercent;
-    columns[l + DISK_PERCENT] = live.diskMaxPercent;
-    columns[l + AGE_MS] = live.ageMs;
-    columns[l + INTERVAL_MS] = live.intervalMs;
+    setLive(snapshot, node, fresh, now);
   }
   return reread;
 }

@@ -61,6 +61,20 @@ export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
   };
 }
 
+// An informer hands out the same object for a pod until the pod changes (an update brings a new object),
+// so what was parsed from an object holds as long as the object lives: a rebuilt snapshot reuses it
+// instead of parsing every pod's quantities again. PodInfo is never modified once made.
+const parsedPods = new WeakMap<Pod, PodInfo>();
+
+/** createPodInfo for a pod the cluster reports bound, reused while the pod object is the same. */
+export function boundPodInfo(pod: Pod, fallbackKey?: string): PodInfo {
+  const cached = parsedPods.get(pod);
+  if (cached !== undefined && cached.key === (podKey(pod) ?? fallbackKey)) return cached;
+  const info = createPodInfo(pod, fallbackKey === undefined ? {} : { fallbackKey });
+  parsedPods.set(pod, info);
+  return info;
+}
+
 // The API server rejects invalid selectors, so a bound pod has none; if one slips through (a
 // hand-written snapshot), its terms are left out rather than failing the whole snapshot.
 function existingAffinity(pod: Pod): PodAffinityInfo | undefined {

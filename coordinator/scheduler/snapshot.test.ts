@@ -49,4 +49,16 @@ describe("buildSnapshot (NodeInfo aggregation)", () => {
       }),
     );
   });
+
+  it("a rebuild reuses what it parsed from the same pod object, and parses a changed pod again", () => {
+    const node = makeNode("n1");
+    const pod = makePod("a", { uid: "u1", requests: [{ cpu: "250m" }] });
+    const first = buildSnapshot([{ node, pods: [pod] }]);
+    const again = buildSnapshot([{ node, pods: [pod] }]);
+    expect(again.nodes[0]?.pods[0]).toBe(first.nodes[0]?.pods[0]);
+    // An update is a new object (as the informer delivers it): its new requests count.
+    const resized = makePod("a", { uid: "u1", requests: [{ cpu: "1" }] });
+    expect(buildSnapshot([{ node, pods: [resized] }]).nodes[0]?.reqCpu).toBe(1000);
+    expect(first.nodes[0]?.reqCpu).toBe(250);
+  });
 });

@@ -11,7 +11,7 @@ import { buildLabelColumn, createColumns, type LabelColumn, type NodeColumns } f
 import { SnapshotError } from "./errors.ts";
 import type { Node, Pod, Taint } from "./k8s-types.ts";
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from "./k8s-types.ts";
-import { addPodToNode, createPodInfo, type PodInfo } from "./node-info.ts";
+import { addPodToNode, boundPodInfo, type PodInfo } from "./node-info.ts";
 import { isScalarResourceName, parseResourceList, toSchedulerUnits } from "./pod-requests.ts";
 import { bindTerm, type ColumnTerm, type CompiledTerm } from "./selectors.ts";
 import type { SpreadSelector } from "./spread-index.ts";
@@ -137,7 +137,7 @@ function readinessTaint(node: Node): Taint | undefined {
   return { key: ready.status === "False" ? TAINT_NOT_READY : TAINT_UNREACHABLE, effect: "NoSchedule" };
 }
 
-function buildNodeInfo(input: NodeInput, index: number): NodeInfo {
+export function buildNodeInfo(input: NodeInput, index: number): NodeInfo {
   const { node } = input;
   const name = node.metadata.name;
   const where = `node ${name} status.allocatable`;
@@ -217,7 +217,7 @@ export function buildSnapshot(input: SnapshotInput | readonly NodeInput[]): Snap
     const pods = list[node.index]?.pods ?? [];
     pods.forEach((pod, i) => {
       if (TERMINAL_PHASES.has(pod.status?.phase ?? "")) return;
-      const info = createPodInfo(pod, { fallbackKey: `${node.name}#${i}` });
+      const info = boundPodInfo(pod, `${node.name}#${i}`);
       if (snapshot.podNode.has(info.key)) throw new SnapshotError(`pod ${info.key} is bound to two nodes`);
       addPodToNode(snapshot, node, info);
     });

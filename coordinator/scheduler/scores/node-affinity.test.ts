@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makePod, runScore } from "../../../test/support/scheduler.ts";
+import { resolveSchedulerConfig } from "../config.ts";
 import type { Affinity } from "../k8s-types.ts";
 import type { NodeInput } from "../snapshot.ts";
 import { nodeAffinityScore } from "./node-affinity.ts";
@@ -81,5 +82,36 @@ describe("NodeAffinity score (preferred terms, normalized to 0-100)", () => {
     expect(
       runScore(nodeAffinityScore, [node("node1", label1)], makePod("p", { affinity: zero })),
     ).toBeUndefined();
+  });
+});
+
+// k8s node_affinity_test.go TestNodeAffinityPriority, NodeAffinityArgs.addedAffinity cases.
+describe("NodeAffinity score with the profile's addedAffinity", () => {
+  it("added affinity", () => {
+    const config = resolveSchedulerConfig({
+      nodeAffinity: { addedAffinity: affinity1.nodeAffinity },
+    });
+    expect(
+      runScore(nodeAffinityScore, [node("node1", label1), node("node2", label2)], makePod("p"), config),
+    ).toEqual([100, 0]);
+  });
+
+  it("added affinity and pod has default affinity", () => {
+    const config = resolveSchedulerConfig({
+      nodeAffinity: {
+        addedAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 3,
+              preference: { matchExpressions: [{ key: "key", operator: "In", values: ["value"] }] },
+            },
+          ],
+        },
+      },
+    });
+    const nodes = [node("node1", label1), node("node2", label2), node("node3", label5)];
+    expect(runScore(nodeAffinityScore, nodes, makePod("p", { affinity: affinity1 }), config)).toEqual([
+      40, 60, 100,
+    ]);
   });
 });

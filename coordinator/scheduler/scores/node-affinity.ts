@@ -1,5 +1,7 @@
 // kube-scheduler NodeAffinity Score: the sum of the weights of the preferred terms a node matches,
-// normalized so the best node scores 100. Skipped for pods without preferred terms.
+// normalized so the best node scores 100; the profile's added preferred terms count as the pod's own.
+// Skipped when there are no preferred terms at all.
+import { addedAffinityOf } from "../added-affinity.ts";
 import { type PluginContext, type ScorePlugin, scoreEach } from "../plugins.ts";
 import { type ColumnTerm, matchColumnTerm } from "../selectors.ts";
 import { bindTermToSnapshot } from "../snapshot.ts";
@@ -7,9 +9,14 @@ import { defaultNormalizeScore } from "./normalize.ts";
 
 export type AffinityScoreState = ReadonlyArray<{ readonly term: ColumnTerm; readonly weight: number }>;
 
-export function prepareAffinityScore({ pod, snapshot }: PluginContext): AffinityScoreState | undefined {
-  const terms = pod.preferredTerms;
-  if (terms === undefined || terms.length === 0) return undefined;
+/** The pod's preferred terms and the profile's added ones (node_affinity.go Score); undefined: PreScore Skip. */
+export function prepareAffinityScore({
+  pod,
+  snapshot,
+  config,
+}: PluginContext): AffinityScoreState | undefined {
+  const terms = [...addedAffinityOf(config).preferred, ...(pod.preferredTerms ?? [])];
+  if (terms.length === 0) return undefined;
   return terms.map(({ term, weight }) => ({ term: bindTermToSnapshot(snapshot, term), weight }));
 }
 

@@ -282,3 +282,131 @@ describe("percentFloor exactness", () => {
     );
   });
 });
+
+// k8s least_allocated_test.go / most_allocated_test.go / balanced_allocation_test.go: extended resources
+// in scoringStrategy.resources count only for a pod that requests them, and a node without the
+// resource leaves it out of its weighted mean.
+describe("extended resources in scoringStrategy.resources", () => {
+  const EXT = "example.com/aaa";
+  const withExt = (name: string, cpu: string, memory: string, ext?: string, pods: Pod[] = []): NodeInput => ({
+    node: makeNode(name, { allocatable: capacity(cpu, memory, ext === undefined ? {} : { [EXT]: ext }) }),
+    pods,
+  });
+  const extendedSet = (strategy: "LeastAllocated" | "MostAllocated") =>
+    resolveSchedulerConfig({
+      scoringStrategy: strategy,
+      resources: [
+        { name: "cpu", weight: 1 },
+        { name: "memory", weight: 1 },
+        { name: EXT, weight: 1 },
+      ],
+    });
+  const cpuMemExt = () => req({ cpu: "3000", memory: "5000", [EXT]: "2" });
+  const cases: Array<[string, Pod, NodeInput[], number[], typeof LEAST]> = [
+    [
+      "least: bypass extended resource if the pod does not request",
+      cpuMem(),
+      [withExt("node1", "6000", "10000"), withExt("node2", "6000", "10000", "4")],
+      [50, 50],
+      extendedSet("LeastAllocated"),
+    ],
+    [
+      "least: honor extended resource if the pod requests",
+      cpuMemExt(),
+      [withExt("node1", "6000", "10000", "4"), withExt("node2", "6000", "10000", "10")],
+      [50, 60],
+      extendedSet("LeastAllocated"),
+    ],
+    [
+      "least: if the node doesn't have a resource",
+      req({ cpu: "3000", memory: "4000" }),
+      [withExt("node1", "6000", "10000"), withExt("node2", "6000", "10000", "4")],
+      [55, 55],
+      resolveSchedulerConfig({
+        resources: [
+          { name: EXT, weight: 2 },
+          { name: "cpu", weight: 1 },
+          { name: "memory", weight: 1 },
+        ],
+      }),
+    ],
+    [
+      "most: bypass extended resource if the pod does not request",
+      cpuMem(),
+      [withExt("node1", "6000", "10000"), withExt("node2", "6000", "10000", "4")],
+      [50, 50],
+      extendedSet("MostAllocated"),
+    ],
+    [
+      "most: honor extended resource if the pod requests",
+      cpuMemExt(),
+      [withExt("node1", "6000", "10000", "4"), withExt("node2", "6000", "10000", "10")],
+      [50, 40],
+      extendedSet("MostAllocated"),
+    ],
+  ];
+  it.each(cases)("%s", (_name, pod, nodes, want, config) => {
+    expect(runScore(resourceAllocation, nodes, pod, config)).toEqual(want);
+  });
+
+  it("a GPU weighted 5 steers a GPU pod to the node with more GPUs free", () => {
+    const config = resolveSchedulerConfig({
+      resources: [
+        { name: "cpu", weight: 1 },
+        { name: "memory", weight: 1 },
+        { name: "nvidia.com/gpu", weight: 5 },
+      ],
+    });
+    const gpu = (name: string, free: string) => ({
+      node: makeNode(name, { allocatable: capacity("8", "16Gi", { "nvidia.com/gpu": free }) }),
+    });
+    const pod = req({ cpu: "1", memory: "1Gi", "nvidia.com/gpu": "1" });
+    // cpu (8-1)/8 → 87, memory (16-1)/16 → 93; gpu (2-1)/2 → 50 vs (8-1)/8 → 87.
+    expect(runScore(resourceAllocation, [gpu("small", "2"), gpu("big", "8")], pod, config)).toEqual([
+      Math.floor((87 + 93 + 50 * 5) / 7),
+      Math.floor((87 + 93 + 87 * 5) / 7),
+    ]);
+  });
+
+  it("BalancedAllocation includes a requested extended resource (balanced_allocation_test.go)", () => {
+    const config = resolveSchedulerConfig({
+      resources: [
+        { name: "cpu", weight: 1 },
+        { name: "memory", weight: 1 },
+        { name: "nvidia.com/gpu", weight: 1 },
+      ],
+    });
+    const gpuNode = (name: string, pods: Pod[]): NodeInput => ({
+      node: makeNode(name, { allocatable: capacity("3500m", "40000", { "nvidia.com/gpu": "8" }) }),
+      pods,
+    });
+    const onNode = (name: string, gpus?: string) =>
+      makePod(name, {
+        requests: [
+          { cpu: "1000m", memory: "2000" },
+          gpus === undefined
+            ? { cpu: "2000m", memory: "3000" }
+            : { cpu: "2000m", memory: "3000", "nvidia.com/gpu": gpus },
+        ],
+      });
+    const pod = req({ memory: "0", "nvidia.com/gpu": "1" });
+    const nodes = [gpuNode("node1", [onNode("p1", "3")]), gpuNode("node2", [onNode("p2")])];
+    expect(runScore(balancedAllocation, nodes, pod, config)).toEqual([70, 65]);
+    // The same pod without the GPU request is best-effort: PreScore Skip.
+    expect(runScore(balancedAllocation, nodes, req({ memory: "0" }), config)).toBeUndefined();
+  });
+
+  it("config refuses an unknown resource name and a resource listed twice", () => {
+    expect(() => resolveSchedulerConfig({ resources: [{ name: "gpu", weight: 1 }] })).toThrow(
+      /resources\[0\]\.name: "gpu" is not cpu, memory, ephemeral-storage or an extended resource/,
+    );
+    expect(() =>
+      resolveSchedulerConfig({
+        resources: [
+          { name: "nvidia.com/gpu", weight: 1 },
+          { name: "nvidia.com/gpu", weight: 2 },
+        ],
+      }),
+    ).toThrow(/resources\[1\]\.name "nvidia.com\/gpu" is listed twice/);
+  });
+});

@@ -11,9 +11,10 @@ import {
   REQ_MEMORY,
   RES,
 } from "../columns.ts";
-import type { ScoredResource } from "../config.ts";
+import type { SchedulerConfig } from "../config.ts";
 import { MAX_NODE_SCORE, type PluginContext, type ScorePlugin, scoreEach } from "../plugins.ts";
 import type { CompiledPod } from "../pod.ts";
+import type { NodeInfo } from "../snapshot.ts";
 
 // Below this capacity float division then floor equals Go's int64 (a*100)/c: the float error
 // (≤ 100·2^-53) is smaller than the gap 1/c to the next integer. Above it, use bigints.
@@ -77,7 +78,45 @@ function balancedPair(r0: number, a0: number, r1: number, a1: number): number {
 
 const CPU = 0;
 const MEMORY = 1;
-const kindOf = (r: ScoredResource): number => (r === "cpu" ? CPU : r === "memory" ? MEMORY : 2);
+const EPHEMERAL = 2;
+const PACKED: ReadonlyMap<string, number> = new Map([
+  ["cpu", CPU],
+  ["memory", MEMORY],
+  ["ephemeral-storage", EPHEMERAL],
+]);
+
+/** An extended resource (nvidia.com/gpu, hugepages-2Mi …) the pod requests: read from the NodeInfo. */
+interface Extended {
+  readonly name: string;
+  readonly want: number;
+  readonly weight: number;
+}
+
+/**
+ * The configured resources split into packed ones (cpu, memory, ephemeral-storage) and extended ones.
+ * An extended resource the pod does not request is left out, as kube-scheduler bypasses it
+ * (resource_allocation.go calculateResourceAllocatableRequest): nodes are not ranked on a GPU a pod
+ * does not ask for.
+ */
+function splitResources(config: SchedulerConfig, pod: CompiledPod) {
+  const packed: Array<{ kind: number; weight: number }> = [];
+  const extended: Extended[] = [];
+  for (const r of config.resources) {
+    const kind = PACKED.get(r.name);
+    if (kind !== undefined) packed.push({ kind, weight: r.weight });
+    else {
+      const want = pod.resources.scalars.get(r.name) ?? 0n;
+      if (want > 0n) extended.push({ name: r.name, want: Number(want), weight: r.weight });
+    }
+  }
+  return { packed, extended };
+}
+
+/** A node's allocatable and already requested amount of an extended resource. */
+const extendedOf = (node: NodeInfo, name: string): [number, number] => [
+  Number(node.allocScalars.get(name) ?? 0n),
+  Number(node.reqScalars.get(name) ?? 0n),
+];
 
 const podRequested = (pod: CompiledPod, kind: number): number =>
   kind === CPU ? pod.cpu : kind === MEMORY ? pod.memory : pod.ephemeral;
@@ -98,14 +137,19 @@ export interface AllocationState {
   readonly weights: readonly number[];
   /** 1/Σweights when that is exact (a power of two), else 0: the usual final division becomes a multiply. */
   readonly inverseWeightSum: number;
+  readonly extended: readonly Extended[];
+  readonly nodes: readonly NodeInfo[];
 }
 
 export function prepareAllocation({ snapshot, pod, config }: PluginContext): AllocationState {
   // Fit scoring reads NonZeroRequested for cpu/memory (useRequested=false), real requests otherwise.
-  const kinds = config.resources.map((r) => kindOf(r.name));
-  const weights = config.resources.map((r) => r.weight);
-  const total = weights.reduce((a, b) => a + b, 0);
+  const { packed, extended } = splitResources(config, pod);
+  const kinds = packed.map((r) => r.kind);
+  const weights = packed.map((r) => r.weight);
+  const total = weights.reduce((a, b) => a + b, 0) + extended.reduce((a, e) => a + e.weight, 0);
   return {
+    extended,
+    nodes: snapshot.nodes,
     res: snapshot.columns.res,
     most: config.scoringStrategy === "MostAllocated",
     allocAt: kinds.map((kind) => ALLOC_OFFSET[kind] as number),
@@ -132,6 +176,12 @@ export function allocationAt(s: AllocationState, i: number): number {
       (s.most ? mostRequestedScore(requested, capacity) : leastRequestedScore(requested, capacity)) * weight;
     weightSum += weight;
   }
+  for (const e of s.extended) {
+    const [capacity, requested] = extendedOf(s.nodes[i] as NodeInfo, e.name);
+    if (capacity === 0) continue;
+    score += share(s.most, requested + e.want, capacity) * e.weight;
+    weightSum += e.weight;
+  }
   if (weightSum === 0) return 0;
   // Multiplying by an exact power-of-two reciprocal equals the integer division.
   return s.inverseWeightSum !== 0 && weightSum * s.inverseWeightSum === 1
@@ -148,7 +198,8 @@ export const resourceAllocation: ScorePlugin = {
   weight: (c) => c.weights.resourceAllocation,
   scoreAll(feasible, count, out, ctx) {
     const s = prepareAllocation(ctx);
-    if (s.weights.length !== 2) return scoreEach(s, allocationAt, feasible, count, out);
+    if (s.weights.length !== 2 || s.extended.length > 0)
+      return scoreEach(s, allocationAt, feasible, count, out);
     // The default two resources with everything in locals: this loop runs for every feasible node.
     const { res, most, inverseWeightSum } = s;
     const [a0, a1] = s.allocAt as [number, number];
@@ -187,26 +238,32 @@ export interface BalancedState {
   readonly add: readonly number[];
   readonly scratchReq: Float64Array;
   readonly scratchAlloc: Float64Array;
+  readonly extended: readonly Extended[];
+  readonly nodes: readonly NodeInfo[];
 }
 
 /** undefined for a best-effort pod: PreScore Skip (kubernetes#129138), else they all pile on one node. */
 export function prepareBalanced({ snapshot, pod, config }: PluginContext): BalancedState | undefined {
-  const kinds = config.resources.map((r) => kindOf(r.name));
-  if (kinds.every((kind) => podRequested(pod, kind) === 0)) return undefined;
+  const { packed, extended } = splitResources(config, pod);
+  const kinds = packed.map((r) => r.kind);
+  if (extended.length === 0 && kinds.every((kind) => podRequested(pod, kind) === 0)) return undefined;
+  const n = kinds.length + extended.length;
   return {
     res: snapshot.columns.res,
     allocAt: kinds.map((kind) => ALLOC_OFFSET[kind] as number),
     reqAt: kinds.map((kind) => REQ_OFFSET[kind] as number),
     add: kinds.map((kind) => podRequested(pod, kind)),
-    scratchReq: new Float64Array(kinds.length),
-    scratchAlloc: new Float64Array(kinds.length),
+    scratchReq: new Float64Array(n),
+    scratchAlloc: new Float64Array(n),
+    extended,
+    nodes: snapshot.nodes,
   };
 }
 
 export function balancedAt(s: BalancedState, i: number): number {
   const o = i * RES;
   const res = s.res;
-  if (s.allocAt.length === 2) {
+  if (s.allocAt.length === 2 && s.extended.length === 0) {
     return balancedPair(
       (res[o + (s.reqAt[0] as number)] as number) + (s.add[0] as number),
       res[o + (s.allocAt[0] as number)] as number,
@@ -218,6 +275,12 @@ export function balancedAt(s: BalancedState, i: number): number {
     s.scratchAlloc[r] = res[o + (s.allocAt[r] as number)] as number;
     s.scratchReq[r] = (res[o + (s.reqAt[r] as number)] as number) + (s.add[r] as number);
   }
+  for (let e = 0, r = s.allocAt.length; e < s.extended.length; e++, r++) {
+    const ext = s.extended[e] as Extended;
+    const [capacity, requested] = extendedOf(s.nodes[i] as NodeInfo, ext.name);
+    s.scratchAlloc[r] = capacity;
+    s.scratchReq[r] = requested + ext.want;
+  }
   return balancedResourceScore(s.scratchReq, s.scratchAlloc);
 }
 
@@ -226,7 +289,8 @@ export const balancedAllocation: ScorePlugin = {
   weight: (c) => c.weights.balancedAllocation,
   scoreAll(feasible, count, out, ctx) {
     const s = prepareBalanced(ctx);
-    if (s === undefined || s.allocAt.length !== 2) return scoreEach(s, balancedAt, feasible, count, out);
+    if (s === undefined || s.allocAt.length !== 2 || s.extended.length > 0)
+      return scoreEach(s, balancedAt, feasible, count, out);
     const res = s.res;
     const [a0, a1] = s.allocAt as [number, number];
     const [q0, q1] = s.reqAt as [number, number];
