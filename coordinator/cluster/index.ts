@@ -61,4 +61,5 @@ export {
   nodeUsage,
   podUsage,
 } from "./metrics.ts";
+export { type StorageInformers, startStorageInformers } from "./storage.ts";
 export { REAL_TIMERS, type Timers } from "./timers.ts";

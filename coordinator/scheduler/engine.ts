@@ -20,6 +20,9 @@ import { nodePorts } from "./filters/node-ports.ts";
 import { nodeUnschedulable } from "./filters/node-unschedulable.ts";
 import { taintToleration } from "./filters/taint-toleration.ts";
 import { podTopologySpread } from "./filters/topology-spread.ts";
+import { volumeBinding } from "./filters/volume-binding.ts";
+import { volumePreFilter } from "./filters/volume-prefilter.ts";
+import { volumeRestrictions } from "./filters/volume-restrictions.ts";
 import { filterDefaults } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
 import type { FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
@@ -72,7 +75,7 @@ export interface Plugins {
 
 /**
  * kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, PodTopologySpread, InterPodAffinity), then ours.
+ * NodeResourcesFit, VolumeRestrictions, VolumeBinding, PodTopologySpread, InterPodAffinity), then ours.
  */
 export const DEFAULT_PLUGINS: Plugins = Object.freeze({
   filters: Object.freeze([
@@ -82,6 +85,8 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     nodeAffinity,
     nodePorts,
     nodeResourcesFit,
+    volumeRestrictions,
+    volumeBinding,
     podTopologySpread,
     interPodAffinity,
     agentTelemetry,
@@ -279,6 +284,12 @@ export function schedule(
       reason: ERR_REASON_AFFINITY_CONFLICT,
     }));
     const message = preFilterFitErrorMessage(total, ERR_REASON_AFFINITY_CONFLICT);
+    return { status: "unschedulable", rejections, message, feasible: 0, total };
+  }
+  const volumes = volumePreFilter(pod, snapshot);
+  if (volumes !== undefined) {
+    const rejections = nodes.map((n) => ({ node: n.name, filter: volumes.filter, reason: volumes.reason }));
+    const message = preFilterFitErrorMessage(total, volumes.reason);
     return { status: "unschedulable", rejections, message, feasible: 0, total };
   }
 

@@ -87,14 +87,16 @@ const PLAIN_VOLUMES: ReadonlySet<string> = new Set([
   "storageos",
 ]);
 
+/** Claim-backed sources: judged by the VolumeRestrictions and VolumeBinding filters. */
+const CLAIM_VOLUMES: ReadonlySet<string> = new Set(["persistentVolumeClaim", "ephemeral"]);
+
+const DISK_CONFLICT = "VolumeRestrictions' disk conflict check is not implemented";
 const VOLUME_REASONS: ReadonlyMap<string, string> = new Map([
-  ["persistentVolumeClaim", "VolumeBinding is not implemented"],
-  ["ephemeral", "VolumeBinding is not implemented"],
   ["csi", "NodeVolumeLimits is not implemented"],
-  ["gcePersistentDisk", "VolumeRestrictions is not implemented"],
-  ["awsElasticBlockStore", "VolumeRestrictions is not implemented"],
-  ["rbd", "VolumeRestrictions is not implemented"],
-  ["iscsi", "VolumeRestrictions is not implemented"],
+  ["gcePersistentDisk", DISK_CONFLICT],
+  ["awsElasticBlockStore", DISK_CONFLICT],
+  ["rbd", DISK_CONFLICT],
+  ["iscsi", DISK_CONFLICT],
   ["azureDisk", "NodeVolumeLimits is not implemented"],
   ["cinder", "NodeVolumeLimits is not implemented"],
 ]);
@@ -189,7 +191,7 @@ export function unsupportedFields(pod: Pod): Unsupported[] {
   if (Array.isArray(volumes)) {
     volumes.forEach((v, i) => {
       for (const k of setKeys(v)) {
-        if (k === "name" || PLAIN_VOLUMES.has(k)) continue;
+        if (k === "name" || PLAIN_VOLUMES.has(k) || CLAIM_VOLUMES.has(k)) continue;
         out.push({
           field: `spec.volumes[${i}].${k}`,
           why: VOLUME_REASONS.get(k) ?? "a volume source this scheduler does not know",
