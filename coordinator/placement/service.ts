@@ -7,6 +7,7 @@ import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } 
 import type { ClusterEvents } from "../cluster/index.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
+import type { StorageView } from "../scheduler/filters/volume-types.ts";
 import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
 import { createAnalytics, type DecisionRecord } from "./analytics.ts";
 import { createCore } from "./core.ts";
@@ -36,6 +37,8 @@ export interface SchedulingClusterView {
   synced(): boolean;
   nodes(): readonly NodeObject[];
   pods(): readonly PodObject[];
+  /** Claims, volumes and storage classes (VolumeBinding); without it no claim exists. */
+  storage?(): StorageView;
   readonly events: {
     on<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
     off<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
@@ -102,6 +105,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     assumed: scheduler.assumed,
     maxAgeMs: settings.snapshotMaxAgeMs,
     build: buildSnapshot,
+    ...(view?.storage ? { storage: view.storage() } : {}),
     source: (at) => {
       liveReader.reset(); // rebuilt on births and statuses: agents may have been renamed
       const live = liveByNodeName(fleet, at);
@@ -162,6 +166,8 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     cache.invalidate();
     pods?.clusterChanged();
   };
+  // Claims, volumes and classes are read live by the engine: a change only makes waiting pods try again.
+  const onStorage = () => pods?.clusterChanged();
   const onResync = (kind: "node" | "pod") => {
     cache.invalidate();
     if (kind === "pod" && view) {
@@ -176,6 +182,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     view.events.on("pod", onPod);
     view.events.on("node", onNode);
     view.events.on("resync", onResync);
+    view.events.on("storage", onStorage);
     pods?.resync(all);
   }
 
@@ -250,6 +257,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
           view.events.off("pod", onPod);
           view.events.off("node", onNode);
           view.events.off("resync", onResync);
+          view.events.off("storage", onStorage);
         }
         pods?.stop();
         // Decisions in flight finish and are answered; an API server that does not answer cannot hold

@@ -6,6 +6,8 @@
 // and offline are the fleet's own verdicts on its latest data, whatever the snapshot's age. Pods this
 // coordinator placed are already in it through the assume cache: their binding showing up in the
 // informer only confirms them. No I/O.
+
+import type { StorageView } from "../scheduler/filters/volume-types.ts";
 import {
   type AssumeCache,
   type LiveTelemetry,
@@ -21,6 +23,8 @@ export interface SnapshotCacheOptions {
   build: (input: { nodes: readonly NodeInput[]; takenAt: number }) => Snapshot;
   assumed: AssumeCache;
   maxAgeMs: number;
+  /** The cluster's claims, volumes and storage classes (informer caches), handed to every snapshot. */
+  storage?: StorageView;
   /** The agents' live signals now, by node name; read again at every `get` on a reused snapshot. */
   live?: (now: number) => (name: string) => LiveTelemetry | undefined;
 }
@@ -66,6 +70,7 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
         builtAt = now;
         rebuilds++;
         assumed.applyTo(snapshot, now);
+        if (options.storage !== undefined) snapshot.storage = options.storage;
       }
       if (options.live !== undefined) refreshLive(snapshot, options.live(now), now);
       return snapshot;
