@@ -77,7 +77,8 @@ function podWithClaim(name: string, claimName: string, labels: Record<string, st
 const nodeOf = (name: string): string | undefined =>
   (api.getPod("default", name)?.spec as { nodeName?: string } | undefined)?.nodeName;
 const annotationsOf = (name: string): Record<string, string> =>
-  (api.getClaim("default", name)?.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  (api.getClaim("default", name)?.metadata as { annotations?: Record<string, string> } | undefined)
+    ?.annotations ?? {};
 const scheduledCondition = (name: string) =>
   (
     (api.getPod("default", name)?.status as { conditions?: Array<Record<string, string>> } | undefined)
@@ -126,7 +127,9 @@ describe("VolumeBinding against the API server", () => {
     for (let i = 0; i < 3; i++) {
       expect(annotationsOf(`data-db-${i}`)[SELECTED]).toBe(nodes[i]);
       // Nothing else of the claim changed: still Pending for the provisioner.
-      expect((api.getClaim("default", `data-db-${i}`)?.status as { phase?: string }).phase).toBe("Pending");
+      expect((api.getClaim("default", `data-db-${i}`)?.status as { phase?: string } | undefined)?.phase).toBe(
+        "Pending",
+      );
     }
     // PreBind before Bind: one global resourceVersion counter orders the writes; each claim's annotation
     // (its last write) comes before its pod's binding (the pod's last write).
