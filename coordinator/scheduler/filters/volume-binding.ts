@@ -131,10 +131,11 @@ export function prepareVolumeBindingFor(pod: Pod, snapshot: Snapshot): VolumeBin
       bound.push({ claim, pv, affinity: pv === undefined ? undefined : compileVolumeAffinity(pv) });
       continue;
     }
-    // IsDelayBindingMode: no class, or a class that does not exist, is Immediate.
+    // IsDelayBindingMode: no class, or a class that does not exist, is Immediate; a claim pre-bound to a
+    // volume (volumeName set, binding not completed) is treated as Immediate too.
     const className = claimClass(claim);
     const storageClass = className === "" ? undefined : storage.storageClass(className);
-    if (storageClass?.volumeBindingMode !== "WaitForFirstConsumer") {
+    if (storageClass?.volumeBindingMode !== "WaitForFirstConsumer" || claim.spec?.volumeName) {
       immediate = true;
       continue;
     }
@@ -177,12 +178,12 @@ const rejected = (...reasons: string[]): VolumePlan => ({ reasons, bindings: [],
 /** FindPodVolumes for node `i`: reasons in its order (node conflict, bind conflict, missing volume). */
 export function planAt(s: VolumeBindingState, i: number): VolumePlan {
   const node = s.nodes[i] as NodeInfo;
-  // checkBoundClaims: stops at the first bound claim that fails, but does not stop the unbound checks.
+  // checkBoundClaims: stops at the first bound claim whose volume is missing or elsewhere; the unbound
+  // checks still run, and every reason found is reported.
   let boundOk = true;
   let volumesFound = true;
   for (const b of s.bound) {
     if (b.pv === undefined) {
-      boundOk = false;
       volumesFound = false;
       break;
     }
@@ -192,7 +193,7 @@ export function planAt(s: VolumeBindingState, i: number): VolumePlan {
     }
   }
   const unbound = s.selected.length === 0 && s.toMatch.length === 0 ? NOTHING : unboundAt(s, node);
-  if (boundOk && unbound.reasons.length === 0) return unbound;
+  if (boundOk && volumesFound && unbound.reasons.length === 0) return unbound;
   const reasons: string[] = [];
   if (!boundOk) reasons.push(ERR_REASON_NODE_CONFLICT);
   reasons.push(...unbound.reasons);
