@@ -23,6 +23,7 @@ import { podTopologySpread } from "./filters/topology-spread.ts";
 import { volumeBinding } from "./filters/volume-binding.ts";
 import { volumePreFilter } from "./filters/volume-prefilter.ts";
 import { volumeRestrictions } from "./filters/volume-restrictions.ts";
+import { volumeZone } from "./filters/volume-zone.ts";
 import { filterDefaults } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
 import type { FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
@@ -75,7 +76,8 @@ export interface Plugins {
 
 /**
  * kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, VolumeRestrictions, VolumeBinding, PodTopologySpread, InterPodAffinity), then ours.
+ * NodeResourcesFit, VolumeRestrictions, VolumeBinding, VolumeZone, PodTopologySpread, InterPodAffinity), then
+ * ours.
  */
 export const DEFAULT_PLUGINS: Plugins = Object.freeze({
   filters: Object.freeze([
@@ -87,6 +89,7 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     nodeResourcesFit,
     volumeRestrictions,
     volumeBinding,
+    volumeZone,
     podTopologySpread,
     interPodAffinity,
     agentTelemetry,

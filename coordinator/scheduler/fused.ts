@@ -1,4 +1,4 @@
-// The default filters fused into one pass: every candidate runs the twelve filters in kube-scheduler's
+// The default filters fused into one pass: every candidate runs the thirteen filters in kube-scheduler's
 // order (the first failing one reports) while its packed records are in cache, instead of ten passes
 // over 5,000 nodes. The per-node kernels are the plugins' own (filters/*.ts), so the result is the
 // same as running the plugins one by one, which engine.property.test.ts checks on random fleets.
@@ -14,6 +14,7 @@ import { prepareTaints, taintAt } from "./filters/taint-toleration.ts";
 import { prepareSpreadFilter, spreadFilterAt } from "./filters/topology-spread.ts";
 import { prepareVolumeBinding, volumeBindingAt } from "./filters/volume-binding.ts";
 import { prepareVolumeRestrictions } from "./filters/volume-restrictions.ts";
+import { prepareVolumeZone, volumeZoneAt } from "./filters/volume-zone.ts";
 import type { FilterResult, PluginContext } from "./plugins.ts";
 import type { NodeInfo } from "./snapshot.ts";
 
@@ -38,6 +39,7 @@ export function filterDefaults(
   const restrictions = prepareVolumeRestrictions(ctx);
   const restricted = restrictions.reason ?? restrictions.conflict;
   const volumes = prepareVolumeBinding(ctx);
+  const zones = prepareVolumeZone(ctx);
   const spread = prepareSpreadFilter(ctx);
   const interPod = prepareInterPod(ctx);
   const nodes = ctx.snapshot.nodes;
@@ -93,27 +95,33 @@ export function filterDefaults(
       reasons[i] = r;
       continue;
     }
-    r = spread === null ? null : spreadFilterAt(spread, i);
+    r = zones.reason ?? (zones.state === null ? null : volumeZoneAt(zones.state, i));
     if (r !== null) {
       rejectedBy[i] = 8;
       reasons[i] = r;
       continue;
     }
-    r = interPod === null ? null : interPodAt(interPod, i);
+    r = spread === null ? null : spreadFilterAt(spread, i);
     if (r !== null) {
       rejectedBy[i] = 9;
       reasons[i] = r;
       continue;
     }
-    r = agentAt(agent, i);
+    r = interPod === null ? null : interPodAt(interPod, i);
     if (r !== null) {
       rejectedBy[i] = 10;
       reasons[i] = r;
       continue;
     }
-    r = pressureAt(pressure, i);
+    r = agentAt(agent, i);
     if (r !== null) {
       rejectedBy[i] = 11;
+      reasons[i] = r;
+      continue;
+    }
+    r = pressureAt(pressure, i);
+    if (r !== null) {
+      rejectedBy[i] = 12;
       reasons[i] = r;
       continue;
     }

@@ -126,11 +126,14 @@ const cases: Case[] = [
     },
   },
   {
+    // With the whole default set, VolumeZone's PreFilter (after VolumeBinding's) reads the volume first;
+    // VolumeBinding's own Filter reason for it is checked below (planVolumes).
     name: "pv not found",
     pod: podWithClaims("pod-a", ["pvc-a"]),
     nodes: [nodeA],
     pvcs: [makePVC("pvc-a", "wait-sc", { boundTo: "pv-a" })],
-    want: { message: `0/1 nodes are available: 1 ${ERR_REASON_PV_NOT_EXIST}.` },
+    want: { message: '0/1 nodes are available: persistentvolume "pv-a" not found.' },
+    filter: "VolumeZone",
   },
   {
     name: "pv not found claim lost",
@@ -284,6 +287,16 @@ describe("planVolumes: what PreBind writes for the chosen node", () => {
       provisions: [],
     });
     expect(planVolumes(snapshot, podWithClaims("q", []), "node-a")).toBeUndefined();
+  });
+});
+
+describe("VolumeBinding's Filter alone", () => {
+  it("pv not found: only its own reason", () => {
+    const snapshot = buildSnapshot([{ node: nodeA }]);
+    snapshot.storage = storageOf([makePVC("pvc-a", "wait-sc", { boundTo: "pv-a" })]);
+    expect(planVolumes(snapshot, podWithClaims("pod-a", ["pvc-a"]), "node-a")?.reasons).toEqual([
+      ERR_REASON_PV_NOT_EXIST,
+    ]);
   });
 });
 
