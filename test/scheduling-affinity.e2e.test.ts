@@ -174,9 +174,7 @@ describe("secondary scheduler with inter-pod constraints", () => {
     api.addNode(makeNode({ name: "node-a" }));
     await start();
     const pod = makePod({ name: "data", schedulerName: SCHEDULER });
-    (pod.spec as { volumes?: unknown[] }).volumes = [
-      { name: "data", csi: { driver: "example.csi.k8s.io" } },
-    ];
+    (pod.spec as { volumes?: unknown[] }).volumes = [{ name: "data", csi: { driver: "example.csi.k8s.io" } }];
     api.addPod(pod);
     const [failed] = await until(() => {
       const list = failures("data");
