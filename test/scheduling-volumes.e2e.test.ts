@@ -265,6 +265,17 @@ describe("VolumeBinding against the API server", () => {
       (r) => r.method === "PATCH" && r.path.endsWith("/persistentvolumeclaims/contested"),
     );
     expect(patches.map((r) => r.status)).toEqual([409, 200]);
+    // The failure was told on the pod, in kube-scheduler's words.
+    const failed = (
+      api.events("default") as unknown as Array<{
+        reason?: string;
+        message?: string;
+        involvedObject?: { name?: string };
+      }>
+    ).find((e) => e.involvedObject?.name === "retried" && e.reason === "FailedScheduling");
+    expect(failed?.message).toMatch(
+      /^running PreBind plugin "VolumeBinding": annotate claim default\/contested with selected-node node-[abc]: Operation cannot be fulfilled/,
+    );
     // No Binding was attempted between the failed PATCH and the successful one.
     const failedAt = requests.indexOf(patches[0] as (typeof requests)[number]);
     const okAt = requests.indexOf(patches[1] as (typeof requests)[number]);

@@ -10,6 +10,7 @@ import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
 import { createPendingQueue } from "./pending.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
+import { PREBIND } from "./prebind.ts";
 import {
   decisionRecord,
   engineResult,
@@ -191,6 +192,9 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
         return;
       case "failed": {
         failed(outcome.error.message);
+        // As kube-scheduler: a PreBind failure is a FailedScheduling Event on the pod, with its error.
+        if (outcome.error.operation === PREBIND)
+          event(ref, "Warning", "FailedScheduling", "Scheduling", outcome.error.message);
         const delay = pending.failed(key);
         core.warnLimited(
           `bind:${outcome.error.status ?? "net"}`,

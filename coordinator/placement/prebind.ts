@@ -12,7 +12,8 @@ import { KubeRequestError } from "./errors.ts";
 import type { KubeActions } from "./kube.ts";
 import { kubeError } from "./kube-error.ts";
 
-const PREBIND = 'running PreBind plugin "VolumeBinding"';
+/** The operation of a PreBind failure (KubeRequestError.operation), in kube-scheduler's words. */
+export const PREBIND = 'running PreBind plugin "VolumeBinding"';
 
 const refused = (message: string): KubeRequestError => new KubeRequestError(PREBIND, { message });
 
