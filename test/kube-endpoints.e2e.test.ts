@@ -149,7 +149,7 @@ describe("the Kubernetes endpoints the product calls", () => {
     for (const [pod, claim, size] of [
       ["with-volume", "on-disk", "1Gi"],
       ["with-claim", "provisioned", "2Gi"],
-    ]) {
+    ] as const) {
       api.addClaim({
         apiVersion: "v1",
         kind: "PersistentVolumeClaim",

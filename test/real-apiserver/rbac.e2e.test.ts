@@ -78,7 +78,7 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
     for (const [name, provisioner] of [
       ["local-path", "rancher.io/local-path"],
       ["manual", "kubernetes.io/no-provisioner"],
-    ])
+    ] as const)
       await storage.createStorageClass({
         body: { metadata: { name }, provisioner, volumeBindingMode: "WaitForFirstConsumer" },
       });
@@ -100,7 +100,7 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
     for (const [pod, claim, cls] of [
       ["with-claim", "rbac-data", "local-path"],
       ["with-volume", "rbac-static", "manual"],
-    ]) {
+    ] as const) {
       await core.createNamespacedPersistentVolumeClaim({
         namespace: "default",
         body: {
