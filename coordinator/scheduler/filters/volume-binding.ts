@@ -10,7 +10,7 @@
 // `planVolumes` gives, for the chosen node, what the bind step writes first (PreBind): the volume chosen
 // for each claim (claimRef), and the claims to provision there (selected-node annotation).
 import type { Pod } from "../k8s-types.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
 import { compareQuantities } from "../quantity.ts";
 import type { NodeInfo, Snapshot } from "../snapshot.ts";
 import {
@@ -247,23 +247,14 @@ export function planVolumes(snapshot: Snapshot, pod: Pod, node: string): VolumeP
   return planAt(prepared.state, info.index);
 }
 
-export const volumeBinding: FilterPlugin = {
+/** The filter's state: a PreFilter reason that rejects every node, or what the per-node check reads. */
+export type VolumeBindingFilterState = string | VolumeBindingState;
+
+export const volumeBinding = defineFilter<VolumeBindingFilterState>({
   name: VOLUME_BINDING,
-  check(node, ctx) {
+  prepare(ctx) {
     const prepared = prepareVolumeBinding(ctx);
-    if (prepared.reason !== undefined) return prepared.reason;
-    return prepared.state === null ? null : volumeBindingAt(prepared.state, node.index);
+    return prepared.reason ?? prepared.state;
   },
-  filterAll(candidates, count, ctx, reject) {
-    const prepared = prepareVolumeBinding(ctx);
-    if (prepared.state === null) return count;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = prepared.reason ?? (prepared.state ? volumeBindingAt(prepared.state, i) : null);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+  at: (s, i) => (typeof s === "string" ? s : volumeBindingAt(s, i)),
+});

@@ -5,7 +5,7 @@
 // AWS EBS, RBD or iSCSI volume on one node) is not implemented: unsupported.ts refuses those sources.
 import type { Pod } from "../k8s-types.ts";
 import { podKey } from "../node-info.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
 import type { Snapshot } from "../snapshot.ts";
 import { claimNotFound } from "./volume-binding.ts";
 import { EMPTY_STORAGE, READ_WRITE_ONCE_POD } from "./volume-types.ts";
@@ -48,17 +48,12 @@ export function prepareVolumeRestrictionsFor(pod: Pod, snapshot: Snapshot): Volu
 export const prepareVolumeRestrictions = (ctx: PluginContext): VolumeRestrictionsPrepared =>
   prepareVolumeRestrictionsFor(ctx.pod.pod, ctx.snapshot);
 
-export const volumeRestrictions: FilterPlugin = {
+/** The state is the one reason every node gets (PreFilter's or the ReadWriteOncePod conflict); null: Skip. */
+export const volumeRestrictions = defineFilter<string>({
   name: VOLUME_RESTRICTIONS,
-  check(_node, ctx) {
+  prepare(ctx) {
     const prepared = prepareVolumeRestrictions(ctx);
     return prepared.reason ?? prepared.conflict;
   },
-  filterAll(candidates, count, ctx, reject) {
-    const prepared = prepareVolumeRestrictions(ctx);
-    const r = prepared.reason ?? prepared.conflict;
-    if (r === null) return count;
-    for (let k = 0; k < count; k++) reject(candidates[k] as number, r);
-    return 0;
-  },
-};
+  at: (reason) => reason,
+});

@@ -4,7 +4,7 @@
 // a beta key on the volume is also matched against the node's GA key. PreFilter: a bound claim whose
 // volume does not exist makes the pod unschedulable (`persistentvolume "x" not found`).
 import type { Pod } from "../k8s-types.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
 import type { NodeInfo, Snapshot } from "../snapshot.ts";
 import { EMPTY_STORAGE } from "./volume-types.ts";
 
@@ -73,23 +73,11 @@ export function volumeZoneAt(s: VolumeZoneState, i: number): string | null {
   return null;
 }
 
-export const volumeZone: FilterPlugin = {
+export const volumeZone = defineFilter<string | VolumeZoneState>({
   name: VOLUME_ZONE,
-  check(node, ctx) {
+  prepare(ctx) {
     const prepared = prepareVolumeZone(ctx);
-    if (prepared.reason !== undefined) return prepared.reason;
-    return prepared.state === null ? null : volumeZoneAt(prepared.state, node.index);
+    return prepared.reason ?? prepared.state;
   },
-  filterAll(candidates, count, ctx, reject) {
-    const prepared = prepareVolumeZone(ctx);
-    if (prepared.state === null) return count;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = prepared.reason ?? (prepared.state ? volumeZoneAt(prepared.state, i) : null);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+  at: (s, i) => (typeof s === "string" ? s : volumeZoneAt(s, i)),
+});
