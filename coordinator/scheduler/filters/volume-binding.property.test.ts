@@ -2,11 +2,11 @@
 // is never placed on a node the affinity excludes, and is placed whenever some node satisfies it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { makeNode, makePV, makePVC, podWithClaims, storageOf } from "../../../test/support/volumes.ts";
 import { DEFAULT_SCHEDULER_CONFIG } from "../config.ts";
 import { schedule } from "../engine.ts";
 import type { NodeSelectorTerm } from "../k8s-types.ts";
 import { buildSnapshot } from "../snapshot.ts";
-import { makeNode, makePV, makePVC, podWithClaims, storageOf } from "./volume-fixtures.ts";
 
 const ZONES = ["z1", "z2", "z3"];
 const HOSTS = ["n0", "n1", "n2", "n3", "n4", "n5"];

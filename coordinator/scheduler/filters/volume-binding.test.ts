@@ -2,6 +2,17 @@
 // FindPodVolumes), run through the engine: each reason with its FitError message, and the plan PreBind
 // writes for the chosen node.
 import { describe, expect, it } from "vitest";
+import {
+  hostnameIn,
+  immediateSC,
+  makeNode,
+  makePV,
+  makePVC,
+  podWithClaims,
+  provisionSC,
+  storageOf,
+  waitSC,
+} from "../../../test/support/volumes.ts";
 import { DEFAULT_SCHEDULER_CONFIG } from "../config.ts";
 import { schedule } from "../engine.ts";
 import type { Node, Pod } from "../k8s-types.ts";
@@ -13,17 +24,6 @@ import {
   ERR_REASON_UNBOUND_IMMEDIATE,
   planVolumes,
 } from "./volume-binding.ts";
-import {
-  hostnameIn,
-  immediateSC,
-  makeNode,
-  makePV,
-  makePVC,
-  podWithClaims,
-  provisionSC,
-  storageOf,
-  waitSC,
-} from "./volume-fixtures.ts";
 import type { PersistentVolume, PersistentVolumeClaim } from "./volume-types.ts";
 
 interface Case {

@@ -1,11 +1,11 @@
 // Cases of kube-scheduler's volumerestrictions tests (TestAccessModeConflicts): a ReadWriteOncePod claim
 // already used by a pod anywhere in the snapshot (bound or assumed) rejects every node.
 import { describe, expect, it } from "vitest";
+import { makeNode, makePVC, podWithClaims, storageOf } from "../../../test/support/volumes.ts";
 import { createAssumeCache } from "../assume.ts";
 import { DEFAULT_SCHEDULER_CONFIG } from "../config.ts";
 import { schedule } from "../engine.ts";
 import { buildSnapshot } from "../snapshot.ts";
-import { makeNode, makePVC, podWithClaims, storageOf } from "./volume-fixtures.ts";
 import { ERR_REASON_RWOP_CONFLICT } from "./volume-restrictions.ts";
 
 const rwop = (name: string) => makePVC(name, "local-path", { accessModes: ["ReadWriteOncePod"] });

@@ -1,10 +1,10 @@
 // Cases of kube-scheduler's volume_zone_test.go (TestSingleZone, TestMultiZone, TestWithBinding): a volume
 // bound to the pod's claim with zone/region labels only fits nodes labelled the same.
 import { describe, expect, it } from "vitest";
+import { makeNode, makePV, makePVC, podWithClaims, storageOf } from "../../../test/support/volumes.ts";
 import { DEFAULT_SCHEDULER_CONFIG } from "../config.ts";
 import { schedule } from "../engine.ts";
 import { buildSnapshot } from "../snapshot.ts";
-import { makeNode, makePV, makePVC, podWithClaims, storageOf } from "./volume-fixtures.ts";
 import { ERR_REASON_ZONE_CONFLICT } from "./volume-zone.ts";
 
 const ZONE = "topology.kubernetes.io/zone";

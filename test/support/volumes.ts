@@ -1,7 +1,13 @@
 // Builders for the volume filters' tests (after kube-scheduler's volumebinding test helpers makePVC,
 // makePV, makePod, makeNode): plain objects and a StorageView over arrays.
-import type { Node, NodeSelectorTerm, Pod } from "../k8s-types.ts";
-import type { PersistentVolume, PersistentVolumeClaim, StorageClass, StorageView } from "./volume-types.ts";
+
+import type {
+  PersistentVolume,
+  PersistentVolumeClaim,
+  StorageClass,
+  StorageView,
+} from "../../coordinator/scheduler/filters/volume-types.ts";
+import type { Node, NodeSelectorTerm, Pod } from "../../coordinator/scheduler/k8s-types.ts";
 
 export const waitSC: StorageClass = {
   metadata: { name: "wait-sc" },
