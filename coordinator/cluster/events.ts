@@ -14,8 +14,11 @@ export interface ClusterEvents {
   /** A node was added, changed or deleted in the informer cache (the cache is already updated). */
   node: [type: ChangeType, node: V1Node];
   pod: [type: ChangeType, pod: V1Pod];
-  /** A claim, volume or storage class changed (cache already updated): pods waiting on storage may fit now. */
-  storage: [kind: StorageKind, type: ChangeType, obj: KubernetesObject];
+  /**
+   * A claim, volume or storage class changed (cache already updated), or its cache was rebuilt from a list
+   * ("resync", no object): pods waiting on storage may fit now.
+   */
+  storage: [kind: StorageKind, type: ChangeType | "resync", obj: KubernetesObject | undefined];
   /**
    * The cache for `kind` was rebuilt from a list: the first list, or a relist after 410 Expired (the
    * add/delete events for the differences came first). A scheduler queue should re-evaluate everything.

@@ -32,7 +32,7 @@ beforeAll(async () => {
     volumeBindingMode: "WaitForFirstConsumer",
   });
   api.addClaim(claim("first"));
-  events.on("storage", (kind, type, obj) => seen.push(`${kind} ${type} ${obj.metadata?.name ?? ""}`));
+  events.on("storage", (kind, type, obj) => seen.push(`${kind} ${type} ${obj?.metadata?.name ?? ""}`.trim()));
   informers = await startStorageInformers({
     kc: api.kubeConfig(),
     logger: pino({ level: "silent" }),
@@ -54,6 +54,7 @@ describe("storage informers", () => {
     expect(informers.view.claim("default", "first")?.status?.phase).toBe("Pending");
     expect(informers.view.claim("other", "first")).toBeUndefined();
     expect(seen).toContain("persistentvolumeclaim add first");
+    expect(seen).toContain("storageclass resync");
   });
 
   it("follow changes: a new claim, an annotation, a volume", async () => {

@@ -67,7 +67,7 @@ export async function startStorageInformers(options: StorageInformerOptions): Pr
       backoff: createBackoff({ ...DEFAULT_INFORMER_BACKOFF, ...options.backoff }, options.random),
       onChange: (type, obj) => safeEmit(events, log, "storage", kind, type, obj),
       // A relist may have brought what a waiting pod needs.
-      onResync: () => safeEmit(events, log, "storage", kind, "update", { metadata: {} }),
+      onResync: () => safeEmit(events, log, "storage", kind, "resync", undefined),
     });
   const claims = supervise<V1PersistentVolumeClaim>("persistentvolumeclaim", CLAIMS_PATH, () =>
     core.listPersistentVolumeClaimForAllNamespaces(),
