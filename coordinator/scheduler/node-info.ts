@@ -5,6 +5,7 @@ import { updateAffinityIndex } from "./affinity-index.ts";
 import { syncNode } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
 import { type HostPort, podHostPorts } from "./filters/node-ports.ts";
+import { podDisks } from "./filters/volume-disks.ts";
 import { podClaimKeys } from "./filters/volume-types.ts";
 import type { Pod } from "./k8s-types.ts";
 import { compilePodAffinity, type PodAffinityInfo } from "./pod-affinity.ts";
@@ -29,6 +30,8 @@ export interface PodInfo {
   readonly affinity: PodAffinityInfo | undefined;
   /** The claims its volumes use, as namespace/name (VolumeRestrictions' ReadWriteOncePod check). */
   readonly claims: readonly string[];
+  /** Its GCE PD, AWS EBS, iSCSI and RBD volumes (VolumeRestrictions' disk conflicts); usually empty. */
+  readonly disks: readonly object[];
   /** metadata.deletionTimestamp is set: it still holds resources, but no longer counts for spreading. */
   readonly terminating: boolean;
 }
@@ -60,6 +63,7 @@ export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
     predictedCpu: options.predictedCpu ?? 0,
     hostPorts: podHostPorts(pod),
     claims: podClaimKeys(pod),
+    disks: podDisks(pod),
     affinity: existingAffinity(pod),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
   };

@@ -44,7 +44,7 @@ describe("unsupportedFields", () => {
     ).toEqual([]);
   });
 
-  it("names every refused field: DRA, pod-level resources, CSI, disk conflicts, unknown fields", () => {
+  it("names every refused field: DRA, pod-level resources, CSI and in-tree disks (NodeVolumeLimits), unknown fields", () => {
     expect(
       fields({
         resourceClaims: [{ name: "gpu" }],
@@ -101,8 +101,6 @@ describe("every PodSpec field of the client library is classified", () => {
       "cinder",
       "csi",
       "gcePersistentDisk",
-      "iscsi",
-      "rbd",
     ]);
   });
 });
@@ -118,7 +116,7 @@ describe("schedule refuses what it does not honour", () => {
     expect(d.status).toBe("unschedulable");
     expect(d.node).toBeUndefined();
     expect(d.message).toBe(
-      "0/2 nodes are available: pod uses spec.volumes[0].awsElasticBlockStore (VolumeRestrictions' disk conflict check is not implemented), which the k3s-fleet scheduler does not honour.",
+      "0/2 nodes are available: pod uses spec.volumes[0].awsElasticBlockStore (NodeVolumeLimits is not implemented), which the k3s-fleet scheduler does not honour.",
     );
     expect(d.rejections.map((r) => [r.node, r.filter])).toEqual([
       ["a", UNSUPPORTED_FILTER],
