@@ -3,7 +3,8 @@
 // with WaitForFirstConsumer (local-path) claims ends with every claim annotated with the node its pod was
 // bound to; a claim bound to a local volume pins its pod to that volume's node; a pre-provisioned volume
 // chosen for a claim gets its claimRef before the pod is bound; an unbound Immediate claim leaves the pod
-// unschedulable with kube-scheduler's reason; a claim that cannot be annotated (409) keeps the pod unbound
+// unschedulable with kube-scheduler's reason; a generic ephemeral volume waits for its pod-owned claim; a claim
+// that cannot be annotated (409) keeps the pod unbound
 // until a later attempt succeeds.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -251,6 +252,57 @@ describe("VolumeBinding against the API server", () => {
     api.addClaim(claim("late-claim"));
     const node = await until(() => nodeOf("early"), 5000, "bound after the claim appeared");
     expect(annotationsOf("late-claim")[SELECTED]).toBe(node);
+  });
+
+  it("a generic ephemeral volume: waits for the claim <pod>-<volume> owned by the pod, then annotates it", async () => {
+    await start();
+    const base = makePod({ name: "scratchy", schedulerName: SCHEDULER, requests: { cpu: "100m" } });
+    const created = api.addPod({
+      ...base,
+      spec: {
+        ...base.spec,
+        volumes: [
+          {
+            name: "scratch",
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  storageClassName: "local-path",
+                  resources: { requests: { storage: "1Gi" } },
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    const waiting = await until(
+      () => scheduledCondition("scratchy")?.status === "False" && scheduledCondition("scratchy"),
+    );
+    expect(waiting?.message).toBe(
+      '0/3 nodes are available: persistentvolumeclaim "scratchy-scratch" not found.',
+    );
+    // What the ephemeral volume controller creates: the claim, controlled by the pod.
+    api.addClaim({
+      ...claim("scratchy-scratch"),
+      metadata: {
+        name: "scratchy-scratch",
+        namespace: "default",
+        ownerReferences: [
+          {
+            apiVersion: "v1",
+            kind: "Pod",
+            name: "scratchy",
+            uid: created.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+    });
+    const node = await until(() => nodeOf("scratchy"), 5000, "bound once its claim exists");
+    expect(annotationsOf("scratchy-scratch")[SELECTED]).toBe(node);
   });
 
   it("a claim that cannot be annotated (409) leaves the pod unbound; the next attempt annotates and binds", async () => {
