@@ -3,9 +3,8 @@
 // with WaitForFirstConsumer (local-path) claims ends with every claim annotated with the node its pod was
 // bound to; a claim bound to a local volume pins its pod to that volume's node; a pre-provisioned volume
 // chosen for a claim gets its claimRef before the pod is bound; an unbound Immediate claim leaves the pod
-// unschedulable with kube-scheduler's reason; a generic ephemeral volume waits for its pod-owned claim; a claim
-// that cannot be annotated (409) keeps the pod unbound
-// until a later attempt succeeds.
+// unschedulable with kube-scheduler's reason; a generic ephemeral volume waits for its pod-owned claim;
+// a claim that cannot be annotated (409) keeps the pod unbound until a later attempt succeeds.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
