@@ -304,6 +304,26 @@ describe("VolumeBinding against the API server", () => {
     expect(annotationsOf("scratchy-scratch")[SELECTED]).toBe(node);
   });
 
+  it("without access to claims (an older RBAC): pods without claims are scheduled, pods with claims wait", async () => {
+    api.addClaim(claim("later"));
+    // The claim list is refused as the API server refuses a ServiceAccount without the grant.
+    api.faults.failNext({ method: "GET", pathPattern: "/persistentvolumeclaims", status: 403, count: 1_000 });
+    await start();
+    api.addPod(podWithClaim("needs-claim", "later"));
+    api.addPod(makePod({ name: "plain", schedulerName: SCHEDULER, requests: { cpu: "100m" } }));
+    await until(() => nodeOf("plain"), 5000, "the pod without claims bound");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(nodeOf("needs-claim")).toBeUndefined();
+    // Waiting is not a verdict: no "not found" is told while the claims are unknown.
+    const told = (api.events("default") as unknown as Array<{ involvedObject?: { name?: string } }>).filter(
+      (e) => e.involvedObject?.name === "needs-claim",
+    );
+    expect(told).toEqual([]);
+    api.faults.reset();
+    const node = await until(() => nodeOf("needs-claim"), 20_000, "bound once claims are listed");
+    expect(annotationsOf("later")[SELECTED]).toBe(node);
+  }, 30_000);
+
   it("a claim that cannot be annotated (409) leaves the pod unbound; the next attempt annotates and binds", async () => {
     api.addClaim(claim("contested"));
     await start();

@@ -46,9 +46,14 @@ export interface ClusterView {
   readonly server: string;
   /** node / pod changes (cache already updated), resync after a (re)list, metrics after each poll. */
   readonly events: ClusterEmitter;
-  /** Every informer cache (nodes, pods, claims, volumes, storage classes) has been filled by a first list. */
+  /** The node and pod informer caches have been filled by a first list. */
   synced(): boolean;
-  /** Resolves on the first sync of every informer; rejects if the view is stopped first. */
+  /**
+   * The claim, volume and storage class caches too. Kept apart: without the RBAC for them (an older
+   * deploy/k3s) the coordinator still schedules pods that use no claim; those that do wait for it.
+   */
+  storageSynced(): boolean;
+  /** Resolves on the first sync of the node and pod informers; rejects if the view is stopped first. */
   whenSynced(): Promise<void>;
   /** Informer cache contents (do not mutate). */
   nodes(): readonly V1Node[];
@@ -107,10 +112,9 @@ export async function startClusterView(options: ClusterViewOptions): Promise<Clu
   return {
     server,
     events,
-    synced: () => informers.synced() && storage.synced(),
-    whenSynced: async () => {
-      await Promise.all([informers.whenSynced(), storage.whenSynced()]);
-    },
+    synced: () => informers.synced(),
+    storageSynced: () => storage.synced(),
+    whenSynced: () => informers.whenSynced(),
     nodes: () => informers.nodes.list(),
     pods: () => informers.pods.list(),
     node: (name) => informers.nodes.get(name),

@@ -25,8 +25,11 @@ export interface PodSchedulerOptions {
   timers: Timers;
   /** Pods (namespace/name) an MQTT request is creating or binding right now: that path owns them. */
   inFlight: ReadonlySet<string>;
-  /** The informers have listed nodes and pods; until then pods wait (a half-listed cluster fits nothing). */
-  ready?: () => boolean;
+  /**
+   * The informers have listed what deciding on `pod` needs (nodes and pods; claims, volumes and classes
+   * for a pod that uses claims); until then it waits (a half-listed cluster fits nothing).
+   */
+  ready?: (pod: PodObject) => boolean;
 }
 
 export interface PodScheduler {
@@ -115,7 +118,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       pending.done(key);
       return;
     }
-    if (options.ready !== undefined && !options.ready()) {
+    if (options.ready !== undefined && !options.ready(pod)) {
       pending.failed(key);
       return;
     }

@@ -7,7 +7,7 @@ import { parseTopic, type ScheduleDecision, type SchedulingSummary, topicsFor } 
 import type { ClusterEvents } from "../cluster/index.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
-import type { StorageView } from "../scheduler/filters/volume-types.ts";
+import { podClaimKeys, type StorageView } from "../scheduler/filters/volume-types.ts";
 import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
 import { createAnalytics, type DecisionRecord } from "./analytics.ts";
 import { createCore } from "./core.ts";
@@ -39,6 +39,8 @@ export interface SchedulingClusterView {
   pods(): readonly PodObject[];
   /** Claims, volumes and storage classes (VolumeBinding); without it no claim exists. */
   storage?(): StorageView;
+  /** Their caches have been filled by a first list (pods that use claims wait until then). */
+  storageSynced?(): boolean;
   readonly events: {
     on<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
     off<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
@@ -135,7 +137,9 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
       kube: options.cluster.kube,
       timers,
       inFlight,
-      ready: () => clusterView.synced(),
+      // A pod that uses claims also waits for the claim, volume and class caches.
+      ready: (pod) =>
+        clusterView.synced() && (podClaimKeys(pod).length === 0 || (clusterView.storageSynced?.() ?? true)),
     });
   }
   const requests = createRequestHandler({
