@@ -37,6 +37,14 @@ const PRODUCT_ENDPOINTS = [
   "POST /api/v1/namespaces/{ns}/bindings", // placement/kube.ts bind (createNamespacedBinding)
   "POST /apis/events.k8s.io/v1/namespaces/{ns}/events", // placement/kube.ts recordEvent
   "PATCH /api/v1/namespaces/{ns}/pods/{name}/status", // placement/kube.ts markUnschedulable (PodScheduled=False)
+  "GET /api/v1/persistentvolumeclaims", // cluster/storage.ts (listPersistentVolumeClaimForAllNamespaces)
+  "GET /api/v1/persistentvolumeclaims watch",
+  "GET /api/v1/persistentvolumes", // cluster/storage.ts (listPersistentVolume)
+  "GET /api/v1/persistentvolumes watch",
+  "GET /apis/storage.k8s.io/v1/storageclasses", // cluster/storage.ts (listStorageClass)
+  "GET /apis/storage.k8s.io/v1/storageclasses watch",
+  "PATCH /api/v1/namespaces/{ns}/persistentvolumeclaims/{name}", // placement/kube-volumes.ts selectNode
+  "PATCH /api/v1/persistentvolumes/{name}", // placement/kube-volumes.ts bindVolume
   "GET /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}", // leader/lease-client.ts get
   "POST /apis/coordination.k8s.io/v1/namespaces/{ns}/leases", // leader/lease-client.ts create
   "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}", // leader/lease-client.ts update (renew)
@@ -111,6 +119,53 @@ describe("the Kubernetes endpoints the product calls", () => {
       5000,
       "PodScheduled=False on the pod that fits nowhere",
     );
+    // Pods with WaitForFirstConsumer claims: one provisioned (selected-node), one on a pre-provisioned volume (claimRef).
+    api.addStorageClass({
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "local-path" },
+      provisioner: "rancher.io/local-path",
+      volumeBindingMode: "WaitForFirstConsumer",
+    });
+    api.addVolume({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "disk" },
+      spec: {
+        capacity: { storage: "1Gi" },
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: "local-path",
+        hostPath: { path: "/d" },
+      },
+    });
+    api.updateVolume("disk", (pv) => {
+      pv.status = { phase: "Available" };
+    });
+    for (const [pod, claim, size] of [
+      ["with-volume", "on-disk", "1Gi"],
+      ["with-claim", "provisioned", "2Gi"],
+    ] as const) {
+      api.addClaim({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claim },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          resources: { requests: { storage: size } },
+          storageClassName: "local-path",
+        },
+      });
+      const p = makePod({ name: pod, schedulerName: "k3s-fleet", requests: { cpu: "100m" } });
+      api.addPod({
+        ...p,
+        spec: { ...p.spec, volumes: [{ name: "d", persistentVolumeClaim: { claimName: claim } }] },
+      });
+      await until(
+        () => (api.getPod("default", pod)?.spec as { nodeName?: string })?.nodeName,
+        5000,
+        `${pod} bound`,
+      );
+    }
     // An MQTT request whose binding is answered 409 once: created, re-read, then decided.
     const client = await connectRequester(service.broker?.url ?? "", topics.root);
     try {
@@ -150,9 +205,9 @@ describe("the Kubernetes endpoints the product calls", () => {
     const { CoreV1Api } = await import("@kubernetes/client-node");
     await kc
       .makeApiClient(CoreV1Api)
-      .listNamespacedPersistentVolumeClaim({ namespace: "default" })
+      .listNamespacedConfigMap({ namespace: "default" })
       .catch(() => undefined);
     const last = api.requests().at(-1);
-    expect(last).toMatchObject({ path: "/api/v1/namespaces/default/persistentvolumeclaims", routed: false });
+    expect(last).toMatchObject({ path: "/api/v1/namespaces/default/configmaps", routed: false });
   });
 });

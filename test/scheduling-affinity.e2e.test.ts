@@ -124,20 +124,18 @@ describe("secondary scheduler with inter-pod constraints", () => {
     expect(zones.filter((n) => n === "node-b")).toHaveLength(2);
   });
 
-  it("refuses a pod with a PersistentVolumeClaim, naming the field, and binds nothing", async () => {
+  it("refuses a pod with an inline CSI volume (NodeVolumeLimits), naming the field, and binds nothing", async () => {
     fake.api.addNode(makeNode({ name: "node-a" }));
     await start();
     const pod = makePod({ name: "data", schedulerName: SCHEDULER });
-    (pod.spec as { volumes?: unknown[] }).volumes = [
-      { name: "data", persistentVolumeClaim: { claimName: "data" } },
-    ];
+    (pod.spec as { volumes?: unknown[] }).volumes = [{ name: "data", csi: { driver: "example.csi.k8s.io" } }];
     fake.api.addPod(pod);
     const [failed] = await until(() => {
       const list = failures("data");
       return list.length > 0 && list;
     });
     expect(failed?.message).toBe(
-      "0/1 nodes are available: pod uses spec.volumes[0].persistentVolumeClaim (VolumeBinding is not implemented), which the k3s-fleet scheduler does not honour.",
+      "0/1 nodes are available: pod uses spec.volumes[0].csi (NodeVolumeLimits is not implemented), which the k3s-fleet scheduler does not honour.",
     );
     expect(nodeOf("data")).toBeUndefined();
   });

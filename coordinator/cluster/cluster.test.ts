@@ -163,7 +163,8 @@ describe("startClusterView", () => {
         metricsIntervalMs: 20,
       });
       await other.whenSynced();
-      await vi.waitFor(() => expect(own.openWatches()).toBe(2));
+      // nodes, pods, claims, volumes, storage classes
+      await vi.waitFor(() => expect(own.openWatches()).toBe(5));
       await other.stop();
       await vi.waitFor(() => expect(own.openWatches()).toBe(0));
       const count = own.requests().length;

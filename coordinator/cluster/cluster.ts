@@ -7,10 +7,12 @@ import type { BackoffOptions } from "../../common/backoff.ts";
 import type { Timers } from "../../common/timers.ts";
 import type { ClusterSummary } from "../../proto/index.ts";
 import { buildClusterSummary, type LiveByNode } from "../report/cluster-section.ts";
+import type { StorageView } from "../scheduler/filters/volume-types.ts";
 import { type ClusterEmitter, safeEmit } from "./events.ts";
 import { startInformers } from "./informers.ts";
 import { createMetricsPoller, EMPTY_METRICS, type MetricsSnapshot, type MetricsSource } from "./metrics.ts";
 import { metricsSource } from "./metrics-source.ts";
+import { startStorageInformers } from "./storage.ts";
 
 export interface ClusterViewOptions {
   kc: KubeConfig;
@@ -44,14 +46,21 @@ export interface ClusterView {
   readonly server: string;
   /** node / pod changes (cache already updated), resync after a (re)list, metrics after each poll. */
   readonly events: ClusterEmitter;
-  /** Both informer caches have been filled by a first list. */
+  /** The node and pod informer caches have been filled by a first list. */
   synced(): boolean;
-  /** Resolves on the first sync of both informers; rejects if the view is stopped first. */
+  /**
+   * The claim, volume and storage class caches too. Kept apart: without the RBAC for them (an older
+   * deploy/k3s) the coordinator still schedules pods that use no claim; those that do wait for it.
+   */
+  storageSynced(): boolean;
+  /** Resolves on the first sync of the node and pod informers; rejects if the view is stopped first. */
   whenSynced(): Promise<void>;
   /** Informer cache contents (do not mutate). */
   nodes(): readonly V1Node[];
   pods(): readonly V1Pod[];
   node(name: string): V1Node | undefined;
+  /** PersistentVolumeClaims, PersistentVolumes and StorageClasses, for the volume filters. */
+  storage(): StorageView;
   metrics(): MetricsSnapshot;
   /** Polls metrics.k8s.io now. */
   refreshMetrics(): Promise<MetricsSnapshot>;
@@ -78,17 +87,19 @@ export async function startClusterView(options: ClusterViewOptions): Promise<Clu
           onUpdate: (snapshot) => safeEmit(events, log, "metrics", snapshot),
         })
       : undefined;
-  const [informers] = await Promise.all([
-    startInformers({
-      kc,
-      logger: options.logger,
-      events,
-      timers: options.timers,
-      backoff: options.backoff,
-      random: options.random,
-      stableAfterMs: options.stableAfterMs,
-      delayFn: options.delayFn,
-    }),
+  const informerOptions = {
+    kc,
+    logger: options.logger,
+    events,
+    timers: options.timers,
+    backoff: options.backoff,
+    random: options.random,
+    stableAfterMs: options.stableAfterMs,
+    delayFn: options.delayFn,
+  };
+  const [informers, storage] = await Promise.all([
+    startInformers(informerOptions),
+    startStorageInformers(informerOptions),
     poller?.start(),
   ]);
   log.info(
@@ -102,10 +113,12 @@ export async function startClusterView(options: ClusterViewOptions): Promise<Clu
     server,
     events,
     synced: () => informers.synced(),
+    storageSynced: () => storage.synced(),
     whenSynced: () => informers.whenSynced(),
     nodes: () => informers.nodes.list(),
     pods: () => informers.pods.list(),
     node: (name) => informers.nodes.get(name),
+    storage: () => storage.view,
     metrics,
     refreshMetrics: () => poller?.refresh() ?? Promise.resolve(EMPTY_METRICS),
     summary: (live = new Map()) =>
@@ -118,7 +131,7 @@ export async function startClusterView(options: ClusterViewOptions): Promise<Clu
       }),
     stop() {
       stopping ??= (async () => {
-        await Promise.all([poller?.stop(), informers.stop()]);
+        await Promise.all([poller?.stop(), informers.stop(), storage.stop()]);
         events.removeAllListeners();
         log.info("cluster view stopped");
       })();

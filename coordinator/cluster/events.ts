@@ -1,22 +1,29 @@
 // The cluster view's one typed event map. Listeners run inside informer callbacks, so emitters wrap
 // every emit: a throwing listener is logged, never allowed to break the informer's cache update.
 import type { EventEmitter } from "node:events";
-import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { MetricsSnapshot } from "./metrics.ts";
 
 export type ChangeType = "add" | "update" | "delete";
-export type ResourceKind = "node" | "pod";
+export type ResourceKind = "node" | "pod" | StorageKind;
+/** The storage objects the volume filters read (storage.ts). */
+export type StorageKind = "persistentvolumeclaim" | "persistentvolume" | "storageclass";
 
 export interface ClusterEvents {
   /** A node was added, changed or deleted in the informer cache (the cache is already updated). */
   node: [type: ChangeType, node: V1Node];
   pod: [type: ChangeType, pod: V1Pod];
   /**
+   * A claim, volume or storage class changed (cache already updated), or its cache was rebuilt from a list
+   * ("resync", no object): pods waiting on storage may fit now.
+   */
+  storage: [kind: StorageKind, type: ChangeType | "resync", obj: KubernetesObject | undefined];
+  /**
    * The cache for `kind` was rebuilt from a list: the first list, or a relist after 410 Expired (the
    * add/delete events for the differences came first). A scheduler queue should re-evaluate everything.
    */
-  resync: [kind: ResourceKind];
+  resync: [kind: "node" | "pod"];
   /** A metrics.k8s.io poll finished (successfully or not); `available` says which. */
   metrics: [snapshot: MetricsSnapshot];
 }

@@ -61,3 +61,4 @@ export {
   nodeUsage,
   podUsage,
 } from "./metrics.ts";
+export { type StorageInformers, startStorageInformers } from "./storage.ts";

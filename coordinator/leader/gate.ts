@@ -24,6 +24,23 @@ export function gateKubeActions(kube: KubeActions, acting: () => boolean): KubeA
               : Promise.resolve(),
         }
       : {}),
+    // VolumeBinding's PreBind writes, like the binding they precede.
+    ...(kube.selectNode
+      ? {
+          selectNode: (claim, node) =>
+            acting()
+              ? (kube.selectNode?.(claim, node) ?? Promise.resolve())
+              : Promise.reject(notLeader("annotate claim")),
+        }
+      : {}),
+    ...(kube.bindVolume
+      ? {
+          bindVolume: (pv, claim) =>
+            acting()
+              ? (kube.bindVolume?.(pv, claim) ?? Promise.resolve())
+              : Promise.reject(notLeader("bind volume")),
+        }
+      : {}),
   };
 }
 

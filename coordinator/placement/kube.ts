@@ -11,9 +11,11 @@ import {
   V1MicroTime,
   type V1Pod,
 } from "@kubernetes/client-node";
+import type { PersistentVolume, PersistentVolumeClaim } from "../scheduler/filters/volume-types.ts";
 import type { KubeRequestError } from "./errors.ts";
 import { kubeError } from "./kube-error.ts";
 import { pooledKubeConfig } from "./kube-pool.ts";
+import { bindVolume, selectNode } from "./kube-volumes.ts";
 import type { PodManifest } from "./manifest.ts";
 
 export interface PodRef {
@@ -47,6 +49,10 @@ export interface KubeActions {
    * Optional, so test doubles need not implement it.
    */
   markUnschedulable?(pod: PodRef, message: string, now: number, transition: boolean): Promise<void>;
+  /** VolumeBinding PreBind: annotates the claim `volume.kubernetes.io/selected-node: node` (409 when it changed). */
+  selectNode?(claim: PersistentVolumeClaim, node: string): Promise<void>;
+  /** VolumeBinding PreBind: sets a pre-provisioned volume's claimRef to the claim (409 when it changed). */
+  bindVolume?(pv: PersistentVolume, claim: PersistentVolumeClaim): Promise<void>;
 }
 
 export interface KubeActionsOptions {
@@ -122,6 +128,22 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
         );
       } catch (err) {
         throw failed("pod_status", kubeError(`set PodScheduled on ${pod.namespace}/${pod.name}`, err));
+      }
+    },
+    async selectNode(claim, node) {
+      const ref = `${claim.metadata?.namespace}/${claim.metadata?.name}`;
+      try {
+        await selectNode(core, claim, node);
+      } catch (err) {
+        throw failed("claim", kubeError(`annotate claim ${ref} with selected-node ${node}`, err));
+      }
+    },
+    async bindVolume(pv, claim) {
+      const ref = `${claim.metadata?.namespace}/${claim.metadata?.name}`;
+      try {
+        await bindVolume(core, pv, claim);
+      } catch (err) {
+        throw failed("volume", kubeError(`bind volume ${pv.metadata?.name} to claim ${ref}`, err));
       }
     },
     async recordEvent(e) {

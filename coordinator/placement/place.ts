@@ -10,6 +10,7 @@ import type { PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
 import { kubeError } from "./kube-error.ts";
 import type { PodManifest } from "./manifest.ts";
+import { preBindVolumes } from "./prebind.ts";
 
 /** The engine's decision on the current snapshot, with the scheduler's (possibly injected) plugins. Assumes nothing. */
 export function decide(core: SchedulingCore, pod: PodManifest | PodObject, at: number): Decision {
@@ -92,6 +93,12 @@ export async function bindPod(
   const ref = refOf(pod);
   const key = `${ref.namespace}/${ref.name}`;
   assume(core, pod, node);
+  // VolumeBinding PreBind: claims and volumes first; the pod is not bound when they cannot be written.
+  const volumes = await preBindVolumes(core.cache.current(), kube, pod, node);
+  if (volumes !== undefined) {
+    forget(core, ref.uid);
+    return { kind: "failed", error: volumes };
+  }
   for (let round = 0; ; round++) {
     const error = await bindWithRetries(core, kube, ref, node, options.retries);
     if (error === undefined) {

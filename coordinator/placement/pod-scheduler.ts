@@ -10,6 +10,7 @@ import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
 import { createPendingQueue } from "./pending.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
+import { PREBIND } from "./prebind.ts";
 import {
   decisionRecord,
   engineResult,
@@ -24,8 +25,11 @@ export interface PodSchedulerOptions {
   timers: Timers;
   /** Pods (namespace/name) an MQTT request is creating or binding right now: that path owns them. */
   inFlight: ReadonlySet<string>;
-  /** The informers have listed nodes and pods; until then pods wait (a half-listed cluster fits nothing). */
-  ready?: () => boolean;
+  /**
+   * The informers have listed what deciding on `pod` needs (nodes and pods; claims, volumes and classes
+   * for a pod that uses claims); until then it waits (a half-listed cluster fits nothing).
+   */
+  ready?: (pod: PodObject) => boolean;
 }
 
 export interface PodScheduler {
@@ -114,7 +118,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       pending.done(key);
       return;
     }
-    if (options.ready !== undefined && !options.ready()) {
+    if (options.ready !== undefined && !options.ready(pod)) {
       pending.failed(key);
       return;
     }
@@ -191,6 +195,9 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
         return;
       case "failed": {
         failed(outcome.error.message);
+        // As kube-scheduler: a PreBind failure is a FailedScheduling Event on the pod, with its error.
+        if (outcome.error.operation === PREBIND)
+          event(ref, "Warning", "FailedScheduling", "Scheduling", outcome.error.message);
         const delay = pending.failed(key);
         core.warnLimited(
           `bind:${outcome.error.status ?? "net"}`,

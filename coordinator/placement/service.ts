@@ -13,6 +13,7 @@ import {
 import type { ClusterEvents } from "../cluster/index.ts";
 import { liveByNodeName } from "../fleet/live.ts";
 import type { FleetState } from "../fleet/state.ts";
+import { podClaimKeys, type StorageView } from "../scheduler/filters/volume-types.ts";
 import { buildSnapshot, createScheduler, type Plugins } from "../scheduler/index.ts";
 import { createAnalytics, type DecisionRecord } from "./analytics.ts";
 import { createCore } from "./core.ts";
@@ -42,6 +43,10 @@ export interface SchedulingClusterView {
   synced(): boolean;
   nodes(): readonly NodeObject[];
   pods(): readonly PodObject[];
+  /** Claims, volumes and storage classes (VolumeBinding); without it no claim exists. */
+  storage?(): StorageView;
+  /** Their caches have been filled by a first list (pods that use claims wait until then). */
+  storageSynced?(): boolean;
   readonly events: {
     on<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
     off<K extends keyof ClusterEvents>(event: K, listener: (...args: ClusterEvents[K]) => void): unknown;
@@ -110,6 +115,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     assumed: scheduler.assumed,
     maxAgeMs: settings.snapshotMaxAgeMs,
     build: buildSnapshot,
+    ...(view?.storage ? { storage: view.storage() } : {}),
     source: (at) => {
       liveReader.reset(); // rebuilt on births and statuses: agents may have been renamed
       const live = liveByNodeName(fleet, at);
@@ -139,7 +145,9 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
       kube: options.cluster.kube,
       timers,
       inFlight,
-      ready: () => clusterView.synced(),
+      // A pod that uses claims also waits for the claim, volume and class caches.
+      ready: (pod) =>
+        clusterView.synced() && (podClaimKeys(pod).length === 0 || (clusterView.storageSynced?.() ?? true)),
     });
   }
   const requests = createRequestHandler({
@@ -172,6 +180,8 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     cache.nodeChanged(type, node);
     pods?.clusterChanged();
   };
+  // Claims, volumes and classes are read live by the engine: a change only makes waiting pods try again.
+  const onStorage = () => pods?.clusterChanged();
   const onResync = (kind: "node" | "pod") => {
     cache.invalidate();
     if (kind === "pod" && view) pods?.resync(view.pods());
@@ -181,6 +191,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
     view.events.on("pod", onPod);
     view.events.on("node", onNode);
     view.events.on("resync", onResync);
+    view.events.on("storage", onStorage);
     pods?.resync(view.pods());
   }
 
@@ -268,6 +279,7 @@ export async function startScheduling(options: SchedulingServiceOptions): Promis
           view.events.off("pod", onPod);
           view.events.off("node", onNode);
           view.events.off("resync", onResync);
+          view.events.off("storage", onStorage);
         }
         pods?.stop();
         // Decisions in flight finish and are answered; an API server that does not answer cannot hold

@@ -10,6 +10,8 @@
 // sample looks more than an interval old is read again (scheduler/live-refresh.ts), so stale and offline
 // are the fleet's own verdicts at `now`. Pods this coordinator placed are already in the snapshot through
 // the assume cache: their binding showing up in the informer only confirms them. No I/O.
+
+import type { StorageView } from "../scheduler/filters/volume-types.ts";
 import {
   type AssumeCache,
   applyPod,
@@ -31,6 +33,8 @@ export interface SnapshotCacheOptions {
   build: (input: { nodes: readonly NodeInput[]; takenAt: number }) => Snapshot;
   assumed: AssumeCache;
   maxAgeMs: number;
+  /** The cluster's claims, volumes and storage classes (informer caches), handed to every snapshot. */
+  storage?: StorageView;
   /** The agents' live signals now, by node name; read at every `get` for the nodes that need it. */
   live?: (now: number) => (name: string) => LiveTelemetry | undefined;
 }
@@ -87,6 +91,8 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
     builtAt = now;
     rebuilds++;
     assumed.applyTo(built, now);
+    // Claims, volumes and classes are the informers' live caches, read at decision time, never copied.
+    if (options.storage !== undefined) built.storage = options.storage;
     snapshot = built;
     return built;
   };

@@ -20,6 +20,10 @@ import { nodePorts } from "./filters/node-ports.ts";
 import { nodeUnschedulable } from "./filters/node-unschedulable.ts";
 import { taintToleration } from "./filters/taint-toleration.ts";
 import { podTopologySpread } from "./filters/topology-spread.ts";
+import { volumeBinding } from "./filters/volume-binding.ts";
+import { volumePreFilter } from "./filters/volume-prefilter.ts";
+import { volumeRestrictions } from "./filters/volume-restrictions.ts";
+import { volumeZone } from "./filters/volume-zone.ts";
 import { filterFused } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
 import type { DefinedFilter, FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
@@ -79,7 +83,8 @@ export interface Plugins {
 
 /**
  * kube-scheduler's filter order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, PodTopologySpread, InterPodAffinity), then ours.
+ * NodeResourcesFit, VolumeRestrictions, VolumeBinding, VolumeZone, PodTopologySpread, InterPodAffinity), then
+ * ours.
  */
 export const DEFAULT_PLUGINS: Plugins = Object.freeze({
   filters: Object.freeze([
@@ -89,6 +94,9 @@ export const DEFAULT_PLUGINS: Plugins = Object.freeze({
     nodeAffinity,
     nodePorts,
     nodeResourcesFit,
+    volumeRestrictions,
+    volumeBinding,
+    volumeZone,
     podTopologySpread,
     interPodAffinity,
     agentTelemetry,
@@ -289,6 +297,12 @@ export function schedule(
       reason: ERR_REASON_AFFINITY_CONFLICT,
     }));
     const message = preFilterFitErrorMessage(total, ERR_REASON_AFFINITY_CONFLICT);
+    return { status: "unschedulable", rejections, message, feasible: 0, total };
+  }
+  const volumes = volumePreFilter(pod, snapshot);
+  if (volumes !== undefined) {
+    const rejections = nodes.map((n) => ({ node: n.name, filter: volumes.filter, reason: volumes.reason }));
+    const message = preFilterFitErrorMessage(total, volumes.reason);
     return { status: "unschedulable", rejections, message, feasible: 0, total };
   }
 

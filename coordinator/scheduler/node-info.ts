@@ -5,6 +5,8 @@ import { updateAffinityIndex } from "./affinity-index.ts";
 import { syncNode } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
 import { type HostPort, podHostPorts } from "./filters/node-ports.ts";
+import { podDisks } from "./filters/volume-disks.ts";
+import { podClaimKeys } from "./filters/volume-types.ts";
 import type { Pod } from "./k8s-types.ts";
 import { compilePodAffinity, type PodAffinityInfo } from "./pod-affinity.ts";
 import { type PodResources, podResources } from "./pod-requests.ts";
@@ -26,6 +28,10 @@ export interface PodInfo {
   readonly hostPorts: readonly HostPort[];
   /** The pod's own pod (anti-)affinity terms, which constrain pods placed after it. */
   readonly affinity: PodAffinityInfo | undefined;
+  /** The claims its volumes use, as namespace/name (VolumeRestrictions' ReadWriteOncePod check). */
+  readonly claims: readonly string[];
+  /** Its GCE PD, AWS EBS, iSCSI and RBD volumes (VolumeRestrictions' disk conflicts); usually empty. */
+  readonly disks: readonly object[];
   /** metadata.deletionTimestamp is set: it still holds resources, but no longer counts for spreading. */
   readonly terminating: boolean;
 }
@@ -56,6 +62,8 @@ export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
     expiresAt: options.expiresAt,
     predictedCpu: options.predictedCpu ?? 0,
     hostPorts: podHostPorts(pod),
+    claims: podClaimKeys(pod),
+    disks: podDisks(pod),
     affinity: existingAffinity(pod),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
   };

@@ -9,6 +9,7 @@
 import { type AffinityIndex, createAffinityIndex } from "./affinity-index.ts";
 import { buildLabelColumn, createColumns, type LabelColumn, type NodeColumns } from "./columns.ts";
 import { SnapshotError } from "./errors.ts";
+import type { StorageView } from "./filters/volume-types.ts";
 import type { Node, Pod, Taint } from "./k8s-types.ts";
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from "./k8s-types.ts";
 import { addPodToNode, boundPodInfo, type PodInfo } from "./node-info.ts";
@@ -105,6 +106,8 @@ export interface Snapshot {
   readonly labelColumns: Map<string, LabelColumn>;
   /** Existing pods' affinity terms and per-node counts of pods matching affinity selectors. */
   readonly affinityIndex: AffinityIndex;
+  /** Claims, volumes and storage classes now (set by whoever decides on the snapshot); none when absent. */
+  storage?: StorageView;
 }
 
 /** Binds a compiled selector term to this snapshot's label columns (see selectors.ts). */

@@ -44,7 +44,7 @@ describe("unsupportedFields", () => {
     ).toEqual([]);
   });
 
-  it("names every refused field: DRA, pod-level resources, PVCs, CSI, unknown fields", () => {
+  it("names every refused field: DRA, pod-level resources, CSI and in-tree disks (NodeVolumeLimits), unknown fields", () => {
     expect(
       fields({
         resourceClaims: [{ name: "gpu" }],
@@ -55,6 +55,7 @@ describe("unsupportedFields", () => {
           { name: "data", persistentVolumeClaim: { claimName: "data" } },
           { name: "e", ephemeral: { volumeClaimTemplate: {} } },
           { name: "c", csi: { driver: "x" } },
+          { name: "g", gcePersistentDisk: { pdName: "pd" } },
           { name: "n", someNewSource: {} },
         ],
         affinity: {
@@ -73,10 +74,9 @@ describe("unsupportedFields", () => {
       "spec.affinity.futureAffinity",
       "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector",
       "spec.containers[0].resources.claims",
-      "spec.volumes[0].persistentVolumeClaim",
-      "spec.volumes[1].ephemeral",
       "spec.volumes[2].csi",
-      "spec.volumes[3].someNewSource",
+      "spec.volumes[3].gcePersistentDisk",
+      "spec.volumes[4].someNewSource",
     ]);
   });
 });
@@ -100,11 +100,7 @@ describe("every PodSpec field of the client library is classified", () => {
       "azureDisk",
       "cinder",
       "csi",
-      "ephemeral",
       "gcePersistentDisk",
-      "iscsi",
-      "persistentVolumeClaim",
-      "rbd",
     ]);
   });
 });
@@ -113,14 +109,14 @@ describe("schedule refuses what it does not honour", () => {
   it("makes the pod unschedulable on every node with a message naming the field", () => {
     const d = schedule(
       snapshot(),
-      withSpec({ volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }] }),
+      withSpec({ volumes: [{ name: "disk", awsElasticBlockStore: { volumeID: "vol-1" } }] }),
       DEFAULT_SCHEDULER_CONFIG,
       0,
     );
     expect(d.status).toBe("unschedulable");
     expect(d.node).toBeUndefined();
     expect(d.message).toBe(
-      "0/2 nodes are available: pod uses spec.volumes[0].persistentVolumeClaim (VolumeBinding is not implemented), which the k3s-fleet scheduler does not honour.",
+      "0/2 nodes are available: pod uses spec.volumes[0].awsElasticBlockStore (NodeVolumeLimits is not implemented), which the k3s-fleet scheduler does not honour.",
     );
     expect(d.rejections.map((r) => [r.node, r.filter])).toEqual([
       ["a", UNSUPPORTED_FILTER],

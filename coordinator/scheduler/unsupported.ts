@@ -87,14 +87,18 @@ const PLAIN_VOLUMES: ReadonlySet<string> = new Set([
   "storageos",
 ]);
 
+/**
+ * Judged by the volume filters: claims (VolumeRestrictions, VolumeBinding, VolumeZone) and the disks only
+ * VolumeRestrictions' disk-conflict check concerns (no CSI migration, so no NodeVolumeLimits).
+ */
+const JUDGED_VOLUMES: ReadonlySet<string> = new Set(["persistentVolumeClaim", "ephemeral", "iscsi", "rbd"]);
+
+// In-tree GCE PD and AWS EBS volumes are counted by NodeVolumeLimits through CSI migration: refused for
+// that, although their disk conflicts are checked.
 const VOLUME_REASONS: ReadonlyMap<string, string> = new Map([
-  ["persistentVolumeClaim", "VolumeBinding is not implemented"],
-  ["ephemeral", "VolumeBinding is not implemented"],
   ["csi", "NodeVolumeLimits is not implemented"],
-  ["gcePersistentDisk", "VolumeRestrictions is not implemented"],
-  ["awsElasticBlockStore", "VolumeRestrictions is not implemented"],
-  ["rbd", "VolumeRestrictions is not implemented"],
-  ["iscsi", "VolumeRestrictions is not implemented"],
+  ["gcePersistentDisk", "NodeVolumeLimits is not implemented"],
+  ["awsElasticBlockStore", "NodeVolumeLimits is not implemented"],
   ["azureDisk", "NodeVolumeLimits is not implemented"],
   ["cinder", "NodeVolumeLimits is not implemented"],
 ]);
@@ -189,7 +193,7 @@ export function unsupportedFields(pod: Pod): Unsupported[] {
   if (Array.isArray(volumes)) {
     volumes.forEach((v, i) => {
       for (const k of setKeys(v)) {
-        if (k === "name" || PLAIN_VOLUMES.has(k)) continue;
+        if (k === "name" || PLAIN_VOLUMES.has(k) || JUDGED_VOLUMES.has(k)) continue;
         out.push({
           field: `spec.volumes[${i}].${k}`,
           why: VOLUME_REASONS.get(k) ?? "a volume source this scheduler does not know",

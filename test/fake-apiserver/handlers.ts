@@ -252,7 +252,7 @@ export async function remove(ctx: ServerContext, def: ResourceDef, info: Request
   }
   const deleted = isDryRun(info) ? current : ctx.store.delete(target(def), info.namespace, name);
   if (def.storage === "namespaces" && !isDryRun(info)) {
-    for (const resource of ["pods", "events"]) {
+    for (const resource of ["pods", "events", "persistentvolumeclaims"]) {
       for (const obj of ctx.store.list(resource, name))
         ctx.store.delete({ resource }, name, obj.metadata.name ?? "");
     }

@@ -89,7 +89,7 @@ describe("metrics.k8s.io", () => {
       const failure = await failureOf(metrics.getNodeMetrics());
       expect(failure.code).toBe(404);
       const groups = await api.kubeConfig().makeApiClient(ApisApi).getAPIVersions();
-      expect(groups.groups.map((g) => g.name)).toEqual(["events.k8s.io"]);
+      expect(groups.groups.map((g) => g.name)).toEqual(["events.k8s.io", "storage.k8s.io"]);
     } finally {
       api.setMetricsAvailable(true);
     }

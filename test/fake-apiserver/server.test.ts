@@ -124,9 +124,9 @@ describe("discovery", () => {
     expect(list.resources.find((r) => r.name === "pods")).toMatchObject({ namespaced: true, kind: "Pod" });
   });
 
-  it("lists events.k8s.io and metrics.k8s.io in /apis", async () => {
+  it("lists events.k8s.io, storage.k8s.io and metrics.k8s.io in /apis", async () => {
     const groups = await api.kubeConfig().makeApiClient(ApisApi).getAPIVersions();
-    expect(groups.groups.map((g) => g.name)).toEqual(["events.k8s.io", "metrics.k8s.io"]);
+    expect(groups.groups.map((g) => g.name)).toEqual(["events.k8s.io", "storage.k8s.io", "metrics.k8s.io"]);
     const res = await rawRequest(api, "GET", "/apis/metrics.k8s.io/v1beta1");
     const list = res.json() as { resources: Array<{ kind: string }> };
     expect(list.resources.map((r) => r.kind)).toEqual(["NodeMetrics", "PodMetrics"]);

@@ -5,6 +5,7 @@ import { createObject, replaceObject, type ServerContext } from "./handlers.ts";
 import type { ContainerUsage, MetricsState, Usage } from "./metrics.ts";
 import { coreEvents, namespaces, nodes, pods, type ResourceDef } from "./resources.ts";
 import { notFound } from "./status.ts";
+import { persistentVolumeClaims, persistentVolumes, storageClasses } from "./storage.ts";
 import { timestamp } from "./time.ts";
 import { isObject, type JsonObject, type KubeObject } from "./types.ts";
 
@@ -78,6 +79,47 @@ export class TestApi {
 
   deletePod(namespace: string, name: string): void {
     this.#ctx.store.delete({ resource: "pods" }, namespace, name);
+  }
+
+  /** Creates a PersistentVolumeClaim (default namespace "default"); returns the stored claim. */
+  addClaim(claim: object): KubeObject {
+    const obj = asObject(claim);
+    obj.metadata = isObject(obj.metadata) ? obj.metadata : {};
+    obj.metadata.namespace ??= "default";
+    return createObject(this.#ctx, persistentVolumeClaims, obj);
+  }
+
+  getClaim(namespace: string, name: string): KubeObject | undefined {
+    return this.#ctx.store.get("persistentvolumeclaims", namespace, name);
+  }
+
+  listClaims(namespace?: string): KubeObject[] {
+    return this.#ctx.store.list("persistentvolumeclaims", namespace);
+  }
+
+  /** Spec and status alike, as the PV controller writes them (e.g. binding a claim to a volume). */
+  updateClaim(namespace: string, name: string, mutate: (claim: KubeObject) => void): KubeObject {
+    return this.#mutate(persistentVolumeClaims, namespace, name, mutate);
+  }
+
+  deleteClaim(namespace: string, name: string): void {
+    this.#ctx.store.delete({ resource: "persistentvolumeclaims" }, namespace, name);
+  }
+
+  addVolume(pv: object): KubeObject {
+    return createObject(this.#ctx, persistentVolumes, asObject(pv));
+  }
+
+  getVolume(name: string): KubeObject | undefined {
+    return this.#ctx.store.get("persistentvolumes", undefined, name);
+  }
+
+  updateVolume(name: string, mutate: (pv: KubeObject) => void): KubeObject {
+    return this.#mutate(persistentVolumes, undefined, name, mutate);
+  }
+
+  addStorageClass(sc: object): KubeObject {
+    return createObject(this.#ctx, storageClasses, asObject(sc));
   }
 
   /** Moves a pod to `phase` the way its kubelet would report it (conditions, startTime, container states). */

@@ -4,7 +4,16 @@
 //     a missing required property is reported as a 422 field error, like the Go validation would;
 //  2. the Go validation rules the schema cannot express (names, labels, per-kind rules) → 422 Invalid.
 import { Event as EventsV1Event } from "kubernetes-models/events.k8s.io/v1";
-import { Binding, Event, Namespace, Node, Pod } from "kubernetes-models/v1";
+import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
+import {
+  Binding,
+  Event,
+  Namespace,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+} from "kubernetes-models/v1";
 import { type FieldError, invalid, required } from "./field-errors.ts";
 import { ApiError, failure } from "./status.ts";
 import { isObject, type KubeObject } from "./types.ts";
@@ -20,6 +29,9 @@ const MODELS: Record<string, ModelClass> = {
   "v1/Namespace": Namespace as unknown as ModelClass,
   "v1/Event": Event as unknown as ModelClass,
   "v1/Binding": Binding as unknown as ModelClass,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaim as unknown as ModelClass,
+  "v1/PersistentVolume": PersistentVolume as unknown as ModelClass,
+  "storage.k8s.io/v1/StorageClass": StorageClass as unknown as ModelClass,
   "events.k8s.io/v1/Event": EventsV1Event as unknown as ModelClass,
 };
 

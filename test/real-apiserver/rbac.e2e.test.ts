@@ -1,13 +1,14 @@
 // RBAC for real: deploy/k3s's ServiceAccount, ClusterRole and ClusterRoleBinding applied to a real
 // kube-apiserver (Node,RBAC authorization), the coordinator run with that ServiceAccount's token (TokenRequest
-// API) doing everything it does (informers, binding pending pods, Events, creating pods for MQTT requests,
+// API) doing everything it does (informers, binding pending pods and annotating their claims or binding their
+// pre-provisioned volumes, Events, creating pods for MQTT requests,
 // reading a pod that exists, polling metrics.k8s.io), and the API server's audit log compared with what the
 // role grants (SelfSubjectRulesReview, and `kubectl auth can-i --list` as a person would check it): every
 // request was allowed, and every grant was used.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuthorizationV1Api, KubeConfig } from "@kubernetes/client-node";
+import { AuthorizationV1Api, KubeConfig, StorageV1Api } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CoordinatorService } from "../../coordinator/service.ts";
@@ -71,6 +72,53 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
     await addPod(core, makePod({ name: "too-big", schedulerName: "k3s-fleet", requests: { cpu: "64" } }));
     expect(await eventually(() => nodeOf(core, "fits"), 15_000, "fits bound")).toBe("node-a");
     await eventually(async () => (await eventsFor(core, "too-big", "FailedScheduling")).length > 0);
+    // VolumeBinding: a claim to provision (patched with selected-node) and one matched to a pre-provisioned
+    // volume (the volume patched with its claimRef).
+    const storage = cluster.api.kubeConfig().makeApiClient(StorageV1Api);
+    for (const [name, provisioner] of [
+      ["local-path", "rancher.io/local-path"],
+      ["manual", "kubernetes.io/no-provisioner"],
+    ] as const)
+      await storage.createStorageClass({
+        body: { metadata: { name }, provisioner, volumeBindingMode: "WaitForFirstConsumer" },
+      });
+    const pv = await core.createPersistentVolume({
+      body: {
+        metadata: { name: "rbac-disk" },
+        spec: {
+          capacity: { storage: "1Gi" },
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "manual",
+          hostPath: { path: "/tmp/rbac-disk" },
+        },
+      },
+    });
+    await core.replacePersistentVolumeStatus({
+      name: "rbac-disk",
+      body: { ...pv, status: { phase: "Available" } },
+    });
+    for (const [pod, claim, cls] of [
+      ["with-claim", "rbac-data", "local-path"],
+      ["with-volume", "rbac-static", "manual"],
+    ] as const) {
+      await core.createNamespacedPersistentVolumeClaim({
+        namespace: "default",
+        body: {
+          metadata: { name: claim },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: "1Gi" } },
+            storageClassName: cls,
+          },
+        },
+      });
+      const p = makePod({ name: pod, schedulerName: "k3s-fleet", requests: { cpu: "100m" } });
+      await addPod(core, {
+        ...p,
+        spec: { ...p.spec, volumes: [{ name: "d", persistentVolumeClaim: { claimName: claim } }] },
+      });
+      expect(await eventually(() => nodeOf(core, pod), 15_000, `${pod} bound`)).toBe("node-a");
+    }
     // MQTT requests: one creates and binds a pod; one names a pod that exists (create 409, then a read).
     await addPod(core, makePod({ name: "taken", nodeName: "node-a" }));
     const client = await connectRequester(service.broker?.url ?? "", topics.root);
@@ -150,6 +198,9 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
     expect(verbsOf("bindings")).toBe("create");
     expect(verbsOf("pods")).toBe("create get list watch");
     expect(verbsOf("nodes")).toBe("list watch");
+    expect(verbsOf("persistentvolumeclaims")).toBe("list patch watch");
+    expect(verbsOf("persistentvolumes")).toBe("list patch watch");
+    expect(verbsOf("storageclasses.storage.k8s.io")).toBe("list watch");
     expect(verbsOf("events.events.k8s.io")).toBe("create");
     expect(verbsOf("nodes.metrics.k8s.io")).toBe("list");
     expect(verbsOf("pods.metrics.k8s.io")).toBe("list");
