@@ -4,6 +4,7 @@ import { defaultPod, initialPodStatus } from "./defaults.ts";
 import { coreToEventsV1, eventErrors, eventsV1ToCore } from "./events-v1.ts";
 import { type FieldError, notSupported } from "./field-errors.ts";
 import { leases } from "./leases.ts";
+import { podDisruptionBudgets } from "./pdbs.ts";
 import { isObject, type JsonObject, type KubeObject } from "./types.ts";
 import type { NameRule } from "./validate.ts";
 import { podSpecErrors, podUpdateErrors } from "./validate-pod.ts";
@@ -221,4 +222,12 @@ export const eventsV1: ResourceDef = {
 };
 
 /** Every served resource, for routing and discovery. */
-export const RESOURCES: readonly ResourceDef[] = [pods, nodes, namespaces, coreEvents, eventsV1, leases];
+export const RESOURCES: readonly ResourceDef[] = [
+  pods,
+  nodes,
+  namespaces,
+  coreEvents,
+  eventsV1,
+  leases,
+  podDisruptionBudgets,
+];
