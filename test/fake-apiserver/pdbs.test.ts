@@ -1,7 +1,7 @@
 // PodDisruptionBudgets and the pod calls preemption makes, through the real client-node: PDB create
 // (status cleared, as upstream), status set as the disruption controller would, list across namespaces,
 // watch; pod delete with a uid precondition (409 on a recreated pod, 404 when gone).
-import { CoreV1Api, PolicyV1Api, type V1PodDisruptionBudget } from "@kubernetes/client-node";
+import { CoreV1Api, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureOf } from "./client-status.ts";
 import { type FakeApiServer, makePod, startFakeApiServer } from "./index.ts";
@@ -64,9 +64,12 @@ describe("poddisruptionbudgets", () => {
 
 describe("pod delete, as preemption calls it", () => {
   it("deletes with a uid precondition; a recreated pod is a 409, a gone one a 404", async () => {
-    const first = await core.createNamespacedPod({ namespace: "default", body: makePod({ name: "victim" }) });
+    const first = await core.createNamespacedPod({
+      namespace: "default",
+      body: makePod({ name: "victim" }) as V1Pod,
+    });
     await core.deleteNamespacedPod({ name: "victim", namespace: "default" });
-    await core.createNamespacedPod({ namespace: "default", body: makePod({ name: "victim" }) });
+    await core.createNamespacedPod({ namespace: "default", body: makePod({ name: "victim" }) as V1Pod });
     const conflict = await failureOf(
       core.deleteNamespacedPod({
         name: "victim",
