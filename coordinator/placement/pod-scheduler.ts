@@ -3,13 +3,19 @@
 // `FailedScheduling` Event on the pod. Unschedulable pods and failed bindings retry with backoff, and
 // sooner when the cluster changes. A 409 on the binding means someone else bound the pod (or it was
 // recreated): the pod is read again from the API server, never bound blindly a second time.
+// PrioritySort: of the pods due, the one with the highest spec.priority is decided first (then the
+// oldest). An unschedulable pod may preempt lower-priority pods (preempt.ts); while it waits for them to
+// go, the room is held for it: pods nominated to a node count there when pods of lower priority are decided.
 import type { Timers } from "../../common/timers.ts";
 import type { Decision } from "../scheduler/index.ts";
+import { nominatedAgainst } from "../scheduler/preemption/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
 import { createPendingQueue } from "./pending.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
+import { preemptFor } from "./preempt.ts";
+import { dueFirst } from "./priority-sort.ts";
 import {
   decisionRecord,
   engineResult,
@@ -68,7 +74,19 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const dueSince = new Map<string, number>();
   /** Last FailedScheduling message per pod: the Event is recorded again only when it changes. */
   const lastFailure = new Map<string, string>();
+  /** Keys whose attempt is queued; each queued job takes the most important one (PrioritySort). */
+  const due = new Set<string>();
   let stopped = false;
+
+  const attemptNext = (): Promise<void> => {
+    const key = dueFirst(due, ours);
+    if (key === undefined) return Promise.resolve();
+    due.delete(key);
+    return attempt(key).catch((err: unknown) => {
+      log.error({ err, pod: key }, "scheduling attempt failed unexpectedly");
+      pending.failed(key);
+    });
+  };
 
   const pending = createPendingQueue({
     initialMs: settings.backoffInitialMs,
@@ -77,17 +95,14 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     now,
     onDue(key) {
       dueSince.set(key, now());
-      queue
-        .run(() => attempt(key))
-        .catch((err: unknown) => {
-          log.error({ err, pod: key }, "scheduling attempt failed unexpectedly");
-          pending.failed(key);
-        });
+      due.add(key);
+      queue.run(attemptNext).catch((err: unknown) => log.error({ err }, "scheduling queue failed"));
     },
   });
 
   const forgetPod = (key: string): void => {
     ours.delete(key);
+    due.delete(key);
     pending.done(key);
     lastFailure.delete(key);
     dueSince.delete(key);
@@ -136,7 +151,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     const keep = (result: RecordResult) => core.record(decisionRecord(from, result, now()));
     let decision: Decision;
     try {
-      decision = decide(core, pod, started);
+      decision = decide(core, pod, started, nominatedAgainst(pod, ours.values()));
     } catch (err) {
       keep(failedResult("error", [`cannot schedule: ${(err as Error).message}`]));
       core.warnLimited(`decide:${key}`, { err, pod: key }, "cannot schedule pod");
@@ -145,18 +160,30 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     }
     if (decision.status === "unschedulable" || decision.node === undefined) {
       keep(engineResult(decision, "unschedulable", splitReasons(decision)));
-      if (lastFailure.get(key) !== decision.message) {
+      // PostFilter: FitError, then " preemption: ..." when preemption did not help (kube-scheduler's wording).
+      const preemption = await preemptFor(core, kube, pod, decision);
+      if (preemption.kind === "failed")
+        core.warnLimited(
+          `preempt:${key}`,
+          { err: preemption.error, pod: key },
+          "preemption failed; will retry",
+        );
+      const message =
+        preemption.kind === "none" && preemption.message !== ""
+          ? `${decision.message} ${preemption.message}`
+          : decision.message;
+      if (lastFailure.get(key) !== message) {
         const first = !lastFailure.has(key);
-        lastFailure.set(key, decision.message);
-        event(ref, "Warning", "FailedScheduling", "Scheduling", decision.message);
+        lastFailure.set(key, message);
+        event(ref, "Warning", "FailedScheduling", "Scheduling", message);
         kube
-          .markUnschedulable?.(ref, decision.message, now(), first)
+          .markUnschedulable?.(ref, message, now(), first)
           ?.catch((err: unknown) =>
             core.warnLimited("pod-status", { err, pod: key }, "cannot set PodScheduled=False"),
           );
       }
       const delay = pending.failed(key);
-      log.debug({ pod: key, message: decision.message, retryInMs: delay }, "pod unschedulable");
+      log.debug({ pod: key, message, retryInMs: delay }, "pod unschedulable");
       return;
     }
     const node = decision.node;

@@ -1,4 +1,6 @@
 // Public surface of DefaultPreemption (pure): candidate selection for an unschedulable pod.
+
+export { nominatedAgainst, withNominatedPods } from "./nominated.ts";
 export { compilePdbs, type PodDisruptionBudget, splitByPdbViolation } from "./pdb.ts";
 export { type Candidate, pickOneNodeForPreemption } from "./pick.ts";
 export {

@@ -64,6 +64,12 @@ export type Preemption =
       readonly status: "none";
       /** kube-scheduler's PostFilter message, "preemption: ..." (appended to the FitError). */
       readonly message: string;
+      /**
+       * No node would do even with preemption: a nominatedNodeName the pod carries is stale and is
+       * cleared (kube-scheduler's NewPostFilterResultWithNominatedNode("")). False when the pod was not
+       * eligible, which leaves its nomination as it is.
+       */
+      readonly clearNomination: boolean;
     };
 
 export interface PreemptionInput {
@@ -118,7 +124,7 @@ export function preempt(input: PreemptionInput): Preemption {
   for (const r of decision.rejections)
     rejectedBy.set(r.node, unresolvable(r.filter, r.reason) ? "unresolvable" : "resolvable");
   const notEligible = ineligible(input, rejectedBy);
-  if (notEligible !== undefined) return { status: "none", message: notEligible };
+  if (notEligible !== undefined) return { status: "none", message: notEligible, clearNomination: false };
 
   const priority = podPriority(input.pod);
   const pdbs = compilePdbs(input.pdbs ?? []);
@@ -141,7 +147,11 @@ export function preempt(input: PreemptionInput): Preemption {
   const chosen = pickOneNodeForPreemption(candidates, now);
   const best = candidates[chosen];
   if (best === undefined)
-    return { status: "none", message: `preemption: ${fitErrorMessage(snapshot.nodes.length, counts)}` };
+    return {
+      status: "none",
+      message: `preemption: ${fitErrorMessage(snapshot.nodes.length, counts)}`,
+      clearNomination: true,
+    };
   return {
     status: "nominated",
     node: best.node,

@@ -79,6 +79,7 @@ describe("SelectVictimsOnNode", () => {
     expect(run(s, prioPod("pre", { cpu: "2", priority: HIGH }))).toEqual({
       status: "none",
       message: `preemption: 0/2 nodes are available: 2 ${NO_VICTIMS_REASON}.`,
+      clearNomination: true,
     });
   });
 
@@ -194,6 +195,7 @@ describe("nodes where preemption might help", () => {
     expect(run(tainted, prioPod("pre", { priority: HIGH }))).toEqual({
       status: "none",
       message: `preemption: 0/1 nodes are available: 1 ${NOT_HELPFUL_REASON}.`,
+      clearNomination: true,
     });
     const cordoned = cpuSnapshot({ n1: "1" }, [prioPod("p1", { node: "n1", priority: LOW })], {
       spec: { unschedulable: true },
@@ -220,6 +222,7 @@ describe("PodEligibleToPreemptOthers", () => {
     expect(run(s, prioPod("pre", { priority: HIGH, preemptionPolicy: "Never" }))).toEqual({
       status: "none",
       message: NEVER_MESSAGE,
+      clearNomination: false,
     });
   });
 
@@ -231,6 +234,7 @@ describe("PodEligibleToPreemptOthers", () => {
     expect(run(s, prioPod("pre", { priority: HIGH, nominated: "n1" }))).toEqual({
       status: "none",
       message: TERMINATING_MESSAGE,
+      clearNomination: false,
     });
     // Without the nomination it preempts again (n1's terminating pod is a victim like any other).
     expect(run(s, prioPod("pre", { priority: HIGH })).status).toBe("nominated");
