@@ -76,6 +76,20 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const lastFailure = new Map<string, string>();
   /** Keys whose attempt is queued; each queued job takes the most important one (PrioritySort). */
   const due = new Set<string>();
+  /**
+   * Where our preemptions nominated pods, as kube-scheduler's in-memory nominator holds it: known at once,
+   * before the nominatedNodeName patch comes back through the informer (victims may be gone sooner).
+   */
+  const nominations = new Map<string, string>();
+  const withNomination = (key: string, pod: PodObject): PodObject => {
+    const node = nominations.get(key);
+    return node === undefined || pod.status?.nominatedNodeName === node
+      ? pod
+      : { ...pod, status: { ...pod.status, nominatedNodeName: node } };
+  };
+  function* waiting(): Generator<PodObject> {
+    for (const [key, pod] of ours) yield withNomination(key, pod);
+  }
   let stopped = false;
 
   const attemptNext = (): Promise<void> => {
@@ -103,6 +117,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const forgetPod = (key: string): void => {
     ours.delete(key);
     due.delete(key);
+    nominations.delete(key);
     pending.done(key);
     lastFailure.delete(key);
     dueSince.delete(key);
@@ -122,7 +137,8 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
 
   async function attempt(key: string): Promise<void> {
     if (stopped) return;
-    const pod = ours.get(key);
+    const seen = ours.get(key);
+    const pod = seen === undefined ? undefined : withNomination(key, seen);
     const uid = pod?.metadata?.uid ?? "";
     // Gone, owned by an MQTT request right now, or placed and waiting for the informer to confirm it.
     if (pod === undefined || inFlight.has(key) || core.isAssumed(uid)) {
@@ -151,7 +167,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     const keep = (result: RecordResult) => core.record(decisionRecord(from, result, now()));
     let decision: Decision;
     try {
-      decision = decide(core, pod, started, nominatedAgainst(pod, ours.values()));
+      decision = decide(core, pod, started, nominatedAgainst(pod, waiting()));
     } catch (err) {
       keep(failedResult("error", [`cannot schedule: ${(err as Error).message}`]));
       core.warnLimited(`decide:${key}`, { err, pod: key }, "cannot schedule pod");
@@ -162,6 +178,8 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       keep(engineResult(decision, "unschedulable", splitReasons(decision)));
       // PostFilter: FitError, then " preemption: ..." when preemption did not help (kube-scheduler's wording).
       const preemption = await preemptFor(core, kube, pod, decision);
+      if (preemption.kind === "nominated") nominations.set(key, preemption.node);
+      else if (preemption.kind === "none" && preemption.cleared) nominations.delete(key);
       if (preemption.kind === "failed")
         core.warnLimited(
           `preempt:${key}`,

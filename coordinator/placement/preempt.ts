@@ -14,8 +14,11 @@ import type { KubeActions, PodRef } from "./kube.ts";
 export type PreemptOutcome =
   /** Victims evicted on `node`, the pod nominated to it. */
   | { readonly kind: "nominated"; readonly node: string; readonly victims: readonly string[] }
-  /** No preemption; `message` is the PostFilter message for the FailedScheduling Event ("" for none). */
-  | { readonly kind: "none"; readonly message: string }
+  /**
+   * No preemption; `message` is the PostFilter message for the FailedScheduling Event ("" for none);
+   * `cleared`: no node would do, so any nomination the pod had is dropped.
+   */
+  | { readonly kind: "none"; readonly message: string; readonly cleared: boolean }
   /** An API call failed: nothing more is done this attempt; the pod retries after its backoff. */
   | { readonly kind: "failed"; readonly error: Error };
 
@@ -33,7 +36,7 @@ export async function preemptFor(
 ): Promise<PreemptOutcome> {
   const { listPdbs, evict, nominate } = kube;
   if (listPdbs === undefined || evict === undefined || nominate === undefined)
-    return { kind: "none", message: "" };
+    return { kind: "none", message: "", cleared: false };
   const ref = refOf(pod);
   const input = {
     pod,
@@ -54,7 +57,7 @@ export async function preemptFor(
           ),
         );
     }
-    return { kind: "none", message: probe.message };
+    return { kind: "none", message: probe.message, cleared: probe.clearNomination };
   }
   let pdbs: Awaited<ReturnType<typeof listPdbs>>;
   try {
@@ -64,7 +67,8 @@ export async function preemptFor(
   }
   const now = core.now();
   const result = preempt({ ...input, snapshot: core.cache.get(now), pdbs, now });
-  if (result.status === "none") return { kind: "none", message: result.message };
+  if (result.status === "none")
+    return { kind: "none", message: result.message, cleared: result.clearNomination };
   const message = `${core.settings.schedulerName}: preempting to accommodate a higher priority pod`;
   const evicted: string[] = [];
   for (const v of result.victims) {
