@@ -12,10 +12,12 @@ import {
   NEVER_MESSAGE,
   NO_VICTIMS_REASON,
   NOT_HELPFUL_REASON,
+  nominatedAgainst,
   type PodDisruptionBudget,
   pickOneNodeForPreemption,
   preempt,
   TERMINATING_MESSAGE,
+  withNominatedPods,
 } from "./index.ts";
 
 const NOW = Date.parse("2026-12-07T00:00:00Z");
@@ -283,5 +285,30 @@ describe("pickOneNodeForPreemption (TestSelectBestCandidate)", () => {
   });
   it("complete tie: the first node", () => {
     expect(pick({ victims: [v(MID, NOW - 1)] }, { victims: [v(MID, NOW - 1)] })).toBe(0);
+  });
+});
+
+describe("nominated pods hold their room (addNominatedPods)", () => {
+  const decideWith = (s: Snapshot, pod: Pod, waiting: Pod[]) =>
+    withNominatedPods(s, nominatedAgainst(pod, waiting), () =>
+      schedule(s, pod, DEFAULT_SCHEDULER_CONFIG, NOW),
+    );
+
+  it("a pod of lower or equal priority does not take a node nominated to another", () => {
+    const s = cpuSnapshot({ n1: "1" }, []);
+    const waiting = [prioPod("vip", { priority: HIGH, nominated: "n1" })];
+    expect(decideWith(s, prioPod("low", { priority: MID }), waiting).status).toBe("unschedulable");
+    expect(decideWith(s, prioPod("peer", { priority: HIGH }), waiting).status).toBe("unschedulable");
+    // A more important pod ignores the nomination, as in kube-scheduler.
+    expect(decideWith(s, prioPod("top", { priority: HIGH + 1 }), waiting).node).toBe("n1");
+    // The nominated pod itself is not held against itself, and the snapshot is as it was.
+    expect(decideWith(s, waiting[0] as Pod, waiting).node).toBe("n1");
+    expect(s.nodes[0]?.pods).toEqual([]);
+  });
+
+  it("a nomination to an unknown node holds nothing", () => {
+    const s = cpuSnapshot({ n1: "1" }, []);
+    const waiting = [prioPod("vip", { priority: HIGH, nominated: "gone" })];
+    expect(decideWith(s, prioPod("low", { priority: MID }), waiting).node).toBe("n1");
   });
 });
