@@ -4,7 +4,7 @@
 // How binding ended is one outcome type, BindOutcome; each source only says what it means for it.
 // Runs on the serial queue: nothing else decides between a decision and its assumption.
 import type { Decision, Pod } from "../scheduler/index.ts";
-import { withNominatedPods } from "../scheduler/preemption/index.ts";
+import { nominatedAgainst, withNominatedPods } from "../scheduler/preemption/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import type { KubeRequestError } from "./errors.ts";
 import type { PodObject } from "./inputs.ts";
@@ -14,15 +14,12 @@ import type { PodManifest } from "./manifest.ts";
 
 /**
  * The engine's decision on the current snapshot, with the scheduler's (possibly injected) plugins. Assumes
- * nothing. `nominated` pods (waiting for their preemption victims to go) count on their nominated nodes.
+ * nothing. Pods nominated by a preemption (core.nominated) that are at least as important as `pod` count on
+ * their nominated nodes, as kube-scheduler's RunFilterPluginsWithNominatedPods has it.
  */
-export function decide(
-  core: SchedulingCore,
-  pod: PodManifest | PodObject,
-  at: number,
-  nominated: readonly Pod[] = [],
-): Decision {
+export function decide(core: SchedulingCore, pod: PodManifest | PodObject, at: number): Decision {
   const snapshot = core.cache.get(at);
+  const nominated = nominatedAgainst(pod as Pod, core.nominated.values());
   return withNominatedPods(snapshot, nominated, () => core.scheduler.evaluate(snapshot, pod, at));
 }
 

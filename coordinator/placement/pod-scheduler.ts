@@ -8,7 +8,6 @@
 // go, the room is held for it: pods nominated to a node count there when pods of lower priority are decided.
 import type { Timers } from "../../common/timers.ts";
 import type { Decision } from "../scheduler/index.ts";
-import { nominatedAgainst } from "../scheduler/preemption/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
@@ -77,19 +76,57 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   /** Keys whose attempt is queued; each queued job takes the most important one (PrioritySort). */
   const due = new Set<string>();
   /**
-   * Where our preemptions nominated pods, as kube-scheduler's in-memory nominator holds it: known at once,
-   * before the nominatedNodeName patch comes back through the informer (victims may be gone sooner).
+   * Where our preemptions nominated pods: known at once, before the nominatedNodeName patch comes back
+   * through the informer (the victims may be gone sooner). core.nominated is the view every decision reads.
    */
   const nominations = new Map<string, string>();
-  const withNomination = (key: string, pod: PodObject): PodObject => {
-    const node = nominations.get(key);
-    return node === undefined || pod.status?.nominatedNodeName === node
-      ? pod
-      : { ...pod, status: { ...pod.status, nominatedNodeName: node } };
+  const syncNominated = (key: string): void => {
+    const pod = ours.get(key);
+    const node = nominations.get(key) ?? pod?.status?.nominatedNodeName;
+    if (pod === undefined || !node) core.nominated.delete(key);
+    else
+      core.nominated.set(
+        key,
+        pod.status?.nominatedNodeName === node
+          ? pod
+          : { ...pod, status: { ...pod.status, nominatedNodeName: node } },
+      );
   };
-  function* waiting(): Generator<PodObject> {
-    for (const [key, pod] of ours) yield withNomination(key, pod);
-  }
+  const track = (key: string, pod: PodObject): void => {
+    // A pod recreated under the same name is a new pod: our nomination was for the old one.
+    if (ours.get(key)?.metadata?.uid !== pod.metadata?.uid) nominations.delete(key);
+    ours.set(key, pod);
+    syncNominated(key);
+  };
+  /** Lower-priority pods nominated to `node` may no longer fit there: their nomination is dropped (prepareCandidate). */
+  const unNominateBelow = (self: string, node: string, priority: number): void => {
+    for (const [key, pod] of [...core.nominated]) {
+      if (key === self || pod.status?.nominatedNodeName !== node || (pod.spec?.priority ?? 0) >= priority)
+        continue;
+      nominations.delete(key);
+      const seen = ours.get(key);
+      if (seen?.status?.nominatedNodeName) {
+        kube
+          .nominate?.(
+            {
+              namespace: seen.metadata?.namespace ?? "default",
+              name: seen.metadata?.name ?? "",
+              uid: seen.metadata?.uid ?? "",
+            },
+            "",
+          )
+          ?.catch((err: unknown) =>
+            core.warnLimited("nominate", { err, pod: key }, "cannot clear nominatedNodeName"),
+          );
+        // The informer copy still names the node until the patch comes back.
+        ours.set(key, { ...seen, status: { ...seen.status, nominatedNodeName: undefined } });
+      }
+      syncNominated(key);
+      pending.done(key);
+      pending.add(key);
+    }
+  };
+
   let stopped = false;
 
   const attemptNext = (): Promise<void> => {
@@ -118,6 +155,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     ours.delete(key);
     due.delete(key);
     nominations.delete(key);
+    core.nominated.delete(key);
     pending.done(key);
     lastFailure.delete(key);
     dueSince.delete(key);
@@ -137,8 +175,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
 
   async function attempt(key: string): Promise<void> {
     if (stopped) return;
-    const seen = ours.get(key);
-    const pod = seen === undefined ? undefined : withNomination(key, seen);
+    const pod = core.nominated.get(key) ?? ours.get(key);
     const uid = pod?.metadata?.uid ?? "";
     // Gone, owned by an MQTT request right now, or placed and waiting for the informer to confirm it.
     if (pod === undefined || inFlight.has(key) || core.isAssumed(uid)) {
@@ -167,7 +204,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     const keep = (result: RecordResult) => core.record(decisionRecord(from, result, now()));
     let decision: Decision;
     try {
-      decision = decide(core, pod, started, nominatedAgainst(pod, waiting()));
+      decision = decide(core, pod, started);
     } catch (err) {
       keep(failedResult("error", [`cannot schedule: ${(err as Error).message}`]));
       core.warnLimited(`decide:${key}`, { err, pod: key }, "cannot schedule pod");
@@ -178,8 +215,17 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       keep(engineResult(decision, "unschedulable", splitReasons(decision)));
       // PostFilter: FitError, then " preemption: ..." when preemption did not help (kube-scheduler's wording).
       const preemption = await preemptFor(core, kube, pod, decision);
-      if (preemption.kind === "nominated") nominations.set(key, preemption.node);
-      else if (preemption.kind === "none" && preemption.cleared) nominations.delete(key);
+      if (preemption.kind === "nominated") {
+        nominations.set(key, preemption.node);
+        syncNominated(key);
+        unNominateBelow(key, preemption.node, pod.spec?.priority ?? 0);
+      } else if (preemption.kind === "none" && preemption.cleared) {
+        nominations.delete(key);
+        const seen = ours.get(key);
+        if (seen?.status?.nominatedNodeName)
+          ours.set(key, { ...seen, status: { ...seen.status, nominatedNodeName: undefined } });
+        syncNominated(key);
+      }
       if (preemption.kind === "failed")
         core.warnLimited(
           `preempt:${key}`,
@@ -222,7 +268,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       case "unbound":
         forgetPod(key);
         if (isPendingFor(outcome.pod, name)) {
-          ours.set(key, outcome.pod); // recreated under the same name: a new pod, decided afresh
+          track(key, outcome.pod); // recreated under the same name: a new pod, decided afresh
           pending.add(key);
         }
         return;
@@ -251,7 +297,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     podChanged(type, pod) {
       const key = keyOf(pod);
       if (type !== "delete" && isPendingFor(pod, name)) {
-        ours.set(key, pod);
+        track(key, pod);
         pending.add(key);
         return;
       }
@@ -265,7 +311,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
         if (!isPendingFor(pod, name)) continue;
         const key = keyOf(pod);
         seen.add(key);
-        ours.set(key, pod);
+        track(key, pod);
         pending.add(key);
       }
       for (const key of [...ours.keys()]) if (!seen.has(key)) forgetPod(key);
@@ -275,7 +321,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     handOff(pod) {
       if (stopped || !isPendingFor(pod, name)) return;
       const key = keyOf(pod);
-      ours.set(key, pod);
+      track(key, pod);
       pending.done(key);
       pending.failed(key); // after a failed binding: try again after the backoff, not at once
     },

@@ -5,8 +5,13 @@
 // (DisruptionTarget condition, then delete, as kube-scheduler does) with a `Preempted` Event on it, and
 // set the preemptor's status.nominatedNodeName. The preemptor stays pending: the victims' deletion
 // wakes the pending queue and the next attempt binds it. Runs on the serial queue.
-import type { Decision } from "../scheduler/index.ts";
-import { preempt } from "../scheduler/preemption/index.ts";
+import type { Decision, Pod, Snapshot } from "../scheduler/index.ts";
+import {
+  nominatedAgainst,
+  type PodDisruptionBudget,
+  preempt,
+  withNominatedPods,
+} from "../scheduler/preemption/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import type { PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
@@ -38,13 +43,22 @@ export async function preemptFor(
   if (listPdbs === undefined || evict === undefined || nominate === undefined)
     return { kind: "none", message: "", cleared: false };
   const ref = refOf(pod);
-  const input = {
-    pod,
-    decision,
-    config: core.scheduler.config,
-    plugins: core.scheduler.plugins,
-  };
-  const probe = preempt({ ...input, snapshot: core.cache.get(core.now()), now: core.now() });
+  // Victims are chosen with the pods nominated ahead of this one in place (SelectVictimsOnNode's
+  // RunFilterPluginsWithNominatedPods); they are never victims themselves (never of lower priority).
+  const nominated = nominatedAgainst(pod as Pod, core.nominated.values());
+  const run = (snapshot: Snapshot, now: number, pdbs?: readonly PodDisruptionBudget[]) =>
+    withNominatedPods(snapshot, nominated, () =>
+      preempt({
+        pod,
+        decision,
+        config: core.scheduler.config,
+        plugins: core.scheduler.plugins,
+        snapshot,
+        now,
+        ...(pdbs === undefined ? {} : { pdbs }),
+      }),
+    );
+  const probe = run(core.cache.get(core.now()), core.now());
   if (probe.status === "none") {
     if (probe.clearNomination && pod.status?.nominatedNodeName) {
       await nominate
@@ -66,7 +80,7 @@ export async function preemptFor(
     return { kind: "failed", error: err as Error };
   }
   const now = core.now();
-  const result = preempt({ ...input, snapshot: core.cache.get(now), pdbs, now });
+  const result = run(core.cache.get(now), now, pdbs);
   if (result.status === "none")
     return { kind: "none", message: result.message, cleared: result.clearNomination };
   const message = `${core.settings.schedulerName}: preempting to accommodate a higher priority pod`;
