@@ -3,6 +3,7 @@
 // a failed eviction stops there, and a nominated pod holds its node against every decision path (an MQTT
 // request's manifest included).
 import { describe, expect, it } from "vitest";
+import { REAL_TIMERS } from "../../common/timers.ts";
 import { fakeKube, testCore } from "../../test/support/placement.ts";
 import { prioPod } from "../../test/support/preemption.ts";
 import { capacity, makeNode } from "../../test/support/scheduler.ts";
@@ -11,6 +12,7 @@ import { KubeRequestError } from "./errors.ts";
 import type { PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
 import { decide } from "./place.ts";
+import { createPodScheduler } from "./pod-scheduler.ts";
 import { preemptFor } from "./preempt.ts";
 
 const running = (name: string, node: string, priority: number): Pod =>
@@ -117,5 +119,28 @@ describe("nominated pods in every decision (place.ts decide)", () => {
     expect(d.message).toBe("0/2 nodes are available: 2 Insufficient cpu.");
     // The snapshot itself is unchanged: the nominated pod was only held for the decision.
     expect(core.cache.get(core.now()).byName.get("n1")?.pods).toEqual([]);
+  });
+});
+
+describe("the pending-pod path after a preemption", () => {
+  it("drops the nomination of a lower-priority pod nominated to the same node", async () => {
+    const core = testCore(cluster([running("low", "n1", 0), running("high", "n2", 2000)]), {}, Date.now);
+    const k = preemptingKube();
+    const ours = (name: string, priority: number, nominated?: string): PodObject => {
+      const p = prioPod(name, { priority, cpu: "1", ...(nominated ? { nominated } : {}) });
+      return { ...p, spec: { ...p.spec, schedulerName: "k3s-fleet" } } as PodObject;
+    };
+    const scheduler = createPodScheduler({ core, kube: k.kube, timers: REAL_TIMERS, inFlight: new Set() });
+    scheduler.podChanged("add", ours("mid", 500, "n1"));
+    expect(core.nominated.get("default/mid")?.status?.nominatedNodeName).toBe("n1");
+    scheduler.podChanged("add", ours("vip", 1000));
+    const deadline = Date.now() + 2000;
+    while (!k.calls.includes("nominate mid ") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    scheduler.stop();
+    expect(k.calls).toContain("nominate vip n1");
+    expect(k.calls).toContain("nominate mid ");
+    expect(core.nominated.get("default/vip")?.status?.nominatedNodeName).toBe("n1");
+    expect(core.nominated.has("default/mid")).toBe(false);
   });
 });
