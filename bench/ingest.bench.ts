@@ -60,7 +60,7 @@ function throughput() {
     clock = T0 + r * INTERVAL_MS;
     const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
-    for (let n = 0; n < NODES; n++) ingest.handle(telemetryTopics[n], payloads[n]);
+    for (let n = 0; n < NODES; n++) ingest.handle(telemetryTopics[n] as string, payloads[n] as Uint8Array);
     if (r >= WARMUP_ROUNDS) {
       seconds += Number(process.hrtime.bigint() - start) / 1e9;
       const used = process.cpuUsage(cpu);
@@ -102,20 +102,21 @@ function memoryPerNode() {
   // (recorded directly: decoding 36 M messages would measure nothing new).
   for (let n = 0; n < NODES; n++) {
     ingest.handle(
-      telemetryTopics[n],
+      telemetryTopics[n] as string,
       encode("telemetry", telemetry({ session: 1, seq: 1, timeMs: T0 + hour * 1000, cpu: n % 100 })),
     );
   }
   for (let s = 0; s < hour; s++) {
     const t = T0 + s * INTERVAL_MS;
-    for (let n = 0; n < NODES; n++) ingest.history.record(ids[n], INTERVAL_MS, t, (n + s) % 100, 50);
+    for (let n = 0; n < NODES; n++)
+      ingest.history.record(ids[n] as string, INTERVAL_MS, t, (n + s) % 100, 50);
   }
   clock = T0 + hour * 1000;
   settle();
   const after = process.memoryUsage();
   const heap = after.heapUsed - before.heapUsed;
   const arrays = after.arrayBuffers - before.arrayBuffers;
-  const historyBytes = ingest.history.get(ids[0])?.bytes ?? 0;
+  const historyBytes = ingest.history.get(ids[0] as string)?.bytes ?? 0;
   // The report over the same fleet.
   const start = process.hrtime.bigint();
   const report = buildReport(ingest.fleet, ingest.history, {

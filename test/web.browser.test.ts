@@ -191,9 +191,9 @@ describe.skipIf(!haveChromium)("web view in headless chromium", () => {
       let n = 0;
       for (let i = 0; i < data.length; i += 4) {
         if (
-          Math.abs(data[i] - 0x2f) < 12 &&
-          Math.abs(data[i + 1] - 0x7f) < 12 &&
-          Math.abs(data[i + 2] - 0xd8) < 12
+          Math.abs((data[i] as number) - 0x2f) < 12 &&
+          Math.abs((data[i + 1] as number) - 0x7f) < 12 &&
+          Math.abs((data[i + 2] as number) - 0xd8) < 12
         )
           n++;
       }

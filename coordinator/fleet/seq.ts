@@ -76,10 +76,11 @@ export class SeqWindow {
       const word = slot >>> 5;
       const mask = 1 << (slot & 31);
       // The slot last held seq s - size: if that one was still missing it is forgotten now.
-      if ((bits[word] & mask) !== 0) this.missingCount--;
-      if (s === to) bits[word] &= ~mask;
+      const held = bits[word] as number;
+      if ((held & mask) !== 0) this.missingCount--;
+      if (s === to) bits[word] = held & ~mask;
       else {
-        bits[word] |= mask;
+        bits[word] = held | mask;
         this.missingCount++;
       }
     }
@@ -95,8 +96,9 @@ export class SeqWindow {
     const slot = seq % this.size;
     const word = slot >>> 5;
     const mask = 1 << (slot & 31);
-    if ((bits[word] & mask) === 0) return false;
-    bits[word] &= ~mask;
+    const held = bits[word] as number;
+    if ((held & mask) === 0) return false;
+    bits[word] = held & ~mask;
     this.missingCount--;
     if (this.missingCount === 0) this.#missing = undefined;
     return true;

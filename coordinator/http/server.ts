@@ -35,7 +35,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
   const { registry, readiness, logger } = options;
   const exposition = createExpositionCache(registry, options.metricsMaxAgeMs ?? DEFAULT_METRICS_MAX_AGE_MS);
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;

@@ -102,20 +102,20 @@ describe("buildReport", () => {
       agentVersion: "0.1.0",
       os: "Debian GNU/Linux 12",
     });
-    expect(b.cpuPercent).toBeCloseTo(25.5, 5);
-    expect(b.memoryPercent).toBeCloseTo(45.2, 2);
-    expect(b.cpuTemperatureCelsius).toBeCloseTo(48.5, 5);
+    expect(b?.cpuPercent).toBeCloseTo(25.5, 5);
+    expect(b?.memoryPercent).toBeCloseTo(45.2, 2);
+    expect(b?.cpuTemperatureCelsius).toBeCloseTo(48.5, 5);
   });
 
   it("carries 5 and 60 minute trends from history", () => {
     const b = report.nodes[1];
     // (now - 5 min, now] holds the samples of seconds -299..-1 and the 25.5 % one at -1.2 s.
-    expect(b.cpu5m?.samples).toBe(300);
-    expect(b.cpu5m?.min).toBe(20);
-    expect(b.cpu5m?.max).toBe(40);
-    expect(b.cpu60m?.samples).toBe(361);
-    expect(b.memory60m?.min).toBeCloseTo(45.2, 2);
-    expect(report.nodes[0].cpu5m).toMatchObject({ samples: 1, min: 70, max: 70 });
+    expect(b?.cpu5m?.samples).toBe(300);
+    expect(b?.cpu5m?.min).toBe(20);
+    expect(b?.cpu5m?.max).toBe(40);
+    expect(b?.cpu60m?.samples).toBe(361);
+    expect(b?.memory60m?.min).toBeCloseTo(45.2, 2);
+    expect(report.nodes[0]?.cpu5m).toMatchObject({ samples: 1, min: 70, max: 70 });
   });
 
   it("picks the local system by hostname (or node id)", () => {
@@ -175,8 +175,8 @@ describe("buildReport", () => {
       mode: "m",
       ingest: INGEST,
     }).nodes;
-    expect(x.lastSeenMs).toBeUndefined();
-    expect(x.cpu5m?.samples).toBe(0);
-    expect(x.health).toBe(NodeHealth.ONLINE);
+    expect(x?.lastSeenMs).toBeUndefined();
+    expect(x?.cpu5m?.samples).toBe(0);
+    expect(x?.health).toBe(NodeHealth.ONLINE);
   });
 });

@@ -136,7 +136,7 @@ export function updateAffinityIndex(snapshot: Snapshot, node: number, pod: PodIn
   }
   for (const s of index.selectors.values()) {
     if (s.skipTerminating && pod.terminating) continue;
-    if (matchesAllTerms(s.terms, pod)) s.counts[node] += delta;
+    if (matchesAllTerms(s.terms, pod)) s.counts[node] = (s.counts[node] as number) + delta;
   }
 }
 

@@ -263,7 +263,11 @@ describe("decision properties", () => {
   });
 
   it("the fused default filters decide exactly like the same plugins run one by one", () => {
-    const oneByOne = { filters: [...DEFAULT_PLUGINS.filters], scores: [...DEFAULT_PLUGINS.scores] };
+    // Plain FilterPlugin objects (no prepare/at): the engine runs them one by one through filterAll.
+    const oneByOne = {
+      filters: DEFAULT_PLUGINS.filters.map((f) => ({ name: f.name, check: f.check, filterAll: f.filterAll })),
+      scores: [...DEFAULT_PLUGINS.scores],
+    };
     fc.assert(
       fc.property(fleetArb, podArb("incoming"), fc.integer({ min: 0, max: 20_000 }), (fleet, pod, now) => {
         const snapshot = buildSnapshot({ nodes: fleet, takenAt: 0 });

@@ -20,9 +20,9 @@ import { nodePorts } from "./filters/node-ports.ts";
 import { nodeUnschedulable } from "./filters/node-unschedulable.ts";
 import { taintToleration } from "./filters/taint-toleration.ts";
 import { podTopologySpread } from "./filters/topology-spread.ts";
-import { filterDefaults } from "./fused.ts";
+import { filterFused } from "./fused.ts";
 import type { Pod } from "./k8s-types.ts";
-import type { FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
+import type { DefinedFilter, FilterPlugin, PluginContext, Reject, ScorePlugin } from "./plugins.ts";
 import { compilePod } from "./pod.ts";
 import { interPodAffinityScore } from "./scores/inter-pod-affinity.ts";
 import { liveLoadPlugin } from "./scores/live-load.ts";
@@ -141,6 +141,8 @@ function workspace(snapshot: Snapshot, plugins: number): Workspace {
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+const isDefined = (f: FilterPlugin): f is DefinedFilter<unknown> => "prepare" in f && "at" in f;
+
 /** Runs the filters; leaves the feasible node indexes in ws.candidates and returns how many. */
 function filterNodes(ctx: PluginContext, plugins: Plugins, ws: Workspace): number {
   const { candidates, rejectedBy, reasons, reject } = ws;
@@ -154,8 +156,9 @@ function filterNodes(ctx: PluginContext, plugins: Plugins, ws: Workspace): numbe
     if (names === undefined || names.has((nodes[i] as NodeInfo).name)) candidates[count++] = i;
     else reject(i, ERR_REASON_PREFILTER_NODE_AFFINITY);
   }
-  // The default plugin set runs fused (fused.ts); any other set runs plugin by plugin.
-  if (plugins === DEFAULT_PLUGINS) return filterDefaults(candidates, count, ctx, rejectedBy, reasons);
+  // Filters written as definitions (defineFilter, filterPlugin) run fused (fused.ts); a set with a
+  // hand-written FilterPlugin runs plugin by plugin.
+  if (filters.every(isDefined)) return filterFused(filters, candidates, count, ctx, rejectedBy, reasons);
   for (let f = 0; f < filters.length && count > 0; f++) {
     ws.by = f;
     count = (filters[f] as FilterPlugin).filterAll(candidates, count, ctx, reject);

@@ -28,6 +28,9 @@ export { fitErrorMessage, NO_NODES_MESSAGE, scheduledMessage } from "./explain.t
 export type * from "./k8s-types.ts";
 export { refreshLive } from "./live-refresh.ts";
 export {
+  type DefinedFilter,
+  defineFilter,
+  type FilterDefinition,
   type FilterPlugin,
   type FilterResult,
   filterPlugin,

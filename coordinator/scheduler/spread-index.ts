@@ -117,6 +117,7 @@ export function spreadCounts(
 
 export function updateSpreadIndex(snapshot: Snapshot, nodeIndex: number, pod: PodInfo, delta: 1 | -1): void {
   for (const selector of snapshot.spreadIndex.values()) {
-    if (podMatches(selector, pod)) selector.counts[nodeIndex] += delta;
+    if (podMatches(selector, pod))
+      selector.counts[nodeIndex] = (selector.counts[nodeIndex] as number) + delta;
   }
 }

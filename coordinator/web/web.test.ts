@@ -185,7 +185,7 @@ describe("web view over HTTP", () => {
     const [delta] = await readEvents(res, 1);
     expect(delta?.event).toBe("delta");
     expect(delta?.data.upsert.map((r: { id: string }) => r.id)).toEqual(["b"]);
-    expect(delta?.data.upsert[0].cpu).toBe(90);
+    expect(delta?.data.upsert[0]?.cpu).toBe(90);
     expect(delta?.data.decisions.map((d: { requestId: string }) => d.requestId)).toEqual(["r1"]);
     expect(delta?.data.summary.decisions).toBe(1);
     await res.body?.cancel();

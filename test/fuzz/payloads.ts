@@ -418,8 +418,10 @@ export function createPayloadFuzzer(rng: Rng, options: PayloadFuzzerOptions) {
         return base;
       case "bitflip": {
         const out = Uint8Array.from(base);
-        for (let n = rng.between(1, 8); n > 0 && out.length > 0; n--)
-          out[rng.int(out.length)] ^= 1 << rng.int(8);
+        for (let n = rng.between(1, 8); n > 0 && out.length > 0; n--) {
+          const at = rng.int(out.length);
+          out[at] = (out[at] as number) ^ (1 << rng.int(8));
+        }
         return out;
       }
       case "truncate":

@@ -15,7 +15,7 @@ import {
   RES,
   SAFE,
 } from "../columns.ts";
-import type { FilterPlugin, FilterResult, PluginContext } from "../plugins.ts";
+import { defineFilter, type FilterResult, type PluginContext } from "../plugins.ts";
 import type { CompiledPod } from "../pod.ts";
 import type { NodeInfo } from "../snapshot.ts";
 
@@ -56,7 +56,8 @@ function shortFlags(node: NodeInfo, pod: CompiledPod): number {
   return flags;
 }
 
-function check(node: NodeInfo, { pod }: PluginContext): FilterResult {
+/** On the NodeInfo, in exact numbers and with extended resources: the path for anything unusual. */
+function fitsExactly(node: NodeInfo, { pod }: PluginContext): FilterResult {
   const tooMany = node.pods.length + 1 > node.allowedPods ? TOO_MANY : 0;
   if (pod.requestsNothing) return COMBINATIONS[tooMany] as FilterResult;
   const fixed = COMBINATIONS[tooMany | shortFlags(node, pod)] as FilterResult;
@@ -93,12 +94,12 @@ export const prepareFit = (ctx: PluginContext): FitState => ({
   ephemeral: ctx.pod.ephemeral,
 });
 
-/** The same comparisons as check(), on the packed records; anything unusual goes through check(). */
+/** The usual pod on the packed records; anything unusual goes through fitsExactly(). */
 export function fitAt(s: FitState, i: number): FilterResult {
   const m = i * META;
   const meta = s.meta;
   if (!s.fast || ((meta[m + FLAGS] as number) & SAFE) === 0)
-    return check(s.ctx.snapshot.nodes[i] as NodeInfo, s.ctx);
+    return fitsExactly(s.ctx.snapshot.nodes[i] as NodeInfo, s.ctx);
   let flags = (meta[m + POD_COUNT] as number) + 1 > (meta[m + ALLOWED_PODS] as number) ? TOO_MANY : 0;
   if (!s.nothing) {
     const res = s.res;
@@ -115,18 +116,4 @@ export function fitAt(s: FitState, i: number): FilterResult {
   return COMBINATIONS[flags] as FilterResult;
 }
 
-export const nodeResourcesFit: FilterPlugin = {
-  name: "NodeResourcesFit",
-  check,
-  filterAll(candidates, count, ctx, reject) {
-    const s = prepareFit(ctx);
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = fitAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+export const nodeResourcesFit = defineFilter({ name: "NodeResourcesFit", prepare: prepareFit, at: fitAt });

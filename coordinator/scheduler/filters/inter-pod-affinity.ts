@@ -8,7 +8,7 @@
 //   3. an existing pod's required anti-affinity term matches the incoming pod in the node's domain.
 import { candidateGroups, matchingCounts } from "../affinity-index.ts";
 import type { LabelColumn } from "../columns.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
 import { matchesAllTerms, termMatches } from "../pod-affinity.ts";
 import { labelColumn, type Snapshot } from "../snapshot.ts";
 
@@ -107,22 +107,8 @@ export function interPodAt(s: InterPodState, i: number): string | null {
   return null;
 }
 
-export const interPodAffinity: FilterPlugin = {
+export const interPodAffinity = defineFilter({
   name: "InterPodAffinity",
-  check: (node, ctx) => {
-    const s = prepareInterPod(ctx);
-    return s === null ? null : interPodAt(s, node.index);
-  },
-  filterAll(candidates, count, ctx, reject) {
-    const s = prepareInterPod(ctx);
-    if (s === null) return count;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = interPodAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+  prepare: prepareInterPod,
+  at: interPodAt,
+});

@@ -12,8 +12,7 @@ import {
   NO_TELEMETRY,
   OFFLINE,
 } from "../columns.ts";
-import type { FilterPlugin, FilterResult, PluginContext } from "../plugins.ts";
-import { type NodeInfo, telemetryAge } from "../snapshot.ts";
+import { defineFilter, type FilterResult, type PluginContext } from "../plugins.ts";
 
 export const REASON_NO_TELEMETRY = "node(s) had no agent telemetry";
 export const REASON_OFFLINE = "node(s) had an offline agent";
@@ -21,14 +20,6 @@ export const REASON_STALE = "node(s) had stale agent telemetry";
 export const REASON_CPU_PRESSURE = "node(s) had cpu pressure";
 export const REASON_MEMORY_PRESSURE = "node(s) had memory pressure";
 export const REASON_DISK_PRESSURE = "node(s) had disk pressure";
-
-function checkAgent(node: NodeInfo, { config, snapshot, now }: PluginContext): string | null {
-  const live = node.live;
-  if (live === undefined) return config.live.requireTelemetry ? REASON_NO_TELEMETRY : null;
-  if (!live.online) return REASON_OFFLINE;
-  const age = telemetryAge(live, snapshot.takenAt, now);
-  return age > config.live.staleAfterIntervals * live.intervalMs ? REASON_STALE : null;
-}
 
 export interface AgentState {
   readonly live: Float64Array;
@@ -55,21 +46,7 @@ export function agentAt(s: AgentState, i: number): string | null {
     : null;
 }
 
-export const agentTelemetry: FilterPlugin = {
-  name: "AgentTelemetry",
-  check: checkAgent,
-  filterAll(candidates, count, ctx, reject) {
-    const s = prepareAgent(ctx);
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = agentAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+export const agentTelemetry = defineFilter({ name: "AgentTelemetry", prepare: prepareAgent, at: agentAt });
 
 // All combinations of the three pressure reasons, shared and frozen (bit 1 cpu, 2 memory, 4 disk).
 const PRESSURE: readonly FilterResult[] = Array.from({ length: 8 }, (_, flags) => {
@@ -114,23 +91,4 @@ export function pressureAt(s: PressureState, i: number): FilterResult {
   );
 }
 
-export const livePressure: FilterPlugin = {
-  name: "LivePressure",
-  check: (node, { config }) => {
-    const live = node.live;
-    return live === undefined
-      ? null
-      : pressureOf(live.cpuPercent, live.memoryPercent, live.diskMaxPercent, config.live);
-  },
-  filterAll(candidates, count, ctx, reject) {
-    const s = preparePressure(ctx);
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = pressureAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+export const livePressure = defineFilter({ name: "LivePressure", prepare: preparePressure, at: pressureAt });

@@ -1,23 +1,14 @@
 // kube-scheduler NodeAffinity Filter: spec.nodeSelector (every label equal) and the required node
 // affinity (terms ORed, expressions ANDed; see selectors.ts) must both match.
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
-import { type ColumnTerm, matchColumnTerm, matchTerm } from "../selectors.ts";
-import { bindTermToSnapshot, labelColumn, type NodeInfo } from "../snapshot.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
+import { type ColumnTerm, matchColumnTerm } from "../selectors.ts";
+import { bindTermToSnapshot, labelColumn } from "../snapshot.ts";
 
 export const ERR_REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
 /** Reason for nodes outside the PreFilter's node-name set (schedule_one.go, absent nodes). */
 export const ERR_REASON_PREFILTER_NODE_AFFINITY = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
 /** PreFilter failure when every term pins disjoint node names. */
 export const ERR_REASON_AFFINITY_CONFLICT = "pod affinity terms conflict";
-
-function check(node: NodeInfo, { pod }: PluginContext): string | null {
-  for (const [key, value] of pod.nodeSelector)
-    if (node.labels.get(key) !== value) return ERR_REASON_NODE_AFFINITY;
-  const terms = pod.requiredTerms;
-  if (terms === undefined) return null;
-  for (const term of terms) if (matchTerm(term, node.labels, node.name)) return null;
-  return ERR_REASON_NODE_AFFINITY;
-}
 
 export interface AffinityState {
   /** nodeSelector as (label id column, wanted id) pairs: one integer compare per node and label. */
@@ -44,19 +35,4 @@ export function affinityAt(s: AffinityState, i: number): string | null {
   return ERR_REASON_NODE_AFFINITY;
 }
 
-export const nodeAffinity: FilterPlugin = {
-  name: "NodeAffinity",
-  check,
-  filterAll(candidates, count, ctx, reject) {
-    const s = prepareAffinity(ctx);
-    if (s === null) return count;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = affinityAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+export const nodeAffinity = defineFilter({ name: "NodeAffinity", prepare: prepareAffinity, at: affinityAt });

@@ -4,7 +4,7 @@
 // the restartable (sidecar) init containers (util.GetHostPorts); with hostNetwork every container port
 // is a host port, as the API server's defaulting makes it.
 import type { Container, Pod } from "../k8s-types.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
 import type { NodeInfo } from "../snapshot.ts";
 
 export const ERR_REASON_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports";
@@ -45,8 +45,17 @@ export function conflicts(want: HostPort, used: readonly HostPort[]): boolean {
   return false;
 }
 
-export function nodePortsAt(want: readonly HostPort[], node: NodeInfo): string | null {
-  const pods = node.pods;
+export interface NodePortsState {
+  readonly want: readonly HostPort[];
+  readonly nodes: readonly NodeInfo[];
+}
+
+/** null when the pod wants no host port (kube-scheduler's PreFilter Skip). */
+export const prepareNodePorts = ({ pod, snapshot }: PluginContext): NodePortsState | null =>
+  pod.hostPorts.length === 0 ? null : { want: pod.hostPorts, nodes: snapshot.nodes };
+
+export function nodePortsAt({ want, nodes }: NodePortsState, i: number): string | null {
+  const pods = (nodes[i] as NodeInfo).pods;
   for (let p = 0; p < pods.length; p++) {
     const used = (pods[p] as NodeInfo["pods"][number]).hostPorts;
     if (used.length === 0) continue;
@@ -55,24 +64,4 @@ export function nodePortsAt(want: readonly HostPort[], node: NodeInfo): string |
   return null;
 }
 
-/** null when the pod wants no host port (kube-scheduler's PreFilter Skip). */
-export const prepareNodePorts = ({ pod }: PluginContext): readonly HostPort[] | null =>
-  pod.hostPorts.length === 0 ? null : pod.hostPorts;
-
-export const nodePorts: FilterPlugin = {
-  name: "NodePorts",
-  check: (node, ctx) => (ctx.pod.hostPorts.length === 0 ? null : nodePortsAt(ctx.pod.hostPorts, node)),
-  filterAll(candidates, count, ctx, reject) {
-    const want = prepareNodePorts(ctx);
-    if (want === null) return count;
-    const nodes = ctx.snapshot.nodes;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = nodePortsAt(want, nodes[i] as NodeInfo);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+export const nodePorts = defineFilter({ name: "NodePorts", prepare: prepareNodePorts, at: nodePortsAt });

@@ -2,11 +2,12 @@
 // toleration tolerates rejects the node. A NotReady node carries the not-ready/unreachable taint the
 // node lifecycle controller adds (snapshot.ts), so it is rejected here in kube-scheduler's own words.
 import { FLAGS, HARD_TAINTS, META } from "../columns.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
 import type { NodeInfo } from "../snapshot.ts";
 import { findUntoleratedTaint } from "../taints.ts";
 
-const check = (node: NodeInfo, { pod }: PluginContext): string | null =>
+/** On the NodeInfo: the pod's tolerations against the node's hard taints. */
+const untolerated = (node: NodeInfo, { pod }: PluginContext): string | null =>
   node.hardTaints.length === 0
     ? null
     : (findUntoleratedTaint(node.hardTaints, pod.tolerations)?.reason ?? null);
@@ -28,21 +29,9 @@ export const prepareTaints = (ctx: PluginContext): TaintState => ({
 
 export function taintAt(s: TaintState, i: number): string | null {
   if (((s.meta[i * META + FLAGS] as number) & HARD_TAINTS) === 0) return null;
-  return s.tolerates ? check(s.ctx.snapshot.nodes[i] as NodeInfo, s.ctx) : (s.firstTaintReason[i] as string);
+  return s.tolerates
+    ? untolerated(s.ctx.snapshot.nodes[i] as NodeInfo, s.ctx)
+    : (s.firstTaintReason[i] as string);
 }
 
-export const taintToleration: FilterPlugin = {
-  name: "TaintToleration",
-  check,
-  filterAll(candidates, count, ctx, reject) {
-    const s = prepareTaints(ctx);
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = taintAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+export const taintToleration = defineFilter({ name: "TaintToleration", prepare: prepareTaints, at: taintAt });

@@ -6,8 +6,8 @@
 //   matching pods in its domain + (1 if the pod matches its own selector) − global minimum > maxSkew,
 // the global minimum being 0 while fewer than minDomains domains exist.
 import { matchingCounts } from "../affinity-index.ts";
-import type { FilterPlugin, PluginContext } from "../plugins.ts";
-import { labelColumn, type NodeInfo } from "../snapshot.ts";
+import { defineFilter, type PluginContext } from "../plugins.ts";
+import { labelColumn } from "../snapshot.ts";
 import type { SpreadConstraint } from "../topology-spread.ts";
 import { affinityAt, prepareAffinity } from "./node-affinity.ts";
 import { prepareTaints, taintAt } from "./taint-toleration.ts";
@@ -90,22 +90,8 @@ export function spreadFilterAt(s: SpreadFilterState, i: number): string | null {
   return null;
 }
 
-export const podTopologySpread: FilterPlugin = {
+export const podTopologySpread = defineFilter({
   name: "PodTopologySpread",
-  check: (node: NodeInfo, ctx) => {
-    const s = prepareSpreadFilter(ctx);
-    return s === null ? null : spreadFilterAt(s, node.index);
-  },
-  filterAll(candidates, count, ctx, reject) {
-    const s = prepareSpreadFilter(ctx);
-    if (s === null) return count;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = candidates[k] as number;
-      const r = spreadFilterAt(s, i);
-      if (r === null) candidates[kept++] = i;
-      else reject(i, r);
-    }
-    return kept;
-  },
-};
+  prepare: prepareSpreadFilter,
+  at: spreadFilterAt,
+});

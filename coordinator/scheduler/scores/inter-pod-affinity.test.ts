@@ -46,7 +46,7 @@ function scores(
   const ctx = { snapshot, pod: compilePod(incoming, config), config, now: 0 };
   if (!interPodAffinityScore.scoreAll(feasible, nodes.length, out, ctx)) return null;
   interPodAffinityScore.normalize?.(out, nodes.length);
-  return Object.fromEntries(nodes.map((n, i) => [n.metadata.name, out[i]]));
+  return Object.fromEntries(nodes.map((n, i) => [n.metadata.name, out[i] as number]));
 }
 
 describe("InterPodAffinity Score (TestPreferredAffinity)", () => {

@@ -51,7 +51,7 @@ function scores(
   const feasible = Int32Array.from(candidates.map((_, i) => i));
   const out = new Float64Array(candidates.length);
   expect(podTopologySpreadScore.scoreAll(feasible, candidates.length, out, ctx)).toBe(true);
-  return Object.fromEntries(candidates.map((n, i) => [n.metadata.name, out[i]]));
+  return Object.fromEntries(candidates.map((n, i) => [n.metadata.name, out[i] as number]));
 }
 const abcd = () => ["node-a", "node-b", "node-c", "node-d"].map((n) => host(n));
 const rep = (s: string, n: number) => Array.from({ length: n }, () => s);
