@@ -38,6 +38,7 @@ export async function preemptFor(
   kube: KubeActions,
   pod: PodObject,
   decision: Decision,
+  random: () => number = Math.random,
 ): Promise<PreemptOutcome> {
   const { listPdbs, evict, nominate } = kube;
   if (listPdbs === undefined || evict === undefined || nominate === undefined)
@@ -46,6 +47,7 @@ export async function preemptFor(
   // Victims are chosen with the pods nominated ahead of this one in place (SelectVictimsOnNode's
   // RunFilterPluginsWithNominatedPods); they are never victims themselves (never of lower priority).
   const nominated = nominatedAgainst(pod as Pod, core.nominated.values());
+  const offset = Math.floor(random() * 2 ** 31);
   const run = (snapshot: Snapshot, now: number, pdbs?: readonly PodDisruptionBudget[]) =>
     withNominatedPods(snapshot, nominated, () =>
       preempt({
@@ -55,6 +57,7 @@ export async function preemptFor(
         plugins: core.scheduler.plugins,
         snapshot,
         now,
+        offset,
         ...(pdbs === undefined ? {} : { pdbs }),
       }),
     );

@@ -4,6 +4,9 @@ export { nominatedAgainst, withNominatedPods } from "./nominated.ts";
 export { compilePdbs, type PodDisruptionBudget, splitByPdbViolation } from "./pdb.ts";
 export { type Candidate, pickOneNodeForPreemption } from "./pick.ts";
 export {
+  candidatesWanted,
+  MIN_CANDIDATE_NODES_ABSOLUTE,
+  MIN_CANDIDATE_NODES_PERCENTAGE,
   NEVER_MESSAGE,
   NOT_HELPFUL_REASON,
   type Preemption,

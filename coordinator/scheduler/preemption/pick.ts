@@ -2,8 +2,7 @@
 // value of each rule in turn until one is left — fewest PodDisruptionBudget violations, lowest
 // highest-victim priority, smallest sum of victim priorities (each shifted by 2^31 so negative
 // priorities do not favour more victims), fewest victims, latest start time of the highest-priority
-// victims — and then the first in the list (kube-scheduler's list order is its random offset; ours is
-// snapshot node order).
+// victims — and then the first in the list (the order the nodes were examined in, from preempt.ts's offset).
 import type { PodInfo } from "../node-info.ts";
 import { startTimeOf } from "./priority.ts";
 

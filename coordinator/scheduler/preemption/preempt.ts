@@ -8,7 +8,8 @@
 //  2. Nodes: only those rejected for a reason removing pods can resolve; a node rejected by
 //     NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, our live-telemetry filters, an
 //     unsupported field, or a missing topology label / unmatched pod affinity is "not helpful".
-//  3. On each, SelectVictimsOnNode (victims.ts), with every filter the engine runs.
+//  3. On each, from `offset` on, SelectVictimsOnNode (victims.ts) with every filter the engine runs, until
+//     max(10 %, 100) of them yielded victims, one at least without a PDB violation (DryRunPreemption).
 //  4. pickOneNodeForPreemption (pick.ts) among the nodes that yielded victims.
 import type { SchedulerConfig } from "../config.ts";
 import { type Decision, type Plugins, UNSUPPORTED_FILTER } from "../engine.ts";
@@ -41,6 +42,16 @@ const UNRESOLVABLE_REASONS: ReadonlySet<string> = new Set([
 ]);
 
 export const NOT_HELPFUL_REASON = "Preemption is not helpful for scheduling";
+/** DefaultPreemptionArgs defaults: examine at least this share of the nodes preemption might help ... */
+export const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
+/** ... and at least this many (all of them, when fewer). */
+export const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
+
+/** calculateNumCandidates: how many candidate nodes to find before choosing among them. */
+export function candidatesWanted(potentialNodes: number): number {
+  const n = Math.floor((potentialNodes * MIN_CANDIDATE_NODES_PERCENTAGE) / 100);
+  return Math.min(potentialNodes, Math.max(n, MIN_CANDIDATE_NODES_ABSOLUTE));
+}
 export const NEVER_MESSAGE = "preemption: not eligible due to preemptionPolicy=Never.";
 export const TERMINATING_MESSAGE = "preemption: not eligible due to a terminating pod on the nominated node.";
 
@@ -81,6 +92,11 @@ export interface PreemptionInput {
   readonly plugins: Plugins;
   readonly pdbs?: readonly PodDisruptionBudget[];
   readonly now: number;
+  /**
+   * Where the search starts among the nodes preemption might help (kube-scheduler: a random offset, so
+   * that large fleets do not always lose pods on the same nodes); default 0.
+   */
+  readonly offset?: number;
 }
 
 const unresolvable = (filter: string, reason: string): boolean =>
@@ -132,16 +148,25 @@ export function preempt(input: PreemptionInput): Preemption {
   const count = (reason: string) => counts.set(reason, (counts.get(reason) ?? 0) + 1);
   const candidates: Candidate[] = [];
   let fits: FitsOnNode | undefined;
+  const potential: NodeInfo[] = [];
   for (const node of snapshot.nodes) {
-    if (rejectedBy.get(node.name) !== "resolvable") {
-      count(NOT_HELPFUL_REASON);
-      continue;
-    }
+    if (rejectedBy.get(node.name) === "resolvable") potential.push(node);
+    else count(NOT_HELPFUL_REASON);
+  }
+  // DryRunPreemption: from the offset, until enough candidates, at least one violating no PDB, are found.
+  const wanted = candidatesWanted(potential.length);
+  const start = potential.length === 0 ? 0 : Math.abs(Math.trunc(input.offset ?? 0)) % potential.length;
+  let nonViolating = 0;
+  for (let k = 0; k < potential.length; k++) {
+    const node = potential[(start + k) % potential.length] as NodeInfo;
     fits ??= fitsWith(input);
     const result = selectVictimsOnNode(snapshot, node, priority, fits, pdbs, now);
     if (!result.ok) for (const r of result.reasons) count(r);
-    else if (result.victims.length > 0)
+    else if (result.victims.length > 0) {
       candidates.push({ node: node.name, victims: result.victims, pdbViolations: result.pdbViolations });
+      if (result.pdbViolations === 0) nonViolating++;
+      if (nonViolating > 0 && candidates.length >= wanted) break;
+    }
     // No victims left after the reprieve: the pod fits there now (the cluster changed since the decision).
   }
   const chosen = pickOneNodeForPreemption(candidates, now);

@@ -9,6 +9,7 @@ import type { Pod } from "../k8s-types.ts";
 import type { PodInfo } from "../node-info.ts";
 import type { Snapshot } from "../snapshot.ts";
 import {
+  candidatesWanted,
   NEVER_MESSAGE,
   NO_VICTIMS_REASON,
   NOT_HELPFUL_REASON,
@@ -310,5 +311,72 @@ describe("nominated pods hold their room (addNominatedPods)", () => {
     const s = cpuSnapshot({ n1: "1" }, []);
     const waiting = [prioPod("vip", { priority: HIGH, nominated: "gone" })];
     expect(decideWith(s, prioPod("low", { priority: MID }), waiting).node).toBe("n1");
+  });
+});
+
+describe("DryRunPreemption's candidate count and offset", () => {
+  it.each([
+    [0, 0],
+    [50, 50],
+    [100, 100],
+    [999, 100],
+    [1500, 150],
+    [5000, 500],
+  ])("calculateNumCandidates(%i) = %i", (nodes, wanted) => {
+    expect(candidatesWanted(nodes)).toBe(wanted);
+  });
+
+  // 150 full nodes, one victim each; the last node's victim has the lowest priority (the best candidate).
+  const fleet = (labels: Record<string, string> = {}) => {
+    const nodes: Record<string, string> = {};
+    const pods: Pod[] = [];
+    for (let i = 0; i < 150; i++) {
+      const name = `n${String(i).padStart(3, "0")}`;
+      nodes[name] = "1";
+      pods.push(prioPod(`p${i}`, { node: name, priority: i === 149 ? LOW : MID, labels }));
+    }
+    return cpuSnapshot(nodes, pods);
+  };
+  const at = (offset: number, pdbs: PodDisruptionBudget[] = []) => {
+    const s = fleet();
+    const pod = prioPod("pre", { priority: HIGH });
+    const decision = schedule(s, pod, DEFAULT_SCHEDULER_CONFIG, NOW);
+    return preempt({
+      snapshot: s,
+      pod,
+      decision,
+      config: DEFAULT_SCHEDULER_CONFIG,
+      plugins: DEFAULT_PLUGINS,
+      pdbs,
+      now: NOW,
+      offset,
+    });
+  };
+
+  it("stops once 100 candidates are found, from the offset on", () => {
+    expect(victimsOf(at(0))).toMatchObject({ node: "n000" }); // n149 never examined
+    expect(victimsOf(at(100))).toMatchObject({ node: "n149" }); // examined: n100..n149, n000..n049
+  });
+
+  it("goes on past 100 until a candidate violates no PodDisruptionBudget", () => {
+    const s = fleet({ app: "guarded" });
+    const pod = prioPod("pre", { priority: HIGH });
+    const decision = schedule(s, pod, DEFAULT_SCHEDULER_CONFIG, NOW);
+    // Every victim but the one on n120 is guarded by a budget that allows no disruption.
+    const guard: PodDisruptionBudget = {
+      metadata: { name: "g", namespace: "default" },
+      spec: { selector: { matchExpressions: [{ key: "app", operator: "In", values: ["guarded"] }] } },
+      status: { disruptionsAllowed: 0, disruptedPods: { p120: "2026-12-07T00:00:00Z" } },
+    };
+    const r = preempt({
+      snapshot: s,
+      pod,
+      decision,
+      config: DEFAULT_SCHEDULER_CONFIG,
+      plugins: DEFAULT_PLUGINS,
+      pdbs: [guard],
+      now: NOW,
+    });
+    expect(victimsOf(r)).toEqual({ node: "n120", victims: ["p120"], pdb: 0 });
   });
 });
