@@ -11,6 +11,7 @@ import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
+import { createNominator } from "./nominator.ts";
 import { createPendingQueue } from "./pending.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
 import { preemptFor } from "./preempt.ts";
@@ -75,57 +76,8 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const lastFailure = new Map<string, string>();
   /** Keys whose attempt is queued; each queued job takes the most important one (PrioritySort). */
   const due = new Set<string>();
-  /**
-   * Where our preemptions nominated pods: known at once, before the nominatedNodeName patch comes back
-   * through the informer (the victims may be gone sooner). core.nominated is the view every decision reads.
-   */
-  const nominations = new Map<string, string>();
-  const syncNominated = (key: string): void => {
-    const pod = ours.get(key);
-    const node = nominations.get(key) ?? pod?.status?.nominatedNodeName;
-    if (pod === undefined || !node) core.nominated.delete(key);
-    else
-      core.nominated.set(
-        key,
-        pod.status?.nominatedNodeName === node
-          ? pod
-          : { ...pod, status: { ...pod.status, nominatedNodeName: node } },
-      );
-  };
-  const track = (key: string, pod: PodObject): void => {
-    // A pod recreated under the same name is a new pod: our nomination was for the old one.
-    if (ours.get(key)?.metadata?.uid !== pod.metadata?.uid) nominations.delete(key);
-    ours.set(key, pod);
-    syncNominated(key);
-  };
-  /** Lower-priority pods nominated to `node` may no longer fit there: their nomination is dropped (prepareCandidate). */
-  const unNominateBelow = (self: string, node: string, priority: number): void => {
-    for (const [key, pod] of [...core.nominated]) {
-      if (key === self || pod.status?.nominatedNodeName !== node || (pod.spec?.priority ?? 0) >= priority)
-        continue;
-      nominations.delete(key);
-      const seen = ours.get(key);
-      if (seen?.status?.nominatedNodeName) {
-        kube
-          .nominate?.(
-            {
-              namespace: seen.metadata?.namespace ?? "default",
-              name: seen.metadata?.name ?? "",
-              uid: seen.metadata?.uid ?? "",
-            },
-            "",
-          )
-          ?.catch((err: unknown) =>
-            core.warnLimited("nominate", { err, pod: key }, "cannot clear nominatedNodeName"),
-          );
-        // The informer copy still names the node until the patch comes back.
-        ours.set(key, { ...seen, status: { ...seen.status, nominatedNodeName: undefined } });
-      }
-      syncNominated(key);
-      pending.done(key);
-      pending.add(key);
-    }
-  };
+  const nominator = createNominator(core, kube, ours);
+  const track = nominator.track;
 
   let stopped = false;
 
@@ -154,8 +106,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const forgetPod = (key: string): void => {
     ours.delete(key);
     due.delete(key);
-    nominations.delete(key);
-    core.nominated.delete(key);
+    nominator.forget(key);
     pending.done(key);
     lastFailure.delete(key);
     dueSince.delete(key);
@@ -216,16 +167,11 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       // PostFilter: FitError, then " preemption: ..." when preemption did not help (kube-scheduler's wording).
       const preemption = await preemptFor(core, kube, pod, decision);
       if (preemption.kind === "nominated") {
-        nominations.set(key, preemption.node);
-        syncNominated(key);
-        unNominateBelow(key, preemption.node, pod.spec?.priority ?? 0);
-      } else if (preemption.kind === "none" && preemption.cleared) {
-        nominations.delete(key);
-        const seen = ours.get(key);
-        if (seen?.status?.nominatedNodeName)
-          ours.set(key, { ...seen, status: { ...seen.status, nominatedNodeName: undefined } });
-        syncNominated(key);
-      }
+        for (const other of nominator.nominated(key, preemption.node, pod.spec?.priority ?? 0)) {
+          pending.done(other);
+          pending.add(other);
+        }
+      } else if (preemption.kind === "none" && preemption.cleared) nominator.cleared(key);
       if (preemption.kind === "failed")
         core.warnLimited(
           `preempt:${key}`,
