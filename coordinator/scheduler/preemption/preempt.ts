@@ -112,6 +112,8 @@ function ineligible(input: PreemptionInput, rejectedBy: ReadonlyMap<string, stri
   if (rejectedBy.get(nominated) === "unresolvable") return undefined;
   const node = snapshot.byName.get(nominated);
   const priority = podPriority(pod);
+  // kube-scheduler only counts pods terminating with its DisruptionTarget condition; any lower-priority
+  // pod being deleted counts here (the snapshot does not keep conditions), which can only wait longer.
   if (node?.pods.some((p) => p.priority < priority && p.terminating)) return TERMINATING_MESSAGE;
   return undefined;
 }
