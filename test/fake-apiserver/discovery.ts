@@ -115,13 +115,13 @@ function groupEntry(name: string, version: string): unknown {
 }
 
 export function groupList(metricsAvailable: boolean): unknown {
-  const groups = [groupEntry("events.k8s.io", "v1"), groupEntry("policy", "v1")];
+  const groups = [groupEntry("events.k8s.io", "v1")];
   if (metricsAvailable) groups.push(groupEntry(METRICS_GROUP, METRICS_VERSION));
   return { kind: "APIGroupList", apiVersion: "v1", groups };
 }
 
 export function group(name: string, metricsAvailable: boolean): unknown {
-  if (name === "events.k8s.io" || name === "policy")
+  if (name === "events.k8s.io")
     return { kind: "APIGroup", apiVersion: "v1", ...(groupEntry(name, "v1") as object) };
   if (name === METRICS_GROUP && metricsAvailable) {
     return { kind: "APIGroup", apiVersion: "v1", ...(groupEntry(name, METRICS_VERSION) as object) };
