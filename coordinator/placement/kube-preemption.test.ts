@@ -68,7 +68,14 @@ describe("preemption calls", () => {
     const old = refOf("again");
     api.deletePod("default", "again");
     api.addPod(makePod({ name: "again", nodeName: "node-a" }));
+    api.clearRequests();
     expect(await kube.evict?.(old, "m", Date.now())).toBe(false);
-    expect(api.getPod("default", "again")).toBeDefined();
+    // The patch names the old uid, so the new pod gets no DisruptionTarget (422) and is not deleted.
+    const again = api.getPod("default", "again");
+    expect(again?.metadata.uid).not.toBe(old.uid);
+    expect(
+      (again?.status as { conditions?: { type: string }[] } | undefined)?.conditions ?? [],
+    ).not.toContainEqual(expect.objectContaining({ type: "DisruptionTarget" }));
+    expect(api.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["PATCH 422"]);
   });
 });

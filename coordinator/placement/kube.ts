@@ -160,9 +160,12 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
       }
     },
     async evict(victim, message, now) {
+      // 404: gone. 409 (delete precondition) or 422 "metadata.uid ... immutable" (the patch names the uid):
+      // a pod recreated under the victim's name, which is not ours to touch.
       const gone = (err: unknown, what: string): boolean => {
         const e = kubeError(`${what} ${victim.namespace}/${victim.name}`, err);
         if (e.status === 404 || e.status === 409) return true;
+        if (e.status === 422 && e.message.includes("metadata.uid")) return true;
         throw failed("evict", e);
       };
       const condition = {
@@ -174,7 +177,11 @@ export function createKubeActions(options: KubeActionsOptions): KubeActions {
       };
       try {
         await core.patchNamespacedPodStatus(
-          { name: victim.name, namespace: victim.namespace, body: { status: { conditions: [condition] } } },
+          {
+            name: victim.name,
+            namespace: victim.namespace,
+            body: { metadata: { uid: victim.uid }, status: { conditions: [condition] } },
+          },
           setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
         );
       } catch (err) {
