@@ -36,7 +36,7 @@ const PRODUCT_ENDPOINTS = [
   "GET /api/v1/namespaces/{ns}/pods/{name}", // placement/kube.ts readPod
   "POST /api/v1/namespaces/{ns}/bindings", // placement/kube.ts bind (createNamespacedBinding)
   "POST /apis/events.k8s.io/v1/namespaces/{ns}/events", // placement/kube.ts recordEvent
-  "PATCH /api/v1/namespaces/{ns}/pods/{name}/status", // placement/kube.ts markUnschedulable (PodScheduled=False)
+  "PATCH /api/v1/namespaces/{ns}/pods/{name}/status", // placement/kube.ts markUnschedulable, nominate, evict (DisruptionTarget)
   "GET /api/v1/persistentvolumeclaims", // cluster/storage.ts (listPersistentVolumeClaimForAllNamespaces)
   "GET /api/v1/persistentvolumeclaims watch",
   "GET /api/v1/persistentvolumes", // cluster/storage.ts (listPersistentVolume)
@@ -45,6 +45,8 @@ const PRODUCT_ENDPOINTS = [
   "GET /apis/storage.k8s.io/v1/storageclasses watch",
   "PATCH /api/v1/namespaces/{ns}/persistentvolumeclaims/{name}", // placement/kube-volumes.ts selectNode
   "PATCH /api/v1/persistentvolumes/{name}", // placement/kube-volumes.ts bindVolume
+  "GET /apis/policy/v1/poddisruptionbudgets", // placement/kube.ts listPdbs (preemption)
+  "DELETE /api/v1/namespaces/{ns}/pods/{name}", // placement/kube.ts evict (preemption)
   "GET /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}", // leader/lease-client.ts get
   "POST /apis/coordination.k8s.io/v1/namespaces/{ns}/leases", // leader/lease-client.ts create
   "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}", // leader/lease-client.ts update (renew)
@@ -166,6 +168,22 @@ describe("the Kubernetes endpoints the product calls", () => {
         `${pod} bound`,
       );
     }
+    // A high-priority pod that fits only if the low-priority one filling node-b goes: preemption.
+    const low = makePod({ name: "low", nodeName: "node-b", requests: { cpu: "3900m" } });
+    api.addPod({ ...low, spec: { ...low.spec, priority: -1 } });
+    api.updateNode("node-a", (n) => {
+      (n.spec as { unschedulable?: boolean }).unschedulable = true;
+    });
+    const vip = makePod({ name: "vip", schedulerName: "k3s-fleet", requests: { cpu: "1" } });
+    api.addPod({ ...vip, spec: { ...vip.spec, priority: 1000 } });
+    await until(
+      () => (api.getPod("default", "vip")?.spec as { nodeName?: string })?.nodeName,
+      5000,
+      "the preemptor bound",
+    );
+    api.updateNode("node-a", (n) => {
+      (n.spec as { unschedulable?: boolean }).unschedulable = false;
+    });
     // An MQTT request whose binding is answered 409 once: created, re-read, then decided.
     const client = await connectRequester(service.broker?.url ?? "", topics.root);
     try {

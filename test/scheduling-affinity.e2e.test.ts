@@ -55,7 +55,9 @@ describe("secondary scheduler with inter-pod constraints", () => {
       const list = failures("db-3");
       return list.length > 0 && list;
     });
-    expect(failed?.message).toBe("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
+    expect(failed?.message).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+    );
     expect(nodeOf("db-3")).toBeUndefined();
     // As kube-scheduler does, the pod's PodScheduled condition says why (kubectl describe, autoscalers).
     const condition = await until(() => {
@@ -66,7 +68,8 @@ describe("secondary scheduler with inter-pod constraints", () => {
     });
     expect(condition).toMatchObject({
       reason: "Unschedulable",
-      message: "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.",
+      message:
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
       lastTransitionTime: expect.any(String),
     });
 
@@ -92,7 +95,7 @@ describe("secondary scheduler with inter-pod constraints", () => {
       return list.length > 0 && list;
     });
     expect(failed?.message).toBe(
-      "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.",
+      "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
     );
     const bound = [0, 1, 2].map((i) => nodeOf(`port-${i}`)).filter((n) => n !== undefined);
     expect(new Set(bound)).toEqual(new Set(["node-a", "node-b"]));
@@ -135,7 +138,7 @@ describe("secondary scheduler with inter-pod constraints", () => {
       return list.length > 0 && list;
     });
     expect(failed?.message).toBe(
-      "0/1 nodes are available: pod uses spec.volumes[0].csi (NodeVolumeLimits is not implemented), which the k3s-fleet scheduler does not honour.",
+      "0/1 nodes are available: pod uses spec.volumes[0].csi (NodeVolumeLimits is not implemented), which the k3s-fleet scheduler does not honour. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
     );
     expect(nodeOf("data")).toBeUndefined();
   });

@@ -81,7 +81,8 @@ describe("secondary scheduler", () => {
     });
     expect(failed).toMatchObject({
       type: "Warning",
-      message: "0/1 nodes are available: 1 Insufficient cpu.",
+      message:
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
     });
     // Retried with backoff (100 ms doubling to 400 ms) ...
     await until(() => (svc.scheduling?.summary().unschedulable ?? 0n) >= 3n, 5000, "three attempts");

@@ -236,7 +236,8 @@ describe("VolumeBinding against the API server", () => {
     );
     expect(condition).toMatchObject({
       reason: "Unschedulable",
-      message: "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
+      message:
+        "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
     });
     expect(nodeOf("waits")).toBeUndefined();
   });
@@ -247,7 +248,9 @@ describe("VolumeBinding against the API server", () => {
     const condition = await until(
       () => scheduledCondition("early")?.status === "False" && scheduledCondition("early"),
     );
-    expect(condition?.message).toBe('0/3 nodes are available: persistentvolumeclaim "late-claim" not found.');
+    expect(condition?.message).toBe(
+      '0/3 nodes are available: persistentvolumeclaim "late-claim" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+    );
     api.addClaim(claim("late-claim"));
     const node = await until(() => nodeOf("early"), 5000, "bound after the claim appeared");
     expect(annotationsOf("late-claim")[SELECTED]).toBe(node);
@@ -280,7 +283,7 @@ describe("VolumeBinding against the API server", () => {
       () => scheduledCondition("scratchy")?.status === "False" && scheduledCondition("scratchy"),
     );
     expect(waiting?.message).toBe(
-      '0/3 nodes are available: persistentvolumeclaim "scratchy-scratch" not found.',
+      '0/3 nodes are available: persistentvolumeclaim "scratchy-scratch" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
     );
     // What the ephemeral volume controller creates: the claim, controlled by the pod.
     api.addClaim({

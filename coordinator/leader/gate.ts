@@ -41,6 +41,24 @@ export function gateKubeActions(kube: KubeActions, acting: () => boolean): KubeA
               : Promise.reject(notLeader("bind volume")),
         }
       : {}),
+    // Preemption: listing is a read; evicting and nominating are writes only the leader makes.
+    ...(kube.listPdbs ? { listPdbs: () => kube.listPdbs?.() ?? Promise.resolve([]) } : {}),
+    ...(kube.nominate
+      ? {
+          nominate: (pod, node) =>
+            acting()
+              ? (kube.nominate?.(pod, node) ?? Promise.resolve())
+              : Promise.reject(notLeader("set nominatedNodeName")),
+        }
+      : {}),
+    ...(kube.evict
+      ? {
+          evict: (victim, message, now) =>
+            acting()
+              ? (kube.evict?.(victim, message, now) ?? Promise.resolve(false))
+              : Promise.reject(notLeader("evict")),
+        }
+      : {}),
   };
 }
 

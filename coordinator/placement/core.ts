@@ -7,6 +7,7 @@ import { createLogThrottle } from "../../common/log-throttle.ts";
 import type { ScheduleDecision } from "../../proto/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Analytics, DecisionRecord, NewRecord } from "./analytics.ts";
+import type { PodObject } from "./inputs.ts";
 import type { SerialQueue } from "./serial.ts";
 import type { ResolvedSettings } from "./settings.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
@@ -20,6 +21,12 @@ export interface SchedulingCore {
   readonly analytics: Analytics;
   readonly now: () => number;
   readonly log: Logger;
+  /**
+   * kube-scheduler's nominator: pending pods nominated to a node by a preemption (status.nominatedNodeName
+   * set here at once, before the API server echoes it), by namespace/name. Every decision counts those at
+   * least as important as the pod decided on their nominated node (place.ts decide). Kept by pod-scheduler.ts.
+   */
+  readonly nominated: Map<string, PodObject>;
   /** Keeps a decision: analytics, store, and the `onDecision` hook. Never throws. */
   record(r: NewRecord): DecisionRecord;
   /** What the store remembers of request `requestId` (idempotency). */
@@ -84,6 +91,7 @@ export function createCore(parts: CoreParts): SchedulingCore {
     analytics,
     now,
     log,
+    nominated: new Map(),
     sleep: parts.sleep,
     storedRequest: (requestId) => store.request(requestId),
     requestBegun(requestId, namespace, podName, planned) {

@@ -3,7 +3,8 @@
 // assume the pod onto the chosen node, bind it, and on a 409/404 re-read the pod and believe the API server.
 // How binding ended is one outcome type, BindOutcome; each source only says what it means for it.
 // Runs on the serial queue: nothing else decides between a decision and its assumption.
-import type { Decision } from "../scheduler/index.ts";
+import type { Decision, Pod } from "../scheduler/index.ts";
+import { nominatedAgainst, withNominatedPods } from "../scheduler/preemption/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import type { KubeRequestError } from "./errors.ts";
 import type { PodObject } from "./inputs.ts";
@@ -12,9 +13,15 @@ import { kubeError } from "./kube-error.ts";
 import type { PodManifest } from "./manifest.ts";
 import { preBindVolumes } from "./prebind.ts";
 
-/** The engine's decision on the current snapshot, with the scheduler's (possibly injected) plugins. Assumes nothing. */
+/**
+ * The engine's decision on the current snapshot, with the scheduler's (possibly injected) plugins. Assumes
+ * nothing. Pods nominated by a preemption (core.nominated) that are at least as important as `pod` count on
+ * their nominated nodes, as kube-scheduler's RunFilterPluginsWithNominatedPods has it.
+ */
 export function decide(core: SchedulingCore, pod: PodManifest | PodObject, at: number): Decision {
-  return core.scheduler.evaluate(core.cache.get(at), pod, at);
+  const snapshot = core.cache.get(at);
+  const nominated = nominatedAgainst(pod as Pod, core.nominated.values());
+  return withNominatedPods(snapshot, nominated, () => core.scheduler.evaluate(snapshot, pod, at));
 }
 
 /** Distinct filter reasons of an unschedulable decision ("Insufficient cpu, Insufficient memory" split). */

@@ -3,14 +3,20 @@
 // `FailedScheduling` Event on the pod. Unschedulable pods and failed bindings retry with backoff, and
 // sooner when the cluster changes. A 409 on the binding means someone else bound the pod (or it was
 // recreated): the pod is read again from the API server, never bound blindly a second time.
+// PrioritySort: of the pods due, the one with the highest spec.priority is decided first (then the
+// oldest). An unschedulable pod may preempt lower-priority pods (preempt.ts); while it waits for them to
+// go, the room is held for it: pods nominated to a node count there when pods of lower priority are decided.
 import type { Timers } from "../../common/timers.ts";
 import type { Decision } from "../scheduler/index.ts";
 import type { SchedulingCore } from "./core.ts";
 import { isTerminal, type PodObject } from "./inputs.ts";
 import type { KubeActions, PodRef } from "./kube.ts";
+import { createNominator } from "./nominator.ts";
 import { createPendingQueue } from "./pending.ts";
 import { bindPod, decide, splitReasons } from "./place.ts";
 import { PREBIND } from "./prebind.ts";
+import { preemptFor } from "./preempt.ts";
+import { dueFirst } from "./priority-sort.ts";
 import {
   decisionRecord,
   engineResult,
@@ -72,7 +78,22 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
   const dueSince = new Map<string, number>();
   /** Last FailedScheduling message per pod: the Event is recorded again only when it changes. */
   const lastFailure = new Map<string, string>();
+  /** Keys whose attempt is queued; each queued job takes the most important one (PrioritySort). */
+  const due = new Set<string>();
+  const nominator = createNominator(core, kube, ours);
+  const track = nominator.track;
+
   let stopped = false;
+
+  const attemptNext = (): Promise<void> => {
+    const key = dueFirst(due, ours);
+    if (key === undefined) return Promise.resolve();
+    due.delete(key);
+    return attempt(key).catch((err: unknown) => {
+      log.error({ err, pod: key }, "scheduling attempt failed unexpectedly");
+      pending.failed(key);
+    });
+  };
 
   const pending = createPendingQueue({
     initialMs: settings.backoffInitialMs,
@@ -81,17 +102,15 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     now,
     onDue(key) {
       dueSince.set(key, now());
-      queue
-        .run(() => attempt(key))
-        .catch((err: unknown) => {
-          log.error({ err, pod: key }, "scheduling attempt failed unexpectedly");
-          pending.failed(key);
-        });
+      due.add(key);
+      queue.run(attemptNext).catch((err: unknown) => log.error({ err }, "scheduling queue failed"));
     },
   });
 
   const forgetPod = (key: string): void => {
     ours.delete(key);
+    due.delete(key);
+    nominator.forget(key);
     pending.done(key);
     lastFailure.delete(key);
     dueSince.delete(key);
@@ -111,7 +130,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
 
   async function attempt(key: string): Promise<void> {
     if (stopped) return;
-    const pod = ours.get(key);
+    const pod = core.nominated.get(key) ?? ours.get(key);
     const uid = pod?.metadata?.uid ?? "";
     // Gone, owned by an MQTT request right now, or placed and waiting for the informer to confirm it.
     if (pod === undefined || inFlight.has(key) || core.isAssumed(uid)) {
@@ -149,18 +168,36 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     }
     if (decision.status === "unschedulable" || decision.node === undefined) {
       keep(engineResult(decision, "unschedulable", splitReasons(decision)));
-      if (lastFailure.get(key) !== decision.message) {
+      // PostFilter: FitError, then " preemption: ..." when preemption did not help (kube-scheduler's wording).
+      const preemption = await preemptFor(core, kube, pod, decision);
+      if (preemption.kind === "nominated") {
+        for (const other of nominator.nominated(key, preemption.node, pod.spec?.priority ?? 0)) {
+          pending.done(other);
+          pending.add(other);
+        }
+      } else if (preemption.kind === "none" && preemption.cleared) nominator.cleared(key);
+      if (preemption.kind === "failed")
+        core.warnLimited(
+          `preempt:${key}`,
+          { err: preemption.error, pod: key },
+          "preemption failed; will retry",
+        );
+      const message =
+        preemption.kind === "none" && preemption.message !== ""
+          ? `${decision.message} ${preemption.message}`
+          : decision.message;
+      if (lastFailure.get(key) !== message) {
         const first = !lastFailure.has(key);
-        lastFailure.set(key, decision.message);
-        event(ref, "Warning", "FailedScheduling", "Scheduling", decision.message);
+        lastFailure.set(key, message);
+        event(ref, "Warning", "FailedScheduling", "Scheduling", message);
         kube
-          .markUnschedulable?.(ref, decision.message, now(), first)
+          .markUnschedulable?.(ref, message, now(), first)
           ?.catch((err: unknown) =>
             core.warnLimited("pod-status", { err, pod: key }, "cannot set PodScheduled=False"),
           );
       }
       const delay = pending.failed(key);
-      log.debug({ pod: key, message: decision.message, retryInMs: delay }, "pod unschedulable");
+      log.debug({ pod: key, message, retryInMs: delay }, "pod unschedulable");
       return;
     }
     const node = decision.node;
@@ -181,7 +218,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
       case "unbound":
         forgetPod(key);
         if (isPendingFor(outcome.pod, name)) {
-          ours.set(key, outcome.pod); // recreated under the same name: a new pod, decided afresh
+          track(key, outcome.pod); // recreated under the same name: a new pod, decided afresh
           pending.add(key);
         }
         return;
@@ -213,7 +250,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     podChanged(type, pod) {
       const key = keyOf(pod);
       if (type !== "delete" && isPendingFor(pod, name)) {
-        ours.set(key, pod);
+        track(key, pod);
         pending.add(key);
         return;
       }
@@ -227,7 +264,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
         if (!isPendingFor(pod, name)) continue;
         const key = keyOf(pod);
         seen.add(key);
-        ours.set(key, pod);
+        track(key, pod);
         pending.add(key);
       }
       for (const key of [...ours.keys()]) if (!seen.has(key)) forgetPod(key);
@@ -237,7 +274,7 @@ export function createPodScheduler(options: PodSchedulerOptions): PodScheduler {
     handOff(pod) {
       if (stopped || !isPendingFor(pod, name)) return;
       const key = keyOf(pod);
-      ours.set(key, pod);
+      track(key, pod);
       pending.done(key);
       pending.failed(key); // after a failed binding: try again after the backoff, not at once
     },

@@ -117,6 +117,8 @@ export interface ObjectMeta {
   readonly labels?: Readonly<Record<string, string>>;
   /** Set while the pod is being deleted (a string from JSON, a Date from client-node). */
   readonly deletionTimestamp?: string | Date;
+  /** Orders the queue among pods of equal priority (PrioritySort). */
+  readonly creationTimestamp?: string | Date;
 }
 
 export interface TopologySpreadConstraint {
@@ -147,13 +149,23 @@ export interface PodSpec {
   readonly hostNetwork?: boolean;
   /** Volume sources, judged by unsupported.ts. */
   readonly volumes?: readonly object[];
+  /** Resolved from priorityClassName by admission; absent means 0 (PrioritySort, DefaultPreemption). */
+  readonly priority?: number | null;
+  /** PreemptLowerPriority (default) or Never. */
+  readonly preemptionPolicy?: string | null;
 }
 
 export interface Pod {
   readonly metadata?: ObjectMeta;
   readonly spec?: PodSpec;
   /** Succeeded and Failed pods no longer hold resources and are left out of a node's totals. */
-  readonly status?: { readonly phase?: string };
+  readonly status?: {
+    readonly phase?: string;
+    /** When the kubelet started the pod; orders victims of equal priority (a string from JSON, a Date from client-node). */
+    readonly startTime?: string | Date;
+    /** The node a preemption freed for this pod. */
+    readonly nominatedNodeName?: string;
+  };
 }
 
 export interface NodeCondition {

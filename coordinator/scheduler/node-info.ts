@@ -16,7 +16,14 @@ import { updateSpreadIndex } from "./spread-index.ts";
 export interface PodInfo {
   /** metadata.uid, else namespace/name. */
   readonly key: string;
+  /** metadata.name ("" when the pod has none): PodDisruptionBudget status.disruptedPods is keyed by it. */
+  readonly name: string;
+  readonly uid: string;
   readonly namespace: string;
+  /** spec.priority, 0 when unset (DefaultPreemption evicts only strictly lower priorities). */
+  readonly priority: number;
+  /** status.startTime in ms; undefined before the kubelet started it (kube-scheduler then reads "now"). */
+  readonly startTime: number | undefined;
   readonly labels: Readonly<Record<string, string>>;
   readonly resources: PodResources;
   /** Set for pods we assumed onto the node (assume.ts). */
@@ -55,7 +62,11 @@ export function createPodInfo(pod: Pod, options: PodInfoOptions = {}): PodInfo {
   if (key === undefined) throw new SnapshotError("pod has neither metadata.uid nor metadata.name");
   return {
     key,
+    name: pod.metadata?.name ?? "",
+    uid: pod.metadata?.uid ?? "",
     namespace: pod.metadata?.namespace ?? "default",
+    priority: podPriority(pod),
+    startTime: timeMs(pod.status?.startTime),
     labels: pod.metadata?.labels ?? {},
     resources: podResources(pod),
     assumedAt: options.assumedAt,
@@ -91,6 +102,16 @@ function existingAffinity(pod: Pod): PodAffinityInfo | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** corev1helpers.PodPriority: spec.priority, 0 when unset. */
+export const podPriority = (pod: Pod): number => pod.spec?.priority ?? 0;
+
+/** A Kubernetes timestamp (RFC 3339 string, or a Date from client-node) in ms; undefined when absent or invalid. */
+export function timeMs(t: string | Date | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  const ms = t instanceof Date ? t.getTime() : Date.parse(t);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

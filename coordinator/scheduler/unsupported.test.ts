@@ -23,6 +23,7 @@ describe("unsupportedFields", () => {
         tolerations: [{ operator: "Exists" }],
         priorityClassName: "high",
         priority: 1000,
+        preemptionPolicy: "Never",
         schedulerName: "k3s-fleet",
         serviceAccountName: "x",
         hostNetwork: true,

@@ -16,11 +16,13 @@ const HONOURED: ReadonlySet<string> = new Set([
   "hostNetwork", // container ports become host ports
   "volumes", // sources checked below
   "topologySpreadConstraints",
+  "priority", // PrioritySort (the pending-pod queue) and DefaultPreemption (preemption/)
+  "preemptionPolicy", // Never: the pod does not preempt
 ]);
 
 /**
- * Do not influence which node kube-scheduler's default plugins choose. Priority only orders the queue
- * and drives preemption, which the engine does not do: such a pod waits, as an unschedulable pod would.
+ * Do not influence which node kube-scheduler's default plugins choose. priorityClassName is resolved
+ * into spec.priority by admission, which is what is read.
  * schedulingGates keep a pod out of the queue (the caller's isPendingFor); runtimeClassName reaches
  * scheduling only through overhead and nodeSelector, which admission has already copied into the pod.
  */
@@ -39,8 +41,6 @@ const IRRELEVANT: ReadonlySet<string> = new Set([
   "hostnameOverride",
   "imagePullSecrets",
   "os",
-  "preemptionPolicy",
-  "priority",
   "priorityClassName",
   "readinessGates",
   "restartPolicy",

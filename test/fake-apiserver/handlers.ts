@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { canonicalJson } from "./canonical-json.ts";
-import { invalidError } from "./field-errors.ts";
+import { invalid, invalidError } from "./field-errors.ts";
 import { applyPatch } from "./patch.ts";
 import { apiVersionOf, type ResourceDef } from "./resources.ts";
 import { type Reply, readBody, readJson } from "./respond.ts";
@@ -165,9 +165,12 @@ function write(
   if (status) def.prepareForStatusUpdate(updated, current);
   else def.prepareForUpdate(updated, current);
   const name = current.metadata.name ?? "";
+  // ValidateObjectMetaUpdate: a uid in the body (a PUT, or a patch naming one) must be the stored one.
+  const uid = updated.metadata.uid;
   const errors = [
     ...missing,
     ...metadataErrors(updated, def.nameRule),
+    ...(uid && uid !== current.metadata.uid ? [invalid("metadata.uid", uid, "field is immutable")] : []),
     ...def.validateUpdate(updated, current),
   ];
   if (errors.length > 0) throw invalidError(def.kind, name, errors, def.group);

@@ -4,6 +4,7 @@ import { defaultPod, initialPodStatus } from "./defaults.ts";
 import { coreToEventsV1, eventErrors, eventsV1ToCore } from "./events-v1.ts";
 import { type FieldError, notSupported } from "./field-errors.ts";
 import { leases } from "./leases.ts";
+import { podDisruptionBudgets } from "./pdbs.ts";
 import { persistentVolumeClaims, persistentVolumes, storageClasses } from "./storage.ts";
 import { isObject, type JsonObject, type KubeObject } from "./types.ts";
 import type { NameRule } from "./validate.ts";
@@ -232,4 +233,5 @@ export const RESOURCES: readonly ResourceDef[] = [
   persistentVolumeClaims,
   persistentVolumes,
   storageClasses,
+  podDisruptionBudgets,
 ];

@@ -3,6 +3,7 @@
 // same defaulting, validation and store as API requests, so watchers see them as ADDED/MODIFIED/DELETED.
 import { createObject, replaceObject, type ServerContext } from "./handlers.ts";
 import type { ContainerUsage, MetricsState, Usage } from "./metrics.ts";
+import { podDisruptionBudgets } from "./pdbs.ts";
 import { coreEvents, namespaces, nodes, pods, type ResourceDef } from "./resources.ts";
 import { notFound } from "./status.ts";
 import { persistentVolumeClaims, persistentVolumes, storageClasses } from "./storage.ts";
@@ -166,6 +167,25 @@ export class TestApi {
       if (running) status.podIP ??= "10.42.0.10";
       pod.status = status;
     });
+  }
+
+  /**
+   * Creates a PodDisruptionBudget and, as the disruption controller would, sets its status
+   * (e.g. `{ disruptionsAllowed: 0, currentHealthy: 2, desiredHealthy: 2, expectedPods: 2 }`).
+   */
+  addPdb(pdb: object, status: JsonObject = {}): KubeObject {
+    const obj = asObject(pdb);
+    obj.metadata = isObject(obj.metadata) ? obj.metadata : {};
+    obj.metadata.namespace ??= "default";
+    const created = createObject(this.#ctx, podDisruptionBudgets, obj);
+    return this.#mutate(
+      podDisruptionBudgets,
+      created.metadata.namespace,
+      created.metadata.name ?? "",
+      (p) => {
+        p.status = { observedGeneration: 1, ...status };
+      },
+    );
   }
 
   /** Events recorded so far (core/v1 form, whichever API created them), oldest first. */

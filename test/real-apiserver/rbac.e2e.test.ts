@@ -1,8 +1,8 @@
 // RBAC for real: deploy/k3s's ServiceAccount, ClusterRole and ClusterRoleBinding applied to a real
 // kube-apiserver (Node,RBAC authorization), the coordinator run with that ServiceAccount's token (TokenRequest
 // API) doing everything it does (informers, binding pending pods and annotating their claims or binding their
-// pre-provisioned volumes, Events, creating pods for MQTT requests,
-// reading a pod that exists, polling metrics.k8s.io), and the API server's audit log compared with what the
+// pre-provisioned volumes, Events, creating pods for MQTT requests, reading a pod that exists, preempting a
+// lower-priority pod, polling metrics.k8s.io), and the API server's audit log compared with what the
 // role grants (SelfSubjectRulesReview, and `kubectl auth can-i --list` as a person would check it): every
 // request was allowed, and every grant was used.
 import { mkdtemp, rm } from "node:fs/promises";
@@ -133,6 +133,24 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
     );
     expect(refused.status).toBe(DecisionStatus.REJECTED);
     await client.close();
+    // Preemption: a high-priority pod that fits only if the low-priority pod filling node-a goes (the
+    // PodDisruptionBudgets are listed, the victim gets DisruptionTarget and is deleted).
+    await cluster.kubectl("create", "priorityclass", "rbac-high", "--value=1000");
+    await addPod(core, makePod({ name: "filler", nodeName: "node-a", requests: { cpu: "3" } }));
+    await addPod(
+      core,
+      makePod({
+        name: "vip",
+        schedulerName: "k3s-fleet",
+        priorityClassName: "rbac-high",
+        requests: { cpu: "1" },
+      }),
+    );
+    await eventually(
+      async () => (await eventsFor(core, "filler", "Preempted")).length > 0,
+      15_000,
+      "a preemption",
+    );
     // metrics.k8s.io is polled (and absent here: 404 after authorization, not 403).
     await eventually(async () =>
       coordinatorRequests(cluster.api).some((r) => r.objectRef?.apiGroup === "metrics.k8s.io"),
@@ -196,7 +214,8 @@ describe.skipIf(!available)("the coordinator's RBAC on a real kube-apiserver", (
         .sort()
         .join(" ");
     expect(verbsOf("bindings")).toBe("create");
-    expect(verbsOf("pods")).toBe("create get list watch");
+    expect(verbsOf("pods")).toBe("create delete get list watch");
+    expect(verbsOf("poddisruptionbudgets.policy")).toBe("list");
     expect(verbsOf("nodes")).toBe("list watch");
     expect(verbsOf("persistentvolumeclaims")).toBe("list patch watch");
     expect(verbsOf("persistentvolumes")).toBe("list patch watch");

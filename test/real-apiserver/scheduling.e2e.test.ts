@@ -86,7 +86,8 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
     });
     expect(failed).toMatchObject({
       type: "Warning",
-      message: "0/1 nodes are available: 1 Insufficient cpu.",
+      message:
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
     });
     await until(() => (svc.scheduling?.summary().unschedulable ?? 0n) >= 3n, 10_000, "three attempts");
     expect(await eventsFor(core, unique("big"), "FailedScheduling")).toHaveLength(1);
@@ -99,7 +100,8 @@ describe.skipIf(!available)("secondary scheduler against a real kube-apiserver",
     });
     expect(condition).toMatchObject({
       reason: "Unschedulable",
-      message: "0/1 nodes are available: 1 Insufficient cpu.",
+      message:
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
     });
 
     await addNode(core, { name: unique("large"), cpu: "8", memory: "16Gi" });

@@ -45,6 +45,9 @@ export const ERR_REASON_PV_NOT_EXIST =
 export const ERR_REASON_UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims";
 
 export const claimNotFound = (name: string): string => `persistentvolumeclaim "${name}" not found`;
+/** Whether `reason` is claimNotFound's (VolumeRestrictions reports it too, also UnschedulableAndUnresolvable). */
+export const isClaimNotFound = (reason: string): boolean =>
+  reason.startsWith('persistentvolumeclaim "') && reason.endsWith('" not found');
 
 interface BoundClaim {
   readonly claim: PersistentVolumeClaim;
