@@ -98,17 +98,21 @@ describe("recentDecision", () => {
 
   it("bounds every string, and drops a score that is not a number", () => {
     const long = "x".repeat(5000);
+    const utf8 = (text: string) => Buffer.byteLength(text);
     const d = recentDecision(
-      record({ status: "unschedulable", pod: long, requestId: long, message: `${"é".repeat(300)}` }),
+      record({ status: "unschedulable", pod: long, requestId: long, message: "é".repeat(300) }),
     );
-    expect(Array.from(d.message)).toHaveLength(MAX_RECENT_MESSAGE);
-    expect(d.message.endsWith("…")).toBe(true);
-    expect(d.pod).toHaveLength(MAX_RECENT_NAME);
-    expect(d.requestId).toHaveLength(MAX_RECENT_NAME);
+    // "é" is 2 bytes: 98 of them and "…" (3 bytes) fit in 200.
+    expect(d.message).toBe(`${"é".repeat(98)}…`);
+    expect(utf8(d.message)).toBeLessThanOrEqual(MAX_RECENT_MESSAGE);
+    expect(d.pod).toBe(`${"x".repeat(MAX_RECENT_NAME - 3)}…`);
+    expect(utf8(d.requestId)).toBe(MAX_RECENT_NAME);
     expect(recentDecision(record({ score: Number.NaN })).score).toBeUndefined();
-    // Never half of a surrogate pair.
-    expect(bounded("😀😀😀", 2)).toBe("😀…");
-    expect(bounded("short", 200)).toBe("short");
+    // Whole characters only: never half of a surrogate pair.
+    expect(bounded("😀😀😀", 8)).toBe("😀…");
+    expect(bounded("😀😀", 8)).toBe("😀😀");
+    expect(bounded("a".repeat(200), 200)).toBe("a".repeat(200));
+    expect(bounded("a".repeat(201), 200)).toBe(`${"a".repeat(197)}…`);
   });
 });
 
@@ -138,7 +142,7 @@ describe("the report's scheduling summary", () => {
 
   it("stays small whatever the decisions hold: ten worst-case entries in a few KiB", () => {
     const a = createAnalytics({ window: 1000 });
-    const long = "y".repeat(10_000);
+    const long = "😀".repeat(10_000);
     for (let i = 0; i < 1000; i++)
       a.record({
         ...base,
@@ -151,8 +155,8 @@ describe("the report's scheduling summary", () => {
     const s = a.summary();
     expect(s.recent).toHaveLength(MAX_RECENT);
     const one = toBinary(RecentDecisionSchema, s.recent[0] ?? recentDecision(record()));
-    // Four names of at most 256 characters, a message of at most 200, and the numbers.
-    expect(one.length).toBeLessThan(4 * (MAX_RECENT_NAME + 3) + MAX_RECENT_MESSAGE * 3 + 64);
+    // Four names of at most 256 bytes, a message of at most 200, and the numbers.
+    expect(one.length).toBeLessThan(4 * (MAX_RECENT_NAME + 3) + MAX_RECENT_MESSAGE + 64);
     const recentOnly = toBinary(SchedulingSummarySchema, { ...s, placementsPerNode: {} } as typeof s);
     expect(recentOnly.length).toBeLessThan(MAX_RECENT * (one.length + 3) + 200);
   });

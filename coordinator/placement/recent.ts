@@ -13,9 +13,9 @@ import type { DecisionRecord, DecisionStatusName } from "./analytics.ts";
 
 /** Decisions the report lists. */
 export const MAX_RECENT = 10;
-/** Characters of a decision's message kept (the rest becomes "…"). */
+/** UTF-8 bytes of a decision's message kept (200 characters of ASCII), "…" included. */
 export const MAX_RECENT_MESSAGE = 200;
-/** Characters kept of a pod, request id or node name (salvaged request ids can be anything). */
+/** UTF-8 bytes kept of a pod, request id or node name (salvaged request ids can be anything). */
 export const MAX_RECENT_NAME = 256;
 
 const STATUS: Record<DecisionStatusName, DecisionStatus> = {
@@ -25,11 +25,26 @@ const STATUS: Record<DecisionStatusName, DecisionStatus> = {
   error: DecisionStatus.ERROR,
 };
 
-/** At most `max` characters (code points, so no half of a surrogate pair), the last one "…" when cut. */
-export function bounded(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
+const utf8Bytes = (codePoint: number): number =>
+  codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+
+/**
+ * At most `maxBytes` bytes of UTF-8, whole characters only; when cut, the last is "…" (3 bytes), so the
+ * report's size does not depend on which characters a requester chose.
+ */
+export function bounded(text: string, maxBytes: number): string {
+  // A UTF-16 unit is at most 3 bytes of UTF-8 (a pair of them, 4).
+  if (text.length * 3 <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  let cutAt = -1;
+  for (const ch of text) {
+    bytes += utf8Bytes(ch.codePointAt(0) ?? 0);
+    if (cutAt < 0 && bytes > maxBytes - 3) cutAt = end;
+    if (bytes > maxBytes) return `${text.slice(0, cutAt)}…`;
+    end += ch.length;
+  }
+  return text;
 }
 
 /** Why, in one line: refusals and errors give their reason; the rest the decision's own words. */
