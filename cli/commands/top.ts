@@ -1,8 +1,8 @@
 // `k3s-fleet top`: a live terminal view of the fleet from the coordinator's retained report (with its
 // last decisions) and the nodes' births, statuses and telemetry over MQTT (any broker; the viewer role is
-// enough); with `--web URL` the last decisions come from the coordinator's web view instead (its full
-// list, with the runner-up's score). Keys: c, m, d, n sort by CPU, memory, disk, name; l filters by label;
-// q quits. `--once` prints plain text once.
+// enough); with `--web URL` the last decisions come from the coordinator's web view instead (its whole
+// decision window, not only the report's last 10). Keys: c, m, d, n sort by CPU, memory, disk, name; l
+// filters by label; q quits. `--once` prints plain text once.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { parseDuration } from "../config/duration.ts";
