@@ -102,6 +102,7 @@ describe("k3s-fleet top --once", () => {
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["n-high", "n-mid", "n-low"]);
     expect(lines[0]).toMatch(/^n-high +n-high +online +80\.0% +30\.0%/);
     expect(stdout).toMatch(/^scheduling \(last 0 decisions\): 0 scheduled, 0 unschedulable/m);
+    expect(stdout).toContain("last decisions (newest first, UTC):\n  none yet");
     expect(stdout).not.toContain("\u001b");
   });
 

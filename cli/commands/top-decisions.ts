@@ -1,7 +1,7 @@
-// `k3s-fleet top`'s last decisions. The retained report carries only the scheduling summary (counts,
-// p50/p99, placements, reasons) and no topic carries individual decisions, so `top --web URL` reads them
-// from the coordinator's web view (`GET /api/decisions`, the same list its Scheduling page shows), with the
-// HTTP token or the viewer's user name and password. The edge (fetch) is injected; parsing is checked.
+// `k3s-fleet top --web URL`'s last decisions. The retained report lists the last 10 (scheduling.recent);
+// the coordinator's web view (`GET /api/decisions`, the same list its Scheduling page shows) has its whole
+// window, read with the HTTP token or the viewer's user name and password. The edge (fetch) is injected;
+// parsing is checked.
 import { z } from "zod";
 import { FleetError } from "../../common/errors.ts";
 

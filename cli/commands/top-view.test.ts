@@ -1,6 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { FleetReportSchema, NodeHealth } from "../../proto/index.ts";
+import {
+  DecisionSource,
+  DecisionStatus,
+  FleetReportSchema,
+  NodeHealth,
+  timestamp,
+} from "../../proto/index.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { labelMatches, renderTop, TopModel } from "./top-view.ts";
 
@@ -75,7 +81,7 @@ describe("top view", () => {
   });
 });
 
-describe("top view: last decisions", () => {
+describe("top view: last decisions from the web view (--web)", () => {
   const decision = (over: Record<string, unknown>) => ({
     id: 1,
     at: Date.UTC(2026, 11, 7, 3, 4, 5),
@@ -97,6 +103,7 @@ describe("top view: last decisions", () => {
 
   it("lists them newest first with outcome, node, runner-up or why; control characters never reach the terminal", () => {
     const m = model();
+    m.decisionsFrom = "web";
     m.decisions = [
       decision({
         id: 2,
@@ -127,11 +134,118 @@ describe("top view: last decisions", () => {
 
   it("says why they are missing", () => {
     const m = model();
-    expect(renderTop(m, view)).toContain("last decisions: pass --web http://COORDINATOR:PORT");
+    m.decisionsFrom = "web";
+    m.decisions = undefined; // the web view not read yet
+    expect(renderTop(m, view)).toContain("last decisions: reading the web view…");
     m.decisions = [];
     m.decisionsProblem = "cannot read decisions: http://x answered HTTP 401";
     expect(renderTop(m, view)).toContain(
       "last decisions (newest first, UTC): cannot read decisions: http://x answered HTTP 401",
     );
+  });
+});
+
+describe("top view: last decisions from the retained report", () => {
+  const view = { sort: "cpu" as const, label: "", now: NOW, width: 100, color: false };
+  const at = Date.UTC(2026, 11, 7, 3, 4, 5);
+  const report = (scheduling: Record<string, unknown> | undefined) =>
+    create(FleetReportSchema, {
+      coordinatorId: "c1",
+      mode: "standalone",
+      nodes: [{ nodeId: "a", hostname: "a", health: NodeHealth.ONLINE, cpuPercent: 5 }],
+      ...(scheduling ? { scheduling } : {}),
+    });
+
+  it("lists the report's decisions, newest first, with node, scores, tags or why", () => {
+    const m = new TopModel();
+    m.applyReport(
+      report({
+        decisions: 3n,
+        scheduled: 1n,
+        unschedulable: 1n,
+        rejected: 1n,
+        recent: [
+          {
+            requestId: "r3",
+            source: DecisionSource.MQTT_REQUEST,
+            status: DecisionStatus.REJECTED,
+            time: timestamp(at + 2000),
+            latencyMs: 0.5,
+            message: "image is required",
+          },
+          {
+            pod: "default/\u001b]0;owned\u0007x",
+            source: DecisionSource.PENDING_POD,
+            status: DecisionStatus.UNSCHEDULABLE,
+            time: timestamp(at + 1000),
+            latencyMs: 12,
+            message: "0/1 nodes are available: 1 Insufficient cpu.",
+          },
+          {
+            requestId: "r1",
+            pod: "default/web",
+            source: DecisionSource.DRY_RUN,
+            status: DecisionStatus.SCHEDULED,
+            node: "a",
+            score: 80.5,
+            runnerUp: "b",
+            runnerUpScore: 61,
+            time: timestamp(at),
+            latencyMs: 2.25,
+            advisory: true,
+          },
+        ],
+      }),
+      NOW,
+    );
+    const text = renderTop(m, view);
+    const lines = text.split("\n");
+    const head = lines.indexOf("last decisions (newest first, UTC):");
+    expect(head).toBeGreaterThan(0);
+    expect(lines.slice(head + 1, head + 4)).toEqual([
+      "  03:04:07 rejected      r3                           image is required (0.5 ms)",
+      "  03:04:06 unschedulable default/?]0;owned?x          0/1 nodes are available: 1 Insufficient cpu. (12.0 ms)",
+      "  03:04:05 scheduled     default/web                  -> a score 80.50, runner-up b 61 (2.3 ms, dry-run advisory)",
+    ]);
+    expect(text).not.toContain("\u001b");
+    // --decisions N shows fewer.
+    const two = renderTop(m, { ...view, decisions: 1 }).split("\n");
+    expect(two.filter((l) => /^ {2}\d\d:\d\d:\d\d /.test(l))).toHaveLength(1);
+  });
+
+  it("follows each new report, and says when there are none or the coordinator lists none", () => {
+    const m = new TopModel();
+    expect(renderTop(m, view)).toContain("waiting for the coordinator's retained report…");
+    expect(renderTop(m, view)).not.toContain("last decisions");
+    m.applyReport(report({}), NOW);
+    expect(renderTop(m, view)).toContain("last decisions (newest first, UTC):\n  none yet");
+    // An older coordinator: decisions counted, none listed.
+    m.applyReport(report({ decisions: 4n, scheduled: 4n }), NOW);
+    expect(renderTop(m, view)).toContain(
+      "  none in the report (its coordinator predates them): pass --web http://COORDINATOR:PORT",
+    );
+    m.applyReport(
+      report({
+        decisions: 1n,
+        recent: [
+          { pod: "default/x", status: DecisionStatus.SCHEDULED, node: "a", score: 7, time: timestamp(at) },
+        ],
+      }),
+      NOW,
+    );
+    expect(renderTop(m, view)).toContain(
+      "  03:04:05 scheduled     default/x                    -> a score 7 (0.0 ms)",
+    );
+  });
+
+  it("keeps the web view's decisions when reading them from there", () => {
+    const m = new TopModel();
+    m.decisionsFrom = "web";
+    m.decisions = [];
+    m.applyReport(
+      report({ decisions: 1n, recent: [{ pod: "default/x", status: DecisionStatus.SCHEDULED }] }),
+      NOW,
+    );
+    expect(m.decisions).toEqual([]);
   });
 });

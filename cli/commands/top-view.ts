@@ -1,7 +1,14 @@
 // `k3s-fleet top`'s model and screen: the latest fleet report, refreshed between reports by live
-// telemetry, births (labels) and statuses; rendered as text sorted and filtered as asked. Pure: messages
-// and `now` in, lines out; colour only when asked (a terminal).
+// telemetry, births (labels) and statuses; the last decisions from the report (or the web view, `--web`);
+// rendered as text sorted and filtered as asked. Pure: messages and `now` in, lines out; colour only when
+// asked (a terminal).
 import { LiveSample } from "../../coordinator/fleet/live-sample.ts";
+import {
+  type DecisionLineInput,
+  decisionLine,
+  fromRecent,
+  printable,
+} from "../../coordinator/report/decision-line.ts";
 import {
   type FleetReport,
   type NodeBirth,
@@ -10,11 +17,9 @@ import {
   type NodeTelemetry,
   PeerState,
 } from "../../proto/index.ts";
-
-import type { TopDecision } from "./top-decisions.ts";
 import { SORT_KEYS, type SortKey } from "./top-keys.ts";
 
-export { SORT_KEYS, type SortKey };
+export { printable, SORT_KEYS, type SortKey };
 
 export interface TopNode {
   id: string;
@@ -39,8 +44,13 @@ const HEALTH: Record<number, TopNode["state"]> = {
 export class TopModel {
   report: FleetReport | undefined;
   reportAt = 0;
-  /** The last decisions, newest first (from the web view, `--web`); undefined: not asked for. */
-  decisions: TopDecision[] | undefined = undefined;
+  /**
+   * Where the last decisions come from: the retained report's `scheduling.recent` (any broker), or the
+   * coordinator's web view (`--web`, which top.ts reads into `decisions`).
+   */
+  decisionsFrom: "report" | "web" = "report";
+  /** The last decisions, newest first; undefined: none read yet. */
+  decisions: DecisionLineInput[] | undefined = undefined;
   /** Why the decisions could not be read the last time, if they could not. */
   decisionsProblem: string | undefined = undefined;
   readonly nodes = new Map<string, TopNode>();
@@ -50,6 +60,7 @@ export class TopModel {
   applyReport(report: FleetReport, now: number): void {
     this.report = report;
     this.reportAt = now;
+    if (this.decisionsFrom === "report") this.decisions = (report.scheduling?.recent ?? []).map(fromRecent);
     const seen = new Set<string>();
     for (const n of report.nodes) {
       seen.add(n.nodeId);
@@ -140,12 +151,6 @@ export function sortNodes(nodes: Iterable<TopNode>, sort: SortKey): TopNode[] {
   return list;
 }
 
-/** Control characters from the bus never reach the terminal: they could move the cursor or set titles. */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
-}
-
 function cell(text: string, width: number, right = false): string {
   const t = printable(text);
   if (t.length > width) return `${t.slice(0, Math.max(0, width - 1))}…`;
@@ -227,28 +232,27 @@ function schedulingLines(report: FleetReport | undefined): string[] {
   return out;
 }
 
-const clockOf = (ms: number) => new Date(ms).toISOString().slice(11, 19);
-const score = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
-
 /** The last decisions, newest first, one line each: what happened to which pod, where, and why. */
 function decisionLines(model: TopModel, limit: number, width: number): string[] {
   const list = model.decisions;
-  if (list === undefined)
-    return ["last decisions: pass --web http://COORDINATOR:PORT (the report carries only the summary above)"];
+  const fromWeb = model.decisionsFrom === "web";
+  // From the report: nothing until the report is in (schedulingLines says so).
+  if (list === undefined) return fromWeb ? ["last decisions: reading the web view…"] : [];
   const head = `last decisions (newest first, UTC)${model.decisionsProblem ? `: ${printable(model.decisionsProblem)}` : ":"}`;
-  if (list.length === 0) return [head, model.decisionsProblem ? "" : "  none yet"].filter((l) => l !== "");
+  if (list.length === 0) {
+    if (model.decisionsProblem) return [head];
+    // A coordinator from before the report listed its decisions: only the web view has them.
+    const older = !fromWeb && (model.report?.scheduling?.decisions ?? 0n) > 0n;
+    return [
+      head,
+      older
+        ? "  none in the report (its coordinator predates them): pass --web http://COORDINATOR:PORT"
+        : "  none yet",
+    ];
+  }
   const out = [head];
   for (const d of list.slice(0, limit)) {
-    const what =
-      d.status === "scheduled"
-        ? `-> ${d.node} score ${score(d.score)}${d.runnerUp ? `, runner-up ${d.runnerUp.node} ${score(d.runnerUp.score)}` : ""}`
-        : d.status === "unschedulable"
-          ? (d.message ?? d.reasons.join("; "))
-          : (d.reasons[0] ?? d.message ?? "");
-    const tags = [d.dryRun ? "dry-run" : "", d.advisory ? "advisory" : ""].filter(Boolean).join(" ");
-    const line =
-      `  ${clockOf(d.at)} ${cell(d.status, 13)} ${cell(d.pod || d.requestId || "(unnamed)", 28)} ` +
-      `${printable(what)} (${d.latencyMs.toFixed(1)} ms${tags ? `, ${tags}` : ""})`;
+    const line = `  ${decisionLine(d)}`;
     out.push(line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line);
   }
   return out;

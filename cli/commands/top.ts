@@ -1,7 +1,8 @@
-// `k3s-fleet top`: a live terminal view of the fleet from the coordinator's retained report and the
-// nodes' births, statuses and telemetry over MQTT (any broker; the viewer role is enough), and with
-// `--web URL` the last decisions from the coordinator's web view. Keys: c, m, d, n sort by CPU, memory,
-// disk, name; l filters by label; q quits. `--once` prints plain text once.
+// `k3s-fleet top`: a live terminal view of the fleet from the coordinator's retained report (with its
+// last decisions) and the nodes' births, statuses and telemetry over MQTT (any broker; the viewer role is
+// enough); with `--web URL` the last decisions come from the coordinator's web view instead (its whole
+// decision window, not only the report's last 10). Keys: c, m, d, n sort by CPU, memory, disk, name; l
+// filters by label; q quits. `--once` prints plain text once.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { keepaliveSeconds } from "../config/defaults.ts";
@@ -30,9 +31,9 @@ export function registerTop(program: Command): void {
         .option("--timeout <duration>", "how long to wait for the retained report", "5s")
         .option(
           "--web <url>",
-          "the coordinator's HTTP address (http.listen), to show the last decisions from its web view",
+          "the coordinator's HTTP address (http.listen): read the last decisions from its web view, not the report",
         )
-        .option("--decisions <n>", "last decisions shown", "10"),
+        .option("--decisions <n>", "last decisions shown (the report lists at most 10)", "10"),
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "top");
@@ -56,6 +57,7 @@ export function registerTop(program: Command): void {
     // The view (and the coordinator code it reads) loads only when `top` runs: other commands stay small.
     const { renderTop, TopModel } = await import("./top-view.ts");
     const model = new TopModel();
+    if (opts.web !== undefined) model.decisionsFrom = "web";
     const view = {
       sort: opts.sort as SortKey,
       label: (opts.label as string | undefined) ?? "",

@@ -131,7 +131,7 @@ describe("scheduling settings from the config file reach the engine", () => {
 describe("bad scheduling values name their key", () => {
   const problems = (env: Record<string, string>): string => {
     try {
-      loadConfig({ env });
+      schedulingSettings(loadConfig({ env }));
       return "";
     } catch (err) {
       return String((err as Error).message);

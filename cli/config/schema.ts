@@ -5,8 +5,6 @@
 // config/config.yaml lists every setting with its default; config.test.ts keeps the two in step.
 import { join } from "node:path";
 import { z } from "zod";
-import { addedAffinityProblems } from "../../coordinator/scheduler/added-affinity.ts";
-import { scoredResourceProblem } from "../../coordinator/scheduler/config.ts";
 import type { NodeAffinity } from "../../coordinator/scheduler/k8s-types.ts";
 import { DEFAULT_LIMITS, longestContractTopic } from "../../proto/limits.ts";
 import { topicRootProblem } from "../../proto/topics.ts";
@@ -132,9 +130,7 @@ const scoringResources = z
     const out: Array<{ name: string; weight: number }> = [];
     for (const [name, raw] of entries) {
       const weight = Number(raw);
-      const problem = scoredResourceProblem(name);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-      else if (raw === undefined || raw === "" || !Number.isInteger(weight) || weight < 1 || weight > 100)
+      if (raw === undefined || raw === "" || !Number.isInteger(weight) || weight < 1 || weight > 100)
         ctx.addIssue({
           code: "custom",
           message: `${name}: weight must be an integer from 1 to 100, got ${JSON.stringify(raw)}`,
@@ -145,7 +141,11 @@ const scoringResources = z
     return out;
   });
 
-/** A Kubernetes NodeAffinity object, or its JSON (from env or flags); checked like ValidateNodeAffinityArgs. */
+/**
+ * A Kubernetes NodeAffinity object, or its JSON (from env or flags). Its terms, like the resource names of
+ * scoringResources, are checked like ValidateNodeAffinityArgs by schedulingSettings (cli/config/scheduling.ts):
+ * the checks are the engine's, which the agent's build of this schema does not carry.
+ */
 const addedAffinity = z
   .union([z.record(z.string(), z.unknown()), z.string()])
   .optional()
@@ -160,9 +160,11 @@ const addedAffinity = z
         return z.NEVER;
       }
     }
-    const problems = addedAffinityProblems(parsed, "addedAffinity");
-    for (const message of problems) ctx.addIssue({ code: "custom", message });
-    return problems.length > 0 ? z.NEVER : (parsed as NodeAffinity);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      ctx.addIssue({ code: "custom", message: "must be a node affinity object" });
+      return z.NEVER;
+    }
+    return parsed as NodeAffinity;
   });
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -1,8 +1,10 @@
 // Scheduling analytics: every decision (source, pod, node, scores, latency, outcome) in a bounded window,
 // and the report's SchedulingSummary over it. "Reached Running" is filled in later, when the informer
-// shows the pod Running on the node it was placed on. Pure: records in, summary out.
+// shows the pod Running on the node it was placed on. The summary lists the last decisions too (recent.ts).
+// Pure: records in, summary out.
 import { create } from "@bufbuild/protobuf";
 import { type SchedulingSummary, SchedulingSummarySchema } from "../../proto/index.ts";
+import { recentDecisions } from "./recent.ts";
 import type { RejectionSummary } from "./rejections.ts";
 
 export type DecisionSource = "mqtt" | "pod";
@@ -133,6 +135,7 @@ export function createAnalytics(options: { window: number }): Analytics {
       s.latencyP50Ms = percentile(latencies, 0.5);
       s.latencyP99Ms = percentile(latencies, 0.99);
       s.unschedulableReasons = Object.fromEntries(reasons);
+      s.recent = recentDecisions(recent);
       return s;
     },
   };

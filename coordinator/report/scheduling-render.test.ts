@@ -1,6 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { createMessage, DecisionStatus, SchedulingSummarySchema, timestamp } from "../../proto/index.ts";
+import {
+  createMessage,
+  DecisionSource,
+  DecisionStatus,
+  SchedulingSummarySchema,
+  timestamp,
+} from "../../proto/index.ts";
 import { renderDecision, renderSchedulingSection } from "./scheduling-render.ts";
 
 describe("renderSchedulingSection", () => {
@@ -35,6 +41,44 @@ describe("renderSchedulingSection", () => {
         "    1× node(s) had an offline agent",
       ].join("\n"),
     );
+  });
+});
+
+describe("renderSchedulingSection: last decisions", () => {
+  it("lists the report's last decisions, newest first, one line each", () => {
+    const at = Date.UTC(2026, 11, 7, 3, 4, 5);
+    const summary = create(SchedulingSummarySchema, {
+      decisions: 2n,
+      scheduled: 1n,
+      unschedulable: 1n,
+      recent: [
+        {
+          pod: "default/big",
+          source: DecisionSource.PENDING_POD,
+          status: DecisionStatus.UNSCHEDULABLE,
+          time: timestamp(at + 1000),
+          latencyMs: 3.5,
+          message: "0/2 nodes are available: 2 Insufficient memory.",
+        },
+        {
+          requestId: "r1",
+          pod: "default/web",
+          source: DecisionSource.DRY_RUN,
+          status: DecisionStatus.SCHEDULED,
+          node: "node-a",
+          score: 77.25,
+          time: timestamp(at),
+          latencyMs: 1.5,
+          advisory: true,
+        },
+      ],
+    });
+    const text = renderSchedulingSection(summary).split("\n");
+    expect(text.slice(-3)).toEqual([
+      "  Last Decisions (newest first, UTC):",
+      "    03:04:06 unschedulable default/big                  0/2 nodes are available: 2 Insufficient memory. (3.5 ms)",
+      "    03:04:05 scheduled     default/web                  -> node-a score 77.25 (1.5 ms, dry-run advisory)",
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   timestampMs,
 } from "../../proto/index.ts";
 import { STATUS_NAME } from "../placement/decision.ts";
+import { decisionLine, fromRecent } from "./decision-line.ts";
 
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
@@ -34,6 +35,10 @@ export function renderSchedulingSection(s: SchedulingSummary): string {
   if (reasons.length > 0) {
     lines.push("  Unschedulable Reasons:");
     for (const [reason, count] of reasons) lines.push(`    ${count}× ${reason}`);
+  }
+  if (s.recent.length > 0) {
+    lines.push("  Last Decisions (newest first, UTC):");
+    for (const d of s.recent) lines.push(`    ${decisionLine(fromRecent(d))}`);
   }
   return lines.join("\n");
 }

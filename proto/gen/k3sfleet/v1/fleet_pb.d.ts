@@ -941,6 +941,13 @@ export declare type SchedulingSummary = Message<"k3sfleet.v1.SchedulingSummary">
    * @generated from field: uint64 reached_running = 10;
    */
   reachedRunning: bigint;
+
+  /**
+   * The last decisions (at most 10), newest first: what `k3s-fleet top` lists from the report alone.
+   *
+   * @generated from field: repeated k3sfleet.v1.RecentDecision recent = 11;
+   */
+  recent: RecentDecision[];
 };
 
 /**
@@ -1585,6 +1592,95 @@ export declare type NodeSnapshot = Message<"k3sfleet.v1.NodeSnapshot"> & {
 export declare const NodeSnapshotSchema: GenMessage<NodeSnapshot>;
 
 /**
+ * One decision as the report lists it: small, so the retained report stays small at 10,000 nodes.
+ *
+ * @generated from message k3sfleet.v1.RecentDecision
+ */
+export declare type RecentDecision = Message<"k3sfleet.v1.RecentDecision"> & {
+  /**
+   * The ScheduleRequest's request_id; empty for a pending pod.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * namespace/name; empty for a request that did not decode far enough to name one.
+   *
+   * @generated from field: string pod = 2;
+   */
+  pod: string;
+
+  /**
+   * @generated from field: k3sfleet.v1.DecisionSource source = 3;
+   */
+  source: DecisionSource;
+
+  /**
+   * @generated from field: k3sfleet.v1.DecisionStatus status = 4;
+   */
+  status: DecisionStatus;
+
+  /**
+   * The chosen node; empty unless scheduled.
+   *
+   * @generated from field: string node = 5;
+   */
+  node: string;
+
+  /**
+   * From the request's arrival (or the pod's turn in the queue) to the decision.
+   *
+   * @generated from field: float latency_ms = 6;
+   */
+  latencyMs: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 7;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The chosen node's weighted total score; absent unless scheduled.
+   *
+   * @generated from field: optional double score = 8;
+   */
+  score?: number | undefined;
+
+  /**
+   * Scheduled with another feasible node: the second best and its total score.
+   *
+   * @generated from field: string runner_up = 9;
+   */
+  runnerUp: string;
+
+  /**
+   * @generated from field: optional double runner_up_score = 10;
+   */
+  runnerUpScore?: number | undefined;
+
+  /**
+   * Why, in at most 200 characters: kube-scheduler's "0/N nodes are available: …", the refusal or the error.
+   *
+   * @generated from field: string message = 11;
+   */
+  message: string;
+
+  /**
+   * True when no cluster is reachable (standalone) and nothing was created.
+   *
+   * @generated from field: bool advisory = 12;
+   */
+  advisory: boolean;
+};
+
+/**
+ * Describes the message k3sfleet.v1.RecentDecision.
+ * Use `create(RecentDecisionSchema)` to create a new message.
+ */
+export declare const RecentDecisionSchema: GenMessage<RecentDecision>;
+
+/**
  * ---------------------------------------------------------------------------
  * Status: {root}/node/{node}/status and {root}/coordinator/status, retained, QoS 1.
  * The offline form is the MQTT Will, so a dead peer is announced by the broker.
@@ -1682,4 +1778,42 @@ export enum DecisionStatus {
  * Describes the enum k3sfleet.v1.DecisionStatus.
  */
 export declare const DecisionStatusSchema: GenEnum<DecisionStatus>;
+
+/**
+ * Where a decision came from.
+ *
+ * @generated from enum k3sfleet.v1.DecisionSource
+ */
+export enum DecisionSource {
+  /**
+   * @generated from enum value: DECISION_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A ScheduleRequest over MQTT that may create a pod.
+   *
+   * @generated from enum value: DECISION_SOURCE_MQTT_REQUEST = 1;
+   */
+  MQTT_REQUEST = 1,
+
+  /**
+   * A pending pod whose spec.schedulerName is the coordinator's.
+   *
+   * @generated from enum value: DECISION_SOURCE_PENDING_POD = 2;
+   */
+  PENDING_POD = 2,
+
+  /**
+   * A ScheduleRequest with dry_run set: nothing was created.
+   *
+   * @generated from enum value: DECISION_SOURCE_DRY_RUN = 3;
+   */
+  DRY_RUN = 3,
+}
+
+/**
+ * Describes the enum k3sfleet.v1.DecisionSource.
+ */
+export declare const DecisionSourceSchema: GenEnum<DecisionSource>;
 
