@@ -31,6 +31,10 @@ export interface SchedulingCore {
   record(r: NewRecord): DecisionRecord;
   /** What the store remembers of request `requestId` (idempotency). */
   storedRequest(requestId: string): StoredRequest | undefined;
+  /** Who first asked with `requestId` (request ids are per requester), if known. */
+  requestOwner(requestId: string): string | undefined;
+  /** Records the first requester of `requestId`; a later one is not recorded. Never throws. */
+  ownRequest(requestId: string, requester: string): void;
   /** A request is about to create its pod: a repeat must look for it. */
   requestBegun(requestId: string, namespace: string, podName: string, planned: ScheduleDecision): void;
   /** How a request ended: `finish` answers every repeat the same, `forget` lets a repeat start afresh. Never throws. */
@@ -94,6 +98,14 @@ export function createCore(parts: CoreParts): SchedulingCore {
     nominated: new Map(),
     sleep: parts.sleep,
     storedRequest: (requestId) => store.request(requestId),
+    requestOwner: (requestId) => store.ownerOf(requestId),
+    ownRequest(requestId, requester) {
+      try {
+        store.own(requestId, requester, now());
+      } catch (err) {
+        log.error({ err, requestId }, "cannot record who asked for a request id");
+      }
+    },
     requestBegun(requestId, namespace, podName, planned) {
       store.begin(requestId, namespace, podName, planned, now());
     },

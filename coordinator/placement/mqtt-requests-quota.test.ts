@@ -96,6 +96,25 @@ describe("schedule request quotas", () => {
     expect(k.calls.filter((c) => c.startsWith("create"))).toHaveLength(1);
   });
 
+  it("a request id is per requester also when its decision created no pod (unschedulable, dry run)", async () => {
+    const { k, replies, send } = setup({});
+    await send("ops", { requestId: "big", podName: "big", nodeSelector: { zone: "none" } }); // fits nowhere
+    await send("ops", { requestId: "dry", podName: "dry", dryRun: true });
+    await send("dev", { requestId: "big", podName: "big", nodeSelector: { zone: "none" } });
+    await send("dev", { requestId: "dry", podName: "dry", dryRun: true });
+    await send("ops", { requestId: "dry", podName: "dry", dryRun: true });
+    expect(replies.map((d) => d.status)).toEqual([
+      DecisionStatus.UNSCHEDULABLE,
+      DecisionStatus.SCHEDULED,
+      DecisionStatus.REJECTED,
+      DecisionStatus.REJECTED,
+      DecisionStatus.SCHEDULED,
+    ]);
+    expect(replies[2]?.message).toMatch(/request id big was used by another requester/);
+    expect(replies[3]?.message).toMatch(/request id dry was used by another requester/);
+    expect(k.calls.filter((c) => c.startsWith("create"))).toHaveLength(0);
+  });
+
   it("refuses a request when the decision queue is full, with the reason", async () => {
     const { core, replies, send } = setup({ maxQueuedRequests: 2 });
     // Two decisions held in the queue.

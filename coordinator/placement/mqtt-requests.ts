@@ -129,12 +129,14 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     const { requestId, namespace, podName } = valid;
     const key = `${namespace}/${podName}`;
     const stored = core.storedRequest(requestId);
-    // Request ids are per requester: another requester's id does not get that requester's decision (its
-    // pod still says who asked for it; a decision without a pod, or whose pod is gone, cannot tell).
+    // Request ids are per requester: another requester's repeat does not get that requester's decision.
+    // The store says who asked first; for a request stored before it did, its pod's annotation says it.
+    const recorded = core.requestOwner(requestId);
     const owner =
-      stored === undefined
+      recorded ??
+      (stored === undefined
         ? undefined
-        : ownerOf(cluster?.pods?.() ?? [], stored.namespace, stored.podName, requestId);
+        : ownerOf(cluster?.pods?.() ?? [], stored.namespace, stored.podName, requestId));
     if (owner !== undefined && owner !== requester) {
       const reason = `request id ${requestId} was used by another requester; choose another request id`;
       const decision = rejectedDecision(requestId, reason, now());
@@ -143,6 +145,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       await reply(valid.replyTo, decision);
       return;
     }
+    if (recorded === undefined) core.ownRequest(requestId, owner ?? requester);
     if (stored?.state === "done" && stored.decision !== undefined) {
       repeats++;
       log.debug({ requestId }, "repeated schedule request: same decision");

@@ -69,6 +69,21 @@ describe("decision store", () => {
     store.close();
   });
 
+  it("remembers who first asked with a request id, and forgets it with the retention", () => {
+    const store = openDecisionStore({ path: ":memory:", keepRecords: 10 });
+    store.own("r1", "ops", 1_000);
+    store.own("r1", "dev", 2_000); // a later requester does not take it over
+    store.own("r2", "dev", 5_000);
+    expect([store.ownerOf("r1"), store.ownerOf("r2"), store.ownerOf("r3")]).toEqual([
+      "ops",
+      "dev",
+      undefined,
+    ]);
+    store.prune(3_000);
+    expect([store.ownerOf("r1"), store.ownerOf("r2")]).toEqual([undefined, "dev"]);
+    store.close();
+  });
+
   it("keeps decision records, newest last, and their outcome", () => {
     const store = openDecisionStore({ path: ":memory:", keepRecords: 300 });
     for (let id = 1; id <= 600; id++) store.saveRecord(record(id));

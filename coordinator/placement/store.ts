@@ -35,9 +35,13 @@ export interface DecisionStore {
     decision: ScheduleDecision,
     now: number,
   ): void;
+  /** Who first asked with `requestId` (the requester of its first decision), if known. */
+  ownerOf(requestId: string): string | undefined;
+  /** Records `requester` as the owner of `requestId` unless it already has one. */
+  own(requestId: string, requester: string, now: number): void;
   /** Drops a request id (nothing was created for it). */
   forget(requestId: string): void;
-  /** Deletes request ids last touched before `before`; returns how many. */
+  /** Deletes request ids (and their owners) last touched before `before`; returns how many. */
   prune(before: number): number;
   /** Deletes decision records older than `before`; returns how many. */
   pruneRecords(before: number): number;
@@ -74,6 +78,11 @@ CREATE TABLE IF NOT EXISTS requests (
   updated_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS requests_updated_at ON requests (updated_at);
+CREATE TABLE IF NOT EXISTS request_owners (
+  request_id TEXT PRIMARY KEY,
+  requester TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS decisions (
   id INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,
@@ -182,6 +191,9 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
     ),
     forget: db.prepare("DELETE FROM requests WHERE request_id = ?"),
     prune: db.prepare("DELETE FROM requests WHERE updated_at < ?"),
+    owner: db.prepare("SELECT requester FROM request_owners WHERE request_id = ?"),
+    own: db.prepare("INSERT OR IGNORE INTO request_owners (request_id, requester, at) VALUES (?, ?, ?)"),
+    pruneOwners: db.prepare("DELETE FROM request_owners WHERE at < ?"),
     insertRecord: db.prepare(
       `INSERT OR REPLACE INTO decisions (id, at, source, pod, request_id, status, node, score, scores, reasons,
          latency_ms, advisory, dry_run, running, runner_up, message, rejections)
@@ -222,7 +234,20 @@ export function openDecisionStore(options: StoreOptions): DecisionStore {
     forget(requestId) {
       guard("delete a request", () => q.forget.run(requestId));
     },
-    prune: (before) => Number(guard("prune requests", () => q.prune.run(before)).changes),
+    ownerOf(requestId) {
+      const row = guard("read a request's owner", () => q.owner.get(requestId)) as
+        | { requester: string }
+        | undefined;
+      return row?.requester;
+    },
+    own(requestId, requester, now) {
+      guard("write a request's owner", () => q.own.run(requestId, requester, now));
+    },
+    prune: (before) =>
+      guard("prune requests", () => {
+        q.pruneOwners.run(before);
+        return Number(q.prune.run(before).changes);
+      }),
     pruneRecords: (before) =>
       Number(guard("prune decision records", () => q.pruneRecords.run(before)).changes),
     saveRecord(r) {
