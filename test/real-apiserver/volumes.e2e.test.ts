@@ -142,7 +142,7 @@ describe.skipIf(!available)("VolumeBinding against a real kube-apiserver", () =>
       return pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
     }, 20_000);
     expect(condition.message).toBe(
-      "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
+      "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
     );
   }, 30_000);
 });
