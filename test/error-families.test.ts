@@ -17,7 +17,13 @@ import { BrokerError, type BrokerErrorCode } from "../coordinator/broker/broker.
 import { createBrokerLimits, LimitError, type LimitErrorCode } from "../coordinator/broker/limits-hooks.ts";
 import { ClusterError, type ClusterErrorCode } from "../coordinator/cluster/errors.ts";
 import { CoordinatorError, type CoordinatorErrorCode } from "../coordinator/fleet/fleet-service.ts";
-import { LeaseConflictError, type LeaseErrorCode } from "../coordinator/leader/elector.ts";
+import {
+  createElector,
+  type ElectorOptions,
+  LeaderError,
+  LeaseConflictError,
+  type LeaseErrorCode,
+} from "../coordinator/leader/elector.ts";
 import {
   type QuantityError,
   SchedulerError,
@@ -58,6 +64,20 @@ const rows: Row[] = [
     code: "LEASE_CONFLICT",
     name: "LeaseConflictError",
     cause,
+  },
+  {
+    family: "LeaderError",
+    base: LeaderError,
+    make: () =>
+      thrown(() =>
+        createElector({
+          leaseDurationMs: 5_000,
+          renewDeadlineMs: 2_000,
+          retryPeriodMs: 2_000,
+        } as ElectorOptions),
+      ),
+    code: "LEASE_INVALID_TIMINGS",
+    name: "LeaderError",
   },
   {
     family: "SchedulerError",
@@ -181,6 +201,7 @@ describe("error families are FleetErrors with their own code union", () => {
 
   it("types `code` as the family's union (checked by tsc)", () => {
     expectTypeOf<LeaseConflictError["code"]>().toEqualTypeOf<LeaseErrorCode>();
+    expectTypeOf<LeaderError["code"]>().toEqualTypeOf<LeaseErrorCode>();
     expectTypeOf<SchedulerError["code"]>().toEqualTypeOf<SchedulerErrorCode>();
     expectTypeOf<QuantityError["code"]>().toEqualTypeOf<SchedulerErrorCode>();
     expectTypeOf<AuthError["code"]>().toEqualTypeOf<AuthErrorCode>();
