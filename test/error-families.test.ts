@@ -32,6 +32,7 @@ import {
 import { parseQuantity } from "../coordinator/scheduler/quantity.ts";
 import { assertNodeId, TopicError, type TopicErrorCode } from "../proto/topics.ts";
 import { SimulatorError, type SimulatorErrorCode } from "../simulator/errors.ts";
+import { BROKER_DEFAULTS } from "./support/defaults.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "k3sf-error-families-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,6 +108,7 @@ const rows: Row[] = [
     make: () =>
       thrown(() =>
         createBrokerLimits({
+          newNodes: BROKER_DEFAULTS.newNodes,
           topicRoot: "k3s-fleet/v1",
           settings: { maxTopicLength: 3 },
           logger: pino({ enabled: false }),

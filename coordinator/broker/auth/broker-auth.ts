@@ -12,7 +12,12 @@ import type { Aedes, AedesOptions, Client } from "aedes";
 import type { Logger } from "pino";
 import { DEFAULT_TOPIC_ROOT, type Topics, topicsFor } from "../../../proto/topics.ts";
 import { createLogThrottle } from "../limits.ts";
-import { type CheckGateOptions, createCheckGate, DEFAULT_CHECK_GATE } from "./check-gate.ts";
+import {
+  CHECK_GATE_BOUNDS,
+  type CheckGateOptions,
+  type CheckGateSettings,
+  createCheckGate,
+} from "./check-gate.ts";
 import { AuthError, type ConnackRefusal, ConnectRefusedError } from "./errors.ts";
 import { isLoopbackHost } from "./listen-safety.ts";
 import { DEFAULT_SCRYPT_COST, type ParsedHash, verifyPassword } from "./password.ts";
@@ -72,8 +77,8 @@ export interface BrokerAuthOptions {
    * exemption); a client with such an id must log in with the username and password given here.
    */
   reservedIds?: ReadonlyMap<string, { username: string; password: string }>;
-  /** Bounds on password checks (check-gate.ts); unset values take DEFAULT_CHECK_GATE. */
-  checkGate?: Partial<CheckGateOptions>;
+  /** Bounds on password checks (check-gate.ts); unset internal ones take CHECK_GATE_BOUNDS. */
+  checkGate: CheckGateSettings & Partial<CheckGateOptions>;
 }
 
 export interface BrokerAuth {
@@ -128,7 +133,7 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
   let reserved = reservedClientIds(users, policy.agentClientId);
   let decoy = decoyHash(users);
   const gate = createCheckGate({
-    ...DEFAULT_CHECK_GATE,
+    ...CHECK_GATE_BOUNDS,
     now: () => performance.now(),
     ...options.checkGate,
   });
