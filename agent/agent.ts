@@ -5,18 +5,9 @@
 // broker or the coordinator is away and is replayed afterwards, marked historical.
 import type { Logger } from "pino";
 import type { Timers } from "../common/timers.ts";
-import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
-import {
-  agentClientId,
-  createMessage,
-  decode,
-  type MessageOf,
-  nodeIdProblem,
-  PeerState,
-  timestamp,
-  topicRootProblem,
-  topicsFor,
-} from "../proto/index.ts";
+import { contractPublish, type Link, type TlsOptions } from "../mqtt/link.ts";
+import { decode, nodeIdProblem, PeerState, topicRootProblem, topicsFor } from "../proto/index.ts";
+import { createAgentLink } from "./agent-link.ts";
 import { createAgentOutbox, openAgentBuffer } from "./agent-outbox.ts";
 import type { BufferStore, OpenBufferOptions } from "./buffer-store.ts";
 import { AgentError } from "./errors.ts";
@@ -29,7 +20,7 @@ import { createSystemSource } from "./sample-source.ts";
 import { type SamplingStats, startSamplingLoop } from "./sampling-loop.ts";
 import { createSessionCounter } from "./session-counter.ts";
 import { openSessionStore } from "./session-store.ts";
-import { type Counters, shapeBirth, shapeTelemetry } from "./shape.ts";
+import { type Counters, shapeTelemetry } from "./shape.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export type { SamplingStats };
@@ -189,54 +180,23 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const primedAtMs = monotonic();
 
   const sessions = createSessionCounter(store, now, log);
-  let seq = 0n;
-  let ready = false;
   let generation = 0;
   let stopping: Promise<void> | undefined;
-
-  const status = (state: PeerState, reason = ""): MessageOf<"nodeStatus"> =>
-    createMessage("nodeStatus", {
-      state,
-      session: sessions.current,
-      time: timestamp(now()),
-      reason,
-      installId,
-    });
-
-  const link = new Link({
-    url: options.brokerUrl,
-    clientId: agentClientId(nodeId, installId),
-    logger: log.child({ part: "link" }),
-    keepaliveSeconds: options.keepaliveSeconds,
-    username: options.mqtt?.username,
-    password: options.mqtt?.password,
-    tls: options.mqtt?.tls,
-    writeCache: false,
-    will: () => {
-      sessions.take();
-      return contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE));
-    },
+  const agentLink = createAgentLink({
+    options,
+    installId,
+    topics,
+    sessions,
+    facts: () => facts,
+    now,
+    logger: log,
   });
+  const { link, warn } = agentLink;
 
-  const telemetryLink: TelemetryLink = {
-    get ready() {
-      return ready && link.connected;
-    },
-    publish: (message) => link.publish("telemetry", topics.telemetry(nodeId), message),
-  };
-  const sequence: Sequence = {
-    get session() {
-      return sessions.current;
-    },
-    next() {
-      seq += 1n;
-      return seq;
-    },
-  };
   const publishFailures = createFailureLog({ logger: log, message: "telemetry publish failed", monotonic });
   const outbox = createAgentOutbox(
     options,
-    { link: telemetryLink, sequence, buffer, publishFailures, logger: log },
+    { link: agentLink.telemetry, sequence: agentLink.sequence, buffer, publishFailures, logger: log },
     clocks,
   );
   let reportFatal: (error: AgentError) => void = () => {};
@@ -257,7 +217,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     connected: () => link.connected,
     // The refused birth and status overwrote ours (both retained): say again who holds the node id.
     reannounce: () => {
-      if (ready) publishBirthAndStatus();
+      if (agentLink.announced) agentLink.publishBirthAndStatus();
     },
   });
   link.onMessage((topic, payload) => {
@@ -274,30 +234,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
   }
 
-  const warn = (what: string) => (error: unknown) =>
-    log.warn({ err: error, session: `${sessions.current}` }, what);
-  /** Retained birth, then ONLINE status: published in this order on one connection. */
-  const publishBirthAndStatus = () => {
-    const birth = createMessage(
-      "birth",
-      shapeBirth(facts, {
-        nodeId,
-        session: sessions.current,
-        nowMs: now(),
-        agentVersion: AGENT_VERSION,
-        k8sNodeName: options.k8sNodeName,
-        labels: options.labels,
-        intervalMs: options.intervalMs,
-        keepaliveSeconds: options.keepaliveSeconds,
-        installId,
-      }),
-    );
-    link.publish("birth", topics.birth(nodeId), birth).catch(warn("birth not acknowledged"));
-    link
-      .publish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.ONLINE))
-      .catch(warn("online status not acknowledged"));
-  };
-
   const announce = async (connection: number): Promise<void> => {
     try {
       facts = await source.facts(); // addresses and mounts may have changed while we were away
@@ -313,10 +249,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (connection !== generation || !link.connected || stopping) return;
     // Subscribers get birth, then status, then telemetry.
-    publishBirthAndStatus();
+    agentLink.publishBirthAndStatus();
     // The buffer holds telemetry until the coordinator's retained status says it is listening.
     if (buffer) link.subscribe([topics.coordinatorStatus]).catch(warn("coordinator status not subscribed"));
-    ready = true;
+    agentLink.announced = true;
     publishFailures.recovered();
     outbox.connected();
     log.info({ session: `${sessions.current}`, installId }, "announced");
@@ -325,12 +261,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   link.on("connect", () => {
     generation += 1;
-    ready = false;
-    seq = 0n;
+    agentLink.reset();
     void announce(generation);
   });
   link.on("disconnect", () => {
-    ready = false;
+    agentLink.announced = false;
     outbox.disconnected();
   });
 
@@ -343,7 +278,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     monotonic,
     timers: options.timers,
     logger: log,
-    health: () => ({ linkConnected: telemetryLink.ready, internet: probe.latest() }),
+    health: () => ({ linkConnected: agentLink.telemetry.ready, internet: probe.latest() }),
     offer: (telemetry) => outbox.offer(telemetry),
   });
 
@@ -352,9 +287,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const stop = async (reason: string, announceOffline = true): Promise<void> => {
     await loop.stop();
-    ready = false;
+    agentLink.announced = false;
     const offline = announceOffline
-      ? contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE, reason))
+      ? contractPublish("nodeStatus", topics.nodeStatus(nodeId), agentLink.status(PeerState.OFFLINE, reason))
       : undefined;
     await closeLink(link, offline, log);
     outbox.close();
@@ -370,10 +305,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       return sessions.current;
     },
     get seq() {
-      return seq;
+      return agentLink.seq;
     },
     get connected() {
-      return telemetryLink.ready;
+      return agentLink.telemetry.ready;
     },
     get outbox() {
       return outbox.stats();
