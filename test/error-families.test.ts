@@ -109,6 +109,7 @@ const rows: Row[] = [
       thrown(() =>
         createBrokerLimits({
           newNodes: BROKER_DEFAULTS.newNodes,
+          refusedPublish: "disconnect",
           topicRoot: "k3s-fleet/v1",
           settings: { maxTopicLength: 3 },
           logger: pino({ enabled: false }),

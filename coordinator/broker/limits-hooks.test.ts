@@ -33,6 +33,7 @@ afterEach(async () => {
 async function limitedBroker(options: Partial<BrokerLimitsOptions> = {}) {
   const limits = createBrokerLimits({
     newNodes: BROKER_DEFAULTS.newNodes,
+    refusedPublish: "disconnect",
     topicRoot: ROOT,
     logger: silent,
     ...options,
@@ -170,6 +171,7 @@ describe("createBrokerLimits on aedes", () => {
     expect(() =>
       createBrokerLimits({
         newNodes: BROKER_DEFAULTS.newNodes,
+        refusedPublish: "disconnect",
         topicRoot: ROOT,
         logger: silent,
         settings: { maxTopicLength: 100 },

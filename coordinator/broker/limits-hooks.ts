@@ -29,8 +29,8 @@ export interface BrokerLimitsOptions {
   topicRoot: string;
   /** Unset values take DEFAULT_LIMITS. */
   settings?: LimitSettingsInput;
-  /** Same meaning as auth's: default `disconnect`. */
-  refusedPublish?: "drop" | "disconnect";
+  /** Same meaning as auth's (config broker.refusedPublish). */
+  refusedPublish: "drop" | "disconnect";
   /** Clients the publish rate does not apply to (the coordinator's own); the other limits still do. */
   rateExempt?: (client: Client) => boolean;
   /** Bound by the caller, e.g. logger.child({ module: "limits" }). */

@@ -52,6 +52,7 @@ const limits =
   mode === "limits"
     ? createBrokerLimits({
         newNodes: BROKER_DEFAULTS.newNodes,
+        refusedPublish: "disconnect",
         topicRoot: "k3s-fleet/v1",
         logger,
         settings: { maxPublishRate: 0 },

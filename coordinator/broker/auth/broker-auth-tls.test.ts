@@ -9,6 +9,7 @@ import { Aedes } from "aedes";
 import type { IClientOptions } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONFIG_DEFAULTS } from "../../../cli/config/defaults.ts";
 import { topicsFor } from "../../../proto/topics.ts";
 import { type Cleanup, collect, connackCode, mqttClient, usersFile } from "../../../test/support/auth.ts";
 import { certificateAuthority, type Pem, signedCertificate } from "../../../test/support/certs.ts";
@@ -69,7 +70,13 @@ beforeAll(async () => {
     { username: "edge-san", role: "node", password: null },
     { username: "coord", role: "coordinator", password: "pw-c" },
   ]);
-  auth = createBrokerAuth({ checkGate: BROKER_DEFAULTS.checkGate, users, logger: pino({ level: "silent" }) });
+  auth = createBrokerAuth({
+    checkGate: BROKER_DEFAULTS.checkGate,
+    refusedPublish: "disconnect",
+    topicRoot: CONFIG_DEFAULTS.topicRoot,
+    users,
+    logger: pino({ level: "silent" }),
+  });
   ({ url, aedes, server } = await startTlsBroker(false));
 });
 

@@ -66,6 +66,7 @@ async function broker(
 ): Promise<{ broker: EmbeddedBroker; auth: BrokerAuth; url: string }> {
   const auth = createBrokerAuth({
     checkGate: BROKER_DEFAULTS.checkGate,
+    refusedPublish: "disconnect",
     users,
     topicRoot: ROOT,
     logger: silent,
@@ -142,6 +143,7 @@ describe("authentication", () => {
   it("refuses everyone, with CONNACK 0x03, when preConnect was not installed (fail closed)", async () => {
     const auth = createBrokerAuth({
       checkGate: BROKER_DEFAULTS.checkGate,
+      refusedPublish: "disconnect",
       users,
       topicRoot: ROOT,
       logger: silent,
