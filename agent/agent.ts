@@ -4,40 +4,26 @@
 // With `buffer` set, telemetry is stored and forwarded (outbox-buffered.ts): it waits on disk while the
 // broker or the coordinator is away and is replayed afterwards, marked historical.
 import type { Logger } from "pino";
-import { REAL_TIMERS, type Timers } from "../common/timers.ts";
-import { contractPublish, Link, type TlsOptions } from "../mqtt/link.ts";
-import {
-  agentClientId,
-  createMessage,
-  decode,
-  type MessageOf,
-  nodeIdProblem,
-  PeerState,
-  timestamp,
-  topicRootProblem,
-  topicsFor,
-} from "../proto/index.ts";
-import { openResilientBuffer } from "./buffer-resilient.ts";
-import { type BufferStore, bufferPath, type OpenBufferOptions, sqliteMissing } from "./buffer-store.ts";
+import type { Timers } from "../common/timers.ts";
+import { contractPublish, type Link, type TlsOptions } from "../mqtt/link.ts";
+import { decode, nodeIdProblem, PeerState, topicRootProblem, topicsFor } from "../proto/index.ts";
+import { createAgentLink } from "./agent-link.ts";
+import { createAgentOutbox, openAgentBuffer } from "./agent-outbox.ts";
+import type { BufferStore, OpenBufferOptions } from "./buffer-store.ts";
 import { AgentError } from "./errors.ts";
 import { createFailureLog } from "./failure-log.ts";
-import { createInternetProbe, parseHostPort } from "./health.ts";
+import { createInternetProbe, type InternetProbe, parseHostPort } from "./health.ts";
 import { installIdOf, loadInstallSeed, readMachineId } from "./identity.ts";
-import {
-  createPassThroughOutbox,
-  type Outbox,
-  type OutboxStats,
-  type Sequence,
-  type TelemetryLink,
-} from "./outbox.ts";
-import { createBufferedOutbox } from "./outbox-buffered.ts";
+import type { Outbox, OutboxStats, Sequence, TelemetryLink } from "./outbox.ts";
 import type { SampleSource, StaticFacts } from "./readings.ts";
 import { createSystemSource } from "./sample-source.ts";
+import { type SamplingStats, startSamplingLoop } from "./sampling-loop.ts";
+import { createSessionCounter } from "./session-counter.ts";
 import { openSessionStore } from "./session-store.ts";
-import { type Counters, shapeBirth, shapeTelemetry } from "./shape.ts";
-import { startTicker } from "./ticker.ts";
+import { type Counters, shapeTelemetry } from "./shape.ts";
 import { AGENT_VERSION } from "./version.ts";
 
+export type { SamplingStats };
 export { AGENT_VERSION };
 
 export interface AgentOptions {
@@ -96,9 +82,6 @@ export interface BufferOptions {
 // The product settings above come resolved from the config schema (cli/config/defaults.ts agentSettings);
 // the agent keeps no defaults of its own for them.
 
-/** Wait after a new coordinator instance announces itself (BufferOptions.settleMs), so it has subscribed. */
-const SETTLE_MS = 1_000;
-
 export interface RunningAgent {
   readonly nodeId: string;
   /** NodeBirth.install_id: which install of the node id this is. */
@@ -122,18 +105,7 @@ export interface RunningAgent {
   stop(reason?: string): Promise<void>;
 }
 
-export interface SamplingStats {
-  taken: number;
-  failed: number;
-  skipped: number;
-  /** Sum of sample durations, and the latest one, in seconds. */
-  durationSecondsTotal: number;
-  lastDurationSeconds: number;
-}
-
 const STOP_TIMEOUT_MS = 5_000;
-/** The first sample comes this long after start (or after the first announce, if later). */
-const EARLY_SAMPLE_MS = 250;
 const BROKER_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"]);
 
 /** Every problem with the options, empty when they are usable. */
@@ -186,191 +158,70 @@ function bufferOptionProblems(buffer: BufferOptions): string[] {
  * broker, since an edge node often boots before its network (see `connected`).
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const problems = agentOptionProblems(options);
-  if (problems.length > 0) {
-    throw new AgentError("K3SF_ERR_AGENT_OPTIONS", `invalid agent options: ${problems.join("; ")}`, {
-      problems,
-    });
-  }
+  assertAgentOptions(options);
   const { nodeId } = options;
   // A caller may already have named the module; a second child would repeat the "module" key in every line.
   const log =
     options.logger.bindings().module === "agent" ? options.logger : options.logger.child({ module: "agent" });
   const now = options.now ?? Date.now;
   const monotonic = options.monotonic ?? (() => performance.now());
+  const clocks = { now, monotonic };
   const topics = topicsFor(options.topicRoot);
   const store = openSessionStore({ stateDir: options.stateDir, nodeId, now, logger: log });
-  // Without node:sqlite (Node.js 20) the agent runs without a buffer and says so. A buffer that cannot be
-  // opened (full disk, unwritable state dir) does not stop the start either: the agent runs without it,
-  // says so, and opens it when it can (buffer-resilient.ts).
-  const noSqlite = options.buffer && !options.outbox ? sqliteMissing() : undefined;
-  if (noSqlite) log.warn({ reason: noSqlite }, "no telemetry buffer: samples are dropped while offline");
-  const buffer: BufferStore | undefined =
-    options.buffer && !options.outbox && !noSqlite
-      ? openResilientBuffer({
-          path: bufferPath(options.stateDir, nodeId),
-          logger: log.child({ part: "buffer" }),
-          now,
-          monotonic,
-          retryMs: options.buffer.retryMs,
-          open: options.buffer.open,
-        })
-      : undefined;
+  const buffer = openAgentBuffer(options, log, clocks);
   const source = options.source ?? createSystemSource({ ...options.roots, monotonic, logger: log });
   const probe = createInternetProbe({ ...options.internet, monotonic });
-
-  let facts: StaticFacts;
-  let counters: Counters;
-  try {
-    facts = await source.facts();
-    // Prime the counters so the first telemetry carries real rates, not zeros or since-boot averages.
-    counters = shapeTelemetry(await source.read(), undefined, now(), {
-      linkConnected: false,
-      internet: undefined,
-    }).counters;
-  } catch (error) {
+  const primed = await primeNode(options, source, now, probe).catch((error: unknown) => {
     buffer?.close();
     throw error;
-  }
-  probe.latest();
-  let installId: string;
-  try {
-    installId =
-      options.installId ??
-      installIdOf({
-        seed: loadInstallSeed(options.stateDir),
-        machineId: readMachineId(),
-        macs: facts.interfaces.filter((i) => !i.virtual).map((i) => i.mac),
-      });
-  } catch (error) {
-    buffer?.close();
-    throw error;
-  }
+  });
+  let { facts } = primed;
+  const { installId } = primed;
   const primedAtMs = monotonic();
-  let earlySampleScheduled = false;
 
-  // A full disk must not keep the node off the fleet: when the session cannot be persisted the agent
-  // starts anyway, with a session from the clock (seconds since the epoch: above what earlier runs used,
-  // and what a later restart picks again only a second or more later), and says so.
-  let pendingSession: bigint | undefined;
-  try {
-    pendingSession = store.next();
-  } catch (error) {
-    pendingSession = store.advance(BigInt(Math.floor(now() / 1000)));
-    log.error(
-      { err: error, session: `${pendingSession}` },
-      "session not persisted: starting with a session from the clock",
-    );
-  }
-  let session = pendingSession;
-  let seq = 0n;
-  let ready = false;
+  const sessions = createSessionCounter(store, now, log);
   let generation = 0;
   let stopping: Promise<void> | undefined;
-
-  const takeSession = (): bigint => {
-    if (pendingSession !== undefined) {
-      const first = pendingSession;
-      pendingSession = undefined;
-      return first;
-    }
-    try {
-      const next = store.next();
-      return next > session ? next : session + 1n;
-    } catch (error) {
-      // Keep connecting: a full disk must not take the node off the fleet. The session still increases
-      // within this process; only a restart before the disk recovers could reuse a number.
-      log.error({ err: error }, "session not persisted");
-      return store.advance(session + 1n);
-    }
-  };
-  const status = (state: PeerState, reason = ""): MessageOf<"nodeStatus"> =>
-    createMessage("nodeStatus", { state, session, time: timestamp(now()), reason, installId });
-
-  const link = new Link({
-    url: options.brokerUrl,
-    clientId: agentClientId(nodeId, installId),
-    logger: log.child({ part: "link" }),
-    keepaliveSeconds: options.keepaliveSeconds,
-    username: options.mqtt?.username,
-    password: options.mqtt?.password,
-    tls: options.mqtt?.tls,
-    writeCache: false,
-    will: () => {
-      session = takeSession();
-      return contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE));
-    },
+  const agentLink = createAgentLink({
+    options,
+    installId,
+    topics,
+    sessions,
+    facts: () => facts,
+    now,
+    logger: log,
   });
+  const { link, warn } = agentLink;
 
-  const telemetryLink: TelemetryLink = {
-    get ready() {
-      return ready && link.connected;
-    },
-    publish: (message) => link.publish("telemetry", topics.telemetry(nodeId), message),
-  };
-  const sequence: Sequence = {
-    get session() {
-      return session;
-    },
-    next() {
-      seq += 1n;
-      return seq;
-    },
-  };
   const publishFailures = createFailureLog({ logger: log, message: "telemetry publish failed", monotonic });
-  const createOutbox = (): Outbox => {
-    if (options.outbox) return options.outbox(telemetryLink, sequence);
-    if (buffer && options.buffer) {
-      const { redeliverMs, settleMs, waitForCoordinator, maxSamples, maxAgeMs, replayPerSecond } =
-        options.buffer;
-      return createBufferedOutbox({
-        link: telemetryLink,
-        sequence,
-        store: buffer,
-        limits: {
-          maxSamples,
-          maxAgeMs,
-          replayPerSecond,
-          redeliverMs: redeliverMs ?? Math.max(20_000, 2 * options.keepaliveSeconds * 1000),
-        },
-        gate: { waitForCoordinator, settleMs: settleMs ?? SETTLE_MS },
-        logger: log.child({ part: "buffer" }),
-        now,
-        monotonic,
-      });
-    }
-    return createPassThroughOutbox({
-      link: telemetryLink,
-      sequence,
-      onPublishError: (error) => publishFailures.failed(error),
-    });
-  };
-  const outbox = createOutbox();
+  const outbox = createAgentOutbox(
+    options,
+    { link: agentLink.telemetry, sequence: agentLink.sequence, buffer, publishFailures, logger: log },
+    clocks,
+  );
   let reportFatal: (error: AgentError) => void = () => {};
   const fatal = new Promise<AgentError>((resolve) => {
     reportFatal = resolve;
   });
   const conflictTopic = topics.nodeConflict(nodeId);
-  link.onMessage((topic, payload) => {
-    if (topic !== conflictTopic) return;
-    const notice = decode("nodeConflict", payload, 64 * 1024);
-    if (!notice.ok || stopping) return;
-    const { holderInstallId, rejectedInstallId } = notice.message;
-    if (rejectedInstallId === installId && holderInstallId !== installId) {
-      const error = new AgentError(
-        "K3SF_ERR_NODE_ID_CONFLICT",
-        `node id "${nodeId}" is in use by another machine (install ${holderInstallId}); ` +
-          `give this one its own name with --node-name or NODE_NAME`,
-      );
-      log.error({ nodeId, installId, holderInstallId }, error.message);
-      // A clean disconnect without an OFFLINE status: the node id and its retained status are the holder's.
+  const onConflict = conflictHandler({
+    nodeId,
+    installId,
+    log,
+    ignore: () => stopping !== undefined,
+    // A clean disconnect without an OFFLINE status: the node id and its retained status are the holder's.
+    lost: (error) => {
       stopping ??= stop("node id conflict", false);
       void stopping.then(() => reportFatal(error));
-    } else if (holderInstallId === installId && link.connected) {
-      // The refused birth and status overwrote ours (both retained): say again who holds the node id.
-      log.warn({ nodeId, rejectedInstallId }, "another machine claimed this node id; it was told to stop");
-      if (ready) publishBirthAndStatus();
-    }
+    },
+    connected: () => link.connected,
+    // The refused birth and status overwrote ours (both retained): say again who holds the node id.
+    reannounce: () => {
+      if (agentLink.announced) agentLink.publishBirthAndStatus();
+    },
+  });
+  link.onMessage((topic, payload) => {
+    if (topic === conflictTopic) onConflict(payload);
   });
   if (buffer) {
     let undecodable = 0;
@@ -382,29 +233,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         log.warn({ detail: status.detail }, "undecodable coordinator status ignored");
     });
   }
-
-  const warn = (what: string) => (error: unknown) => log.warn({ err: error, session: `${session}` }, what);
-  /** Retained birth, then ONLINE status: published in this order on one connection. */
-  const publishBirthAndStatus = () => {
-    const birth = createMessage(
-      "birth",
-      shapeBirth(facts, {
-        nodeId,
-        session,
-        nowMs: now(),
-        agentVersion: AGENT_VERSION,
-        k8sNodeName: options.k8sNodeName,
-        labels: options.labels,
-        intervalMs: options.intervalMs,
-        keepaliveSeconds: options.keepaliveSeconds,
-        installId,
-      }),
-    );
-    link.publish("birth", topics.birth(nodeId), birth).catch(warn("birth not acknowledged"));
-    link
-      .publish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.ONLINE))
-      .catch(warn("online status not acknowledged"));
-  };
 
   const announce = async (connection: number): Promise<void> => {
     try {
@@ -421,111 +249,52 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (connection !== generation || !link.connected || stopping) return;
     // Subscribers get birth, then status, then telemetry.
-    publishBirthAndStatus();
+    agentLink.publishBirthAndStatus();
     // The buffer holds telemetry until the coordinator's retained status says it is listening.
     if (buffer) link.subscribe([topics.coordinatorStatus]).catch(warn("coordinator status not subscribed"));
-    ready = true;
+    agentLink.announced = true;
     publishFailures.recovered();
     outbox.connected();
-    log.info({ session: `${session}`, installId }, "announced");
-    // The first sample need not wait a whole interval (issue 14: start to first sample ≤ 1 s): it is
-    // taken shortly after the first announce, once the coordinator's retained status has had time to
-    // arrive and the rates cover a measurable window; the fixed-rate schedule goes on unchanged.
-    if (!earlySampleScheduled && options.intervalMs > EARLY_SAMPLE_MS) {
-      earlySampleScheduled = true;
-      const wait = Math.max(0, primedAtMs + EARLY_SAMPLE_MS - monotonic());
-      (options.timers ?? REAL_TIMERS).setTimeout(
-        () => {
-          if (!stopping && sampling.taken + sampling.failed === 0) void sampleOnce();
-        },
-        Math.max(wait, EARLY_SAMPLE_MS / 2),
-      );
-    }
+    log.info({ session: `${sessions.current}`, installId }, "announced");
+    loop.sampleEarly(() => stopping !== undefined);
   };
 
   link.on("connect", () => {
     generation += 1;
-    ready = false;
-    seq = 0n;
+    agentLink.reset();
     void announce(generation);
   });
   link.on("disconnect", () => {
-    ready = false;
+    agentLink.announced = false;
     outbox.disconnected();
   });
 
-  const sampling: SamplingStats = {
-    taken: 0,
-    failed: 0,
-    skipped: 0,
-    durationSecondsTotal: 0,
-    lastDurationSeconds: 0,
-  };
-  const sampleFailures = createFailureLog({ logger: log, message: "sampling failed", monotonic });
-  const overruns = createFailureLog({ logger: log, message: "sampling overran its interval", monotonic });
-  const takeSample = async (): Promise<void> => {
-    const started = monotonic();
-    try {
-      const reading = await source.read();
-      const shaped = shapeTelemetry(reading, counters, now(), {
-        linkConnected: telemetryLink.ready,
-        internet: probe.latest(),
-      });
-      counters = shaped.counters;
-      outbox.offer(shaped.telemetry);
-      sampling.taken++;
-      sampleFailures.recovered();
-    } catch (error) {
-      sampling.failed++;
-      sampleFailures.failed(error);
-    } finally {
-      sampling.lastDurationSeconds = (monotonic() - started) / 1000;
-      sampling.durationSecondsTotal += sampling.lastDurationSeconds;
-    }
-  };
-  /** One sample at a time, whoever asks (the ticker, or the first connect). */
-  let sampleInProgress: Promise<void> | undefined;
-  const sampleOnce = (): Promise<void> => {
-    sampleInProgress ??= takeSample().finally(() => {
-      sampleInProgress = undefined;
-    });
-    return sampleInProgress;
-  };
-  const ticker = startTicker({
+  const loop = startSamplingLoop({
+    source,
+    counters: primed.counters,
+    primedAtMs,
     intervalMs: options.intervalMs,
+    now,
     monotonic,
     timers: options.timers,
-    onSkip: (skipped) => {
-      sampling.skipped += skipped;
-      overruns.failed(new Error(`${skipped} sample(s) skipped`));
-    },
-    task: sampleOnce,
+    logger: log,
+    health: () => ({ linkConnected: agentLink.telemetry.ready, internet: probe.latest() }),
+    offer: (telemetry) => outbox.offer(telemetry),
   });
 
   void link.start();
   log.info({ nodeId, broker: options.brokerUrl, intervalMs: options.intervalMs }, "agent started");
 
   const stop = async (reason: string, announceOffline = true): Promise<void> => {
-    await ticker.stop();
-    ready = false;
+    await loop.stop();
+    agentLink.announced = false;
     const offline = announceOffline
-      ? contractPublish("nodeStatus", topics.nodeStatus(nodeId), status(PeerState.OFFLINE, reason))
+      ? contractPublish("nodeStatus", topics.nodeStatus(nodeId), agentLink.status(PeerState.OFFLINE, reason))
       : undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      link.close(offline).then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!closed) {
-      log.warn("broker did not confirm the offline status in time; dropping the connection");
-      link.destroy();
-    }
+    await closeLink(link, offline, log);
     outbox.close();
     const { pending, dropped } = { pending: outbox.stats().pending, dropped: outbox.dropped };
-    log.info({ reason, session: `${session}`, dropped, pending }, "agent stopped");
+    log.info({ reason, session: `${sessions.current}`, dropped, pending }, "agent stopped");
   };
 
   return {
@@ -533,23 +302,107 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     installId,
     fatal,
     get session() {
-      return session;
+      return sessions.current;
     },
     get seq() {
-      return seq;
+      return agentLink.seq;
     },
     get connected() {
-      return telemetryLink.ready;
+      return agentLink.telemetry.ready;
     },
     get outbox() {
       return outbox.stats();
     },
     get sampling() {
-      return { ...sampling };
+      return loop.stats();
     },
     stop(reason = "shutdown") {
       stopping ??= stop(reason);
       return stopping;
     },
   };
+}
+
+function assertAgentOptions(options: AgentOptions): void {
+  const problems = agentOptionProblems(options);
+  if (problems.length > 0) {
+    throw new AgentError("K3SF_ERR_AGENT_OPTIONS", `invalid agent options: ${problems.join("; ")}`, {
+      problems,
+    });
+  }
+}
+
+/**
+ * What the agent learns before it connects: the node's facts, counters primed so the first telemetry
+ * carries real rates (not zeros or since-boot averages), and this install's id.
+ */
+async function primeNode(
+  options: AgentOptions,
+  source: SampleSource,
+  now: () => number,
+  probe: InternetProbe,
+): Promise<{ facts: StaticFacts; counters: Counters; installId: string }> {
+  const facts = await source.facts();
+  const { counters } = shapeTelemetry(await source.read(), undefined, now(), {
+    linkConnected: false,
+    internet: undefined,
+  });
+  probe.latest();
+  const installId =
+    options.installId ??
+    installIdOf({
+      seed: loadInstallSeed(options.stateDir),
+      machineId: readMachineId(),
+      macs: facts.interfaces.filter((i) => !i.virtual).map((i) => i.mac),
+    });
+  return { facts, counters, installId };
+}
+
+/**
+ * Acts on a node-conflict notice: when the coordinator refused this install, the agent stops for good
+ * (`lost`); when it refused another machine claiming our node id, we announce ourselves again (`reannounce`).
+ */
+function conflictHandler(on: {
+  nodeId: string;
+  installId: string;
+  log: Logger;
+  ignore: () => boolean;
+  lost: (error: AgentError) => void;
+  connected: () => boolean;
+  reannounce: () => void;
+}): (payload: Uint8Array) => void {
+  const { nodeId, installId, log } = on;
+  return (payload) => {
+    const notice = decode("nodeConflict", payload, 64 * 1024);
+    if (!notice.ok || on.ignore()) return;
+    const { holderInstallId, rejectedInstallId } = notice.message;
+    if (rejectedInstallId === installId && holderInstallId !== installId) {
+      const error = new AgentError(
+        "K3SF_ERR_NODE_ID_CONFLICT",
+        `node id "${nodeId}" is in use by another machine (install ${holderInstallId}); ` +
+          `give this one its own name with --node-name or NODE_NAME`,
+      );
+      log.error({ nodeId, installId, holderInstallId }, error.message);
+      on.lost(error);
+    } else if (holderInstallId === installId && on.connected()) {
+      log.warn({ nodeId, rejectedInstallId }, "another machine claimed this node id; it was told to stop");
+      on.reannounce();
+    }
+  };
+}
+
+/** Closes the link with `offline` as its last message; drops it when the broker does not confirm in time. */
+async function closeLink(link: Link, offline: Parameters<Link["close"]>[0], log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    link.close(offline).then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!closed) {
+    log.warn("broker did not confirm the offline status in time; dropping the connection");
+    link.destroy();
+  }
 }

@@ -22,6 +22,7 @@ import {
   topicsFor,
 } from "../proto/index.ts";
 import { BUNDLE, buildAgentBundle, bundledInputs, FORBIDDEN, LEGAL } from "../scripts/build-agent.ts";
+import { EMBEDDED_BROKER_DEFAULTS } from "../test/support/defaults.ts";
 import { fakeHostRoot } from "../test/support/fake-host-root.ts";
 import { AGENT_COMMANDS } from "./main.ts";
 
@@ -109,7 +110,12 @@ describe("the bundled agent", () => {
   });
 
   it("agent: birth, online, telemetry from memory (no buffer writes), offline on SIGTERM", async () => {
-    const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger: silent });
+    const broker = await startEmbeddedBroker({
+      ...EMBEDDED_BROKER_DEFAULTS,
+      host: "127.0.0.1",
+      port: 0,
+      logger: silent,
+    });
     const root = "bundle/v1";
     const topics = topicsFor(root);
     const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
-import { COORDINATOR_DEFAULTS } from "../test/support/defaults.ts";
+import { BROKER_DEFAULTS, COORDINATOR_DEFAULTS } from "../test/support/defaults.ts";
 import { testSchedulingSettings } from "../test/support/scheduling-settings.ts";
 
 const arg = (name: string, fallback: number): number => {
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   const setupStart = performance.now();
   const service = await startCoordinatorService({
     embeddedBroker: {
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1 << 24,

@@ -22,7 +22,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { startCoordinatorService } from "../coordinator/service.ts";
 import { slim } from "../coordinator/web/live.ts";
 import { countStates, diffRows, FleetRowsBuilder } from "../coordinator/web/rows.ts";
-import { COORDINATOR_DEFAULTS } from "../test/support/defaults.ts";
+import { BROKER_DEFAULTS, COORDINATOR_DEFAULTS } from "../test/support/defaults.ts";
 import { loadAverage, machineFacts } from "./suite/harness.ts";
 
 const { values } = parseArgs({
@@ -97,6 +97,7 @@ const service = await startCoordinatorService({
   // The feeder speaks for many nodes per connection: the per-client publish rate limit (made for one node
   // per connection) is off, or it would drop most of their telemetry.
   embeddedBroker: {
+    ...BROKER_DEFAULTS,
     host: "127.0.0.1",
     port: 0,
     maxPacketBytes: 16 << 20,

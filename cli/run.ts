@@ -24,6 +24,14 @@ export function commandContext(opts: Record<string, unknown>, name: string): Com
   }
 }
 
+/** A one-shot command's failure: printed, with exit code `code`. False (nothing done) when there is none. */
+export function exitWith(failure: string | undefined, code = 1): boolean {
+  if (failure === undefined) return false;
+  process.stderr.write(`k3s-fleet: ${failure}\n`);
+  process.exitCode = code;
+  return true;
+}
+
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

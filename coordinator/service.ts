@@ -3,12 +3,11 @@
 // schedulerName, MQTT schedule requests; advisory when standalone). Composition only; each part owns its job.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { TlsOptions } from "../mqtt/link.ts";
 import type { FleetReport, ScheduleRequest } from "../proto/index.ts";
 import type { EmbeddedBroker } from "./broker/broker.ts";
 import { type Credentials, type SecuredBrokerOptions, startSecuredBroker } from "./broker/embedded.ts";
 import type { ClusterConnection, ClusterView } from "./cluster/index.ts";
-import { type RunningCoordinator, startCoordinator } from "./fleet/fleet-service.ts";
+import { type CoordinatorOptions, type RunningCoordinator, startCoordinator } from "./fleet/fleet-service.ts";
 import { liveByNodeName } from "./fleet/live.ts";
 import { aedesNodeFeed } from "./fleet/node-feed.ts";
 import { registerBrokerMetrics } from "./http/broker-metrics.ts";
@@ -19,26 +18,29 @@ import type { LeaderElectionSettings, Leadership } from "./leader/leadership.ts"
 import type { DecisionRecord, SchedulingService, SchedulingSettings } from "./placement/index.ts";
 import { startWebView, type WebAccessOptions } from "./web/start.ts";
 
-export interface ServiceOptions {
+/** What the service passes on to startCoordinator as given (documented there). */
+type CoordinatorPassed = Pick<
+  CoordinatorOptions,
+  | "brokerUrl"
+  | "topicRoot"
+  | "reportIntervalMs"
+  | "staleAfterIntervals"
+  | "offlineAfterIntervals"
+  | "defaultIntervalMs"
+  | "expireOfflineAfterMs"
+  | "maxPayloadBytes"
+  | "maxReportBytes"
+  | "keepaliveSeconds"
+  | "localNodeId"
+  | "mqtt"
+>;
+
+export interface ServiceOptions extends CoordinatorPassed {
   /** Start the embedded broker here; otherwise connect to `brokerUrl`. */
   embeddedBroker?: Omit<SecuredBrokerOptions, "topicRoot" | "logger" | "localClients">;
   /** With an embedded broker: the node id of an agent this process will run, so it gets an account. */
   localAgentNodeId?: string;
-  brokerUrl: string;
-  topicRoot: string;
   clientId?: string;
-  reportIntervalMs: number;
-  staleAfterIntervals: number;
-  offlineAfterIntervals: number;
-  defaultIntervalMs: number;
-  /** OFFLINE nodes silent this long leave the fleet; 0: never. */
-  expireOfflineAfterMs: number;
-  maxPayloadBytes: number;
-  /** Reports larger than this are not published (coordinator.maxReportBytes). */
-  maxReportBytes: number;
-  keepaliveSeconds: number;
-  localNodeId?: string;
-  mqtt?: { username?: string; password?: string; tls?: TlsOptions };
   /** Undefined: standalone. Otherwise how to reach the cluster. */
   kubernetes?: {
     kubeconfigPath?: string;

@@ -4,12 +4,14 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { runCliToEnd } from "./support/cli.ts";
+import { EMBEDDED_BROKER_DEFAULTS } from "./support/defaults.ts";
 
 let broker: EmbeddedBroker;
 const keepalives: number[] = [];
 
 beforeAll(async () => {
   broker = await startEmbeddedBroker({
+    ...EMBEDDED_BROKER_DEFAULTS,
     port: 0,
     logger: pino({ level: "silent" }),
     preConnect: (_client, packet, done) => {

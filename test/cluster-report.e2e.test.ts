@@ -12,6 +12,7 @@ import {
   reportWithCluster,
 } from "./support/cluster-report.ts";
 import { startClusterService } from "./support/cluster-service.ts";
+import { BROKER_DEFAULTS } from "./support/defaults.ts";
 
 const logger = pino({ level: "silent" });
 const topics = topicsFor();
@@ -32,7 +33,13 @@ describe("coordinator service with a Kubernetes cluster", () => {
       logger,
       metricsIntervalMs: 200,
       extra: {
-        embeddedBroker: { host: "127.0.0.1", port: 0, maxPacketBytes: 1 << 24, refusedPublish: "drop" },
+        embeddedBroker: {
+          ...BROKER_DEFAULTS,
+          host: "127.0.0.1",
+          port: 0,
+          maxPacketBytes: 1 << 24,
+          refusedPublish: "drop",
+        },
         defaultIntervalMs: 1000,
       },
     });

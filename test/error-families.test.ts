@@ -17,7 +17,13 @@ import { BrokerError, type BrokerErrorCode } from "../coordinator/broker/broker.
 import { createBrokerLimits, LimitError, type LimitErrorCode } from "../coordinator/broker/limits-hooks.ts";
 import { ClusterError, type ClusterErrorCode } from "../coordinator/cluster/errors.ts";
 import { CoordinatorError, type CoordinatorErrorCode } from "../coordinator/fleet/fleet-service.ts";
-import { LeaseConflictError, type LeaseErrorCode } from "../coordinator/leader/elector.ts";
+import {
+  createElector,
+  type ElectorOptions,
+  LeaderError,
+  LeaseConflictError,
+  type LeaseErrorCode,
+} from "../coordinator/leader/elector.ts";
 import {
   type QuantityError,
   SchedulerError,
@@ -26,6 +32,7 @@ import {
 import { parseQuantity } from "../coordinator/scheduler/quantity.ts";
 import { assertNodeId, TopicError, type TopicErrorCode } from "../proto/topics.ts";
 import { SimulatorError, type SimulatorErrorCode } from "../simulator/errors.ts";
+import { BROKER_DEFAULTS } from "./support/defaults.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "k3sf-error-families-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +67,20 @@ const rows: Row[] = [
     cause,
   },
   {
+    family: "LeaderError",
+    base: LeaderError,
+    make: () =>
+      thrown(() =>
+        createElector({
+          leaseDurationMs: 5_000,
+          renewDeadlineMs: 2_000,
+          retryPeriodMs: 2_000,
+        } as ElectorOptions),
+      ),
+    code: "LEASE_INVALID_TIMINGS",
+    name: "LeaderError",
+  },
+  {
     family: "SchedulerError",
     base: SchedulerError,
     make: () => thrown(() => parseQuantity("12 apples")),
@@ -87,6 +108,8 @@ const rows: Row[] = [
     make: () =>
       thrown(() =>
         createBrokerLimits({
+          newNodes: BROKER_DEFAULTS.newNodes,
+          refusedPublish: "disconnect",
           topicRoot: "k3s-fleet/v1",
           settings: { maxTopicLength: 3 },
           logger: pino({ enabled: false }),
@@ -181,6 +204,7 @@ describe("error families are FleetErrors with their own code union", () => {
 
   it("types `code` as the family's union (checked by tsc)", () => {
     expectTypeOf<LeaseConflictError["code"]>().toEqualTypeOf<LeaseErrorCode>();
+    expectTypeOf<LeaderError["code"]>().toEqualTypeOf<LeaseErrorCode>();
     expectTypeOf<SchedulerError["code"]>().toEqualTypeOf<SchedulerErrorCode>();
     expectTypeOf<QuantityError["code"]>().toEqualTypeOf<SchedulerErrorCode>();
     expectTypeOf<AuthError["code"]>().toEqualTypeOf<AuthErrorCode>();

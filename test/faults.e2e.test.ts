@@ -19,7 +19,12 @@ import { decode, type FleetReport, NodeHealth, PeerState, topicsFor } from "../p
 import { startSimulation } from "../simulator/index.ts";
 import { bufferedSamples } from "./support/buffer-file.ts";
 import { type CliProcess, runCli } from "./support/cli.ts";
-import { AGENT_DEFAULTS, BUFFER_DEFAULTS, COORDINATOR_DEFAULTS } from "./support/defaults.ts";
+import {
+  AGENT_DEFAULTS,
+  BUFFER_DEFAULTS,
+  COORDINATOR_DEFAULTS,
+  EMBEDDED_BROKER_DEFAULTS,
+} from "./support/defaults.ts";
 import { createFakeSource } from "./support/fake-source.ts";
 import { startMosquitto } from "./support/mosquitto.ts";
 import { connectPlainNode } from "./support/plain-node.ts";
@@ -169,7 +174,12 @@ describe("faults survived, nothing lost", () => {
   }, 180_000);
 
   it("agent SIGKILLed while buffering (coordinator offline), restarted: the buffered samples are still delivered", async () => {
-    const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger: silent });
+    const broker = await startEmbeddedBroker({
+      ...EMBEDDED_BROKER_DEFAULTS,
+      host: "127.0.0.1",
+      port: 0,
+      logger: silent,
+    });
     cleanups.push(() => broker.close());
     const stateDir = await tempDir();
     const first = await coordinatorOn(broker.url, "faults-coordinator-crash");

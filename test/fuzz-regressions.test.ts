@@ -21,7 +21,7 @@ import {
 } from "./fuzz/regressions.ts";
 import { createReplayTarget } from "./fuzz/replay.ts";
 import { createRng } from "./fuzz/rng.ts";
-import { COORDINATOR_DEFAULTS } from "./support/defaults.ts";
+import { COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "./support/defaults.ts";
 
 const ROOT = "k3s-fleet/v1";
 const settings = resolveLimits();
@@ -63,7 +63,7 @@ describe("fuzz regressions, over MQTT: a real coordinator's report tick", () => 
   let sender: mqtt.MqttClient;
 
   beforeAll(async () => {
-    broker = await startEmbeddedBroker({ port: 0, logger: silent });
+    broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger: silent });
     coordinator = await startCoordinator({
       ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,

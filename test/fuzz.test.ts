@@ -36,7 +36,7 @@ import { createPayloadFuzzer, type FuzzKind, type FuzzMessage } from "./fuzz/pay
 import { knownBugFilter } from "./fuzz/regressions.ts";
 import { createRng, fuzzSeed } from "./fuzz/rng.ts";
 import { connectPublisher, type RawOutcome, runRawSession } from "./fuzz/sockets.ts";
-import { COORDINATOR_DEFAULTS } from "./support/defaults.ts";
+import { BROKER_DEFAULTS, COORDINATOR_DEFAULTS } from "./support/defaults.ts";
 import { createFakeSource } from "./support/fake-source.ts";
 import { telemetry } from "./support/fleet-messages.ts";
 
@@ -122,6 +122,7 @@ describe(`fuzz: bad input at scale (seed ${SEED}, 0x${SEED.toString(16)})`, () =
 
   beforeAll(async () => {
     secured = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 16 * 1024 * 1024,

@@ -13,7 +13,7 @@ import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/
 import { createCoordinatorMetrics } from "../coordinator/http/metrics.ts";
 import { renderReport } from "../coordinator/report/render.ts";
 import { decode, NodeHealth, topicsFor } from "../proto/index.ts";
-import { AGENT_DEFAULTS, COORDINATOR_DEFAULTS } from "./support/defaults.ts";
+import { AGENT_DEFAULTS, COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "./support/defaults.ts";
 import { createFakeSource } from "./support/fake-source.ts";
 
 const logger = pino({ level: "silent" });
@@ -37,7 +37,7 @@ async function until<T>(probe: () => T | undefined | false, timeoutMs: number, w
 }
 
 async function stack(): Promise<{ broker: EmbeddedBroker; coordinator: RunningCoordinator }> {
-  const broker = await startEmbeddedBroker({ port: 0, logger });
+  const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger });
   cleanup.push(() => broker.close());
   const coordinator = await startCoordinator({
     ...COORDINATOR_DEFAULTS,

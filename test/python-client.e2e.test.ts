@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { createMessage, encode, topicsFor } from "../proto/index.ts";
 import { ROOT } from "./support/cli.ts";
+import { BROKER_DEFAULTS } from "./support/defaults.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { freePort } from "./support/ports.ts";
 import { testServiceOptions } from "./support/service.ts";
@@ -52,7 +53,13 @@ describe.skipIf(!usable)("docs/examples/schedule_request.py (Python, paho-mqtt +
     port = await freePort();
     service = await startCoordinatorService(
       testServiceOptions({
-        embeddedBroker: { host: "127.0.0.1", port, maxPacketBytes: 1 << 20, refusedPublish: "drop" },
+        embeddedBroker: {
+          ...BROKER_DEFAULTS,
+          host: "127.0.0.1",
+          port,
+          maxPacketBytes: 1 << 20,
+          refusedPublish: "drop",
+        },
         topicRoot: topics.root,
         scheduling: { storePath: join(dir, "scheduling.sqlite") },
         logger,

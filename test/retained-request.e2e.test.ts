@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { DecisionStatus, encode, timestamp, topicsFor } from "../proto/index.ts";
+import { EMBEDDED_BROKER_DEFAULTS } from "./support/defaults.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
 
@@ -19,7 +20,11 @@ afterEach(async () => {
 
 describe("retained schedule requests", () => {
   it("are ignored after a (re)start; requests published live are answered", async () => {
-    const broker: EmbeddedBroker = await startEmbeddedBroker({ port: 0, logger });
+    const broker: EmbeddedBroker = await startEmbeddedBroker({
+      ...EMBEDDED_BROKER_DEFAULTS,
+      port: 0,
+      logger,
+    });
     cleanup.push(() => broker.close());
     const client = await connectRequester(broker.url, topics.root);
     cleanup.push(() => client.close());

@@ -8,7 +8,7 @@ import { startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { startCoordinator } from "../coordinator/fleet/fleet-service.ts";
 import { NodeHealth } from "../proto/index.ts";
 import { runCli } from "./support/cli.ts";
-import { COORDINATOR_DEFAULTS } from "./support/defaults.ts";
+import { COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "./support/defaults.ts";
 import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
@@ -35,7 +35,7 @@ describe("agent → embedded broker → coordinator", () => {
   let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
 
   beforeAll(async () => {
-    broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger });
+    broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, host: "127.0.0.1", port: 0, logger });
     coordinator = await startCoordinator({
       ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,

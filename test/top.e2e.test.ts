@@ -9,6 +9,7 @@ import { type CoordinatorService, startCoordinatorService } from "../coordinator
 import { encode, topicsFor } from "../proto/index.ts";
 import { type Cleanup, mqttClient, usersFile } from "./support/auth.ts";
 import { runCliToEnd } from "./support/cli.ts";
+import { BROKER_DEFAULTS } from "./support/defaults.ts";
 import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { testServiceOptions } from "./support/service.ts";
 import { until } from "./support/until.ts";
@@ -37,6 +38,7 @@ beforeAll(async () => {
   service = await startCoordinatorService(
     testServiceOptions({
       embeddedBroker: {
+        ...BROKER_DEFAULTS,
         host: "127.0.0.1",
         port: 0,
         maxPacketBytes: 1 << 20,

@@ -6,10 +6,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import pino from "pino";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
+import { BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 
 const usersFile = process.argv[2];
 if (!usersFile) throw new Error("usage: broker-child.ts USERS_FILE");
 const secured = await startSecuredBroker({
+  ...BROKER_DEFAULTS,
   host: "127.0.0.1",
   port: 0,
   maxPacketBytes: 16 * 1024 * 1024,
@@ -18,7 +20,10 @@ const secured = await startSecuredBroker({
   refusedPublish: "drop",
   localClients: [],
   // BENCH_CONNECT_RATE=20: the opt-in per-address accept rate (broker.maxConnectRatePerAddress).
-  connections: { connectRatePerAddress: Number(process.env.BENCH_CONNECT_RATE ?? 0) },
+  connections: {
+    ...BROKER_DEFAULTS.connections,
+    connectRatePerAddress: Number(process.env.BENCH_CONNECT_RATE ?? 0),
+  },
   logger: pino({ level: "silent" }),
 });
 const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -11,14 +11,14 @@ import { startCoordinator } from "../../coordinator/fleet/fleet-service.ts";
 import { createCoordinatorMetrics } from "../../coordinator/http/metrics.ts";
 import { startHttpServer } from "../../coordinator/http/server.ts";
 import { encode, topicsFor } from "../../proto/index.ts";
-import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
+import { COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, telemetry } from "../../test/support/fleet-messages.ts";
 
 const [nodes = 20_000, maxAgeMs = 5000] = process.argv.slice(2).map(Number);
 const logger = pino({ level: "silent" });
 const root = "k3s-fleet/v1";
 const topics = topicsFor(root);
-const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger });
+const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, host: "127.0.0.1", port: 0, logger });
 const coordinator = await startCoordinator({
   ...COORDINATOR_DEFAULTS,
   brokerUrl: broker.url,

@@ -13,6 +13,7 @@ import { Aedes, type AedesOptions } from "aedes";
 import mqtt from "mqtt";
 import pino from "pino";
 import { startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
+import { EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 
 const { values } = parseArgs({
   options: {
@@ -48,7 +49,7 @@ if (values.concurrency !== undefined) {
   Aedes.createBroker = (options?: AedesOptions) => original({ ...options, concurrency });
 }
 const logger = pino({ level: "silent" });
-const broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger });
+const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, host: "127.0.0.1", port: 0, logger });
 let received = 0;
 const subscriber = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: "burst-sub" });
 subscriber.on("message", () => received++);

@@ -23,7 +23,7 @@ import { buildSnapshot, createScheduler, type Pod, schedule } from "../../coordi
 import { type CoordinatorService, startCoordinatorService } from "../../coordinator/service.ts";
 import { decode, encode, NodeHealth, type NodeTelemetry } from "../../proto/index.ts";
 import { createRng } from "../../simulator/rng.ts";
-import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
+import { BROKER_DEFAULTS, COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
 import { makePod } from "../../test/support/scheduler.ts";
 import { testSchedulingSettings } from "../../test/support/scheduling-settings.ts";
 import { figuresOf, MsHistogram, serveCommands } from "./harness.ts";
@@ -342,6 +342,7 @@ serveCommands({
     service = await startCoordinatorService({
       embeddedBroker: args.embedded
         ? {
+            ...BROKER_DEFAULTS,
             host: "127.0.0.1",
             port: 0,
             // as `k3s-fleet coordinator --embedded-broker` with the default config

@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetReport } from "../../proto/index.ts";
-import { coordinatorSettings, electorTimings } from "../config/defaults.ts";
+import { brokerSettings, coordinatorSettings, electorTimings } from "../config/defaults.ts";
 import type { Config } from "../config/schema.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl, splitHostPort } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
@@ -59,47 +59,11 @@ export function registerCoordinator(program: Command): void {
   });
 }
 
-const EMBEDDED_BROKER_MAX_PACKET_BYTES = 16 * 1024 * 1024;
-
 function embeddedBrokerOptions(config: Config) {
-  const {
-    listenTls,
-    usersFile,
-    refusedPublish,
-    embedded,
-    maxTopicLength,
-    maxPayloadByTopic,
-    maxPublishRate,
-    publishBurst,
-    maxConnectBytes,
-    maxPendingPerAddress,
-    maxConnections,
-    maxConnectRatePerAddress,
-    connectTimeout,
-    maxQueuedMessages,
-    maxQueuedBytes,
-    maxRetainedBytes,
-    authConcurrency,
-    authQueue,
-    maxNewNodesPerClient,
-    maxNewNodesPerAddress,
-  } = config.broker;
+  const { listenTls, usersFile } = config.broker;
   return {
-    ...splitHostPort(embedded),
-    maxPacketBytes: EMBEDDED_BROKER_MAX_PACKET_BYTES,
+    ...brokerSettings(config),
     usersFile,
-    refusedPublish,
-    limits: { maxTopicLength, maxPayloadByTopic, maxPublishRate, publishBurst },
-    connections: {
-      maxConnectBytes,
-      maxPendingPerAddress,
-      maxConnections,
-      connectTimeoutMs: connectTimeout,
-      connectRatePerAddress: maxConnectRatePerAddress,
-    },
-    queues: { maxMessages: maxQueuedMessages, maxBytes: maxQueuedBytes, maxRetainedBytes },
-    checkGate: { concurrency: authConcurrency, maxQueued: authQueue },
-    newNodes: { perClientPerMinute: maxNewNodesPerClient, perAddressPerMinute: maxNewNodesPerAddress },
     tls:
       listenTls.certFile && listenTls.keyFile
         ? {

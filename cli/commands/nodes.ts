@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { keepaliveSeconds } from "../config/defaults.ts";
 import { connectFailure } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
-import { commandContext } from "../run.ts";
+import { commandContext, exitWith } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 
 export function registerNodes(program: Command): void {
@@ -29,11 +29,7 @@ export function registerNodes(program: Command): void {
       import("../../proto/index.ts"),
     ]);
     const problem = proto.nodeIdProblem(nodeId);
-    if (problem) {
-      process.stderr.write(`k3s-fleet: ${problem}\n`);
-      process.exitCode = 2;
-      return;
-    }
+    if (exitWith(problem, 2)) return;
     const topics = proto.topicsFor(config.topicRoot);
     const auth = await mqttAuth(config);
     const link = new Link({
@@ -70,11 +66,7 @@ export function registerNodes(program: Command): void {
       link.start().catch(() => undefined);
     });
     await link.close();
-    if (outcome !== undefined) {
-      process.stderr.write(`k3s-fleet: ${outcome}\n`);
-      process.exitCode = 1;
-      return;
-    }
+    if (exitWith(outcome)) return;
     process.stdout.write(
       `forgot ${nodeId}: its retained birth and status are cleared and the coordinator drops it now; ` +
         "if it is still running it comes back with its next message\n",

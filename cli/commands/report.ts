@@ -5,7 +5,7 @@ import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { connectFailure, refusedSubscription } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
-import { commandContext } from "../run.ts";
+import { commandContext, exitWith } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 
 export function registerReport(program: Command): void {
@@ -65,11 +65,7 @@ export function registerReport(program: Command): void {
       link.start().catch(() => undefined);
     });
     await link.close();
-    if (failure !== undefined) {
-      process.stderr.write(`k3s-fleet: ${failure}\n`);
-      process.exitCode = 1;
-      return;
-    }
+    if (exitWith(failure)) return;
     if (!report) {
       process.stderr.write(
         `k3s-fleet: no fleet report on ${topics.report} at ${brokerUrl(config)} within ${opts.timeout}\n`,

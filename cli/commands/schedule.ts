@@ -7,7 +7,7 @@ import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { connectFailure, refusedSubscription } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
-import { commandContext } from "../run.ts";
+import { commandContext, exitWith } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -161,11 +161,7 @@ export function registerSchedule(program: Command): void {
       },
     );
     await link.close();
-    if (failure !== undefined) {
-      process.stderr.write(`k3s-fleet: ${failure}\n`);
-      process.exitCode = 1;
-      return;
-    }
+    if (exitWith(failure)) return;
     if (decision === undefined) {
       process.stderr.write(
         `k3s-fleet: no decision for request ${request.requestId} on ${replyTo} within ${opts.timeout} ` +

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { envVariables } from "./env.ts";
 import { ConfigError, loadConfig } from "./load.ts";
+import { configSchema } from "./schema.ts";
 
 const file = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), "k3sf-config-")), "config.yaml");
@@ -180,5 +181,23 @@ describe("the shipped config/config.yaml", () => {
       env: {},
     });
     expect(shipped).toEqual(loadConfig({ file: none, env: {} }));
+  });
+});
+
+describe("quantity settings", () => {
+  it("take positive Kubernetes quantities, set or unset, and refuse the rest by name", () => {
+    const config = configSchema.parse({
+      scheduling: { maxCpu: 2, maxMemory: " 512Mi ", quota: { cpu: "500m" } },
+    });
+    expect(config.scheduling.maxCpu).toBe("2");
+    expect(config.scheduling.maxMemory).toBe("512Mi");
+    expect(config.scheduling.quota.cpu).toBe("500m");
+    expect(config.scheduling.quota.memory).toBeUndefined();
+    const refused = configSchema.safeParse({ scheduling: { maxCpu: "0", quota: { memory: "lots" } } });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["scheduling.maxCpu", '"0" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)'],
+      ["scheduling.quota.memory", '"lots" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)'],
+    ]);
   });
 });

@@ -80,6 +80,54 @@ describe("each part's settings come from the resolved config", () => {
     expect(cut.agentBufferSettings(configSchema.parse({ agent: { bufferMaxSamples: 0 } }))).toBeUndefined();
   });
 
+  it("the embedded broker's: address, limits, connection and queue bounds, password checks, new nodes", () => {
+    const broker = {
+      embedded: "127.0.0.2:1884",
+      refusedPublish: "disconnect",
+      maxTopicLength: 300,
+      maxPayloadByTopic: { telemetry: 9_000 },
+      maxPublishRate: 20,
+      publishBurst: 40,
+      maxConnectBytes: 32_768,
+      maxPendingPerAddress: 8,
+      maxConnections: 500,
+      maxConnectRatePerAddress: 5,
+      connectTimeout: "4s",
+      maxQueuedMessages: 50,
+      maxQueuedBytes: 1_000_000,
+      maxRetainedBytes: 2_000_000,
+      authConcurrency: 3,
+      authQueue: 7,
+      maxNewNodesPerClient: 2,
+      maxNewNodesPerAddress: 30,
+    } as const;
+    const config = configSchema.parse({ broker });
+    for (const key of Object.keys(broker) as (keyof typeof broker)[])
+      expect(config.broker[key], key).not.toEqual(cut.CONFIG_DEFAULTS.broker[key]);
+    expect(cut.brokerSettings(config)).toEqual({
+      host: "127.0.0.2",
+      port: 1884,
+      maxPacketBytes: cut.EMBEDDED_MAX_PAYLOAD_BYTES,
+      refusedPublish: "disconnect",
+      limits: {
+        maxTopicLength: 300,
+        maxPayloadByTopic: { ...cut.CONFIG_DEFAULTS.broker.maxPayloadByTopic, telemetry: 9_000 },
+        maxPublishRate: 20,
+        publishBurst: 40,
+      },
+      connections: {
+        maxConnectBytes: 32_768,
+        maxPendingPerAddress: 8,
+        maxConnections: 500,
+        connectRatePerAddress: 5,
+        connectTimeoutMs: 4_000,
+      },
+      queues: { maxMessages: 50, maxBytes: 1_000_000, maxRetainedBytes: 2_000_000 },
+      checkGate: { concurrency: 3, maxQueued: 7 },
+      newNodes: { perClientPerMinute: 2, perAddressPerMinute: 30 },
+    });
+  });
+
   it("leader election's timings", () => {
     expect(cut.electorTimings(custom)).toEqual({
       leaseDurationMs: 30_000,

@@ -1,12 +1,12 @@
 // The product settings each part takes, cut from a resolved config, and the schema's defaults resolved once.
-// Parts (agent, coordinator, fleet state, leader election) have no defaults of their own for product settings:
+// Parts (agent, coordinator, embedded broker, fleet state, leader election) have no defaults of their own for product settings:
 // the CLI passes these from the loaded config, and a library caller (a test, a bench) passes them from
 // CONFIG_DEFAULTS, so the schema stays the one source of every default.
 import type { BufferOptions } from "../../agent/agent.ts";
 import type { FleetOptions } from "../../coordinator/fleet/state.ts";
 import type { ElectorTimings } from "../../coordinator/leader/elector.ts";
 import { hostRoots, internetOptions } from "../commands/capture.ts";
-import { brokerUrl } from "../options.ts";
+import { brokerUrl, splitHostPort } from "../options.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 /** Every setting at its default: what `k3s-fleet` runs with given no file, no env and no flags. */
@@ -36,6 +36,43 @@ export function coordinatorSettings(config: Config) {
     maxPayloadBytes: config.broker.maxPayloadBytes,
     maxReportBytes: config.coordinator.maxReportBytes,
     keepaliveSeconds: keepaliveSeconds(config),
+  };
+}
+
+/**
+ * Largest PUBLISH payload the embedded broker takes from anyone (the fleet report is the largest message).
+ * Not a setting: broker.maxPayloadBytes bounds what the coordinator ingests from nodes, the per-topic limits
+ * (broker.maxPayloadByTopic) bound each kind, and this only keeps the socket guard's packet bound finite.
+ */
+export const EMBEDDED_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+/** startSecuredBroker's product settings (the users file, TLS, local clients and hooks are the caller's). */
+export function brokerSettings(config: Config) {
+  const b = config.broker;
+  return {
+    ...splitHostPort(b.embedded),
+    maxPacketBytes: EMBEDDED_MAX_PAYLOAD_BYTES,
+    refusedPublish: b.refusedPublish,
+    limits: {
+      maxTopicLength: b.maxTopicLength,
+      maxPayloadByTopic: b.maxPayloadByTopic,
+      maxPublishRate: b.maxPublishRate,
+      publishBurst: b.publishBurst,
+    },
+    connections: {
+      maxConnectBytes: b.maxConnectBytes,
+      maxPendingPerAddress: b.maxPendingPerAddress,
+      maxConnections: b.maxConnections,
+      connectTimeoutMs: b.connectTimeout,
+      connectRatePerAddress: b.maxConnectRatePerAddress,
+    },
+    queues: {
+      maxMessages: b.maxQueuedMessages,
+      maxBytes: b.maxQueuedBytes,
+      maxRetainedBytes: b.maxRetainedBytes,
+    },
+    checkGate: { concurrency: b.authConcurrency, maxQueued: b.authQueue },
+    newNodes: { perClientPerMinute: b.maxNewNodesPerClient, perAddressPerMinute: b.maxNewNodesPerAddress },
   };
 }
 

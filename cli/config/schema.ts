@@ -81,34 +81,24 @@ const stringList = (fallback: string[]) =>
 
 /** A positive Kubernetes quantity ("500m", "4", "8Gi"); the scheduler parses it exactly at start. */
 const QUANTITY = /^\+?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
+/** The quantity as text when it is a positive one; otherwise an issue on `ctx`. */
+function positiveQuantity(value: string | number, ctx: z.RefinementCtx): string {
+  const text = String(value).trim();
+  if (QUANTITY.test(text) && /[1-9]/.test(text.replace(/[eE][+-]?\d+$/, ""))) return text;
+  ctx.addIssue({
+    code: "custom",
+    message: `"${text}" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)`,
+  });
+  return z.NEVER;
+}
 const quantity = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const text = String(value).trim();
-      if (QUANTITY.test(text) && /[1-9]/.test(text.replace(/[eE][+-]?\d+$/, ""))) return text;
-      ctx.addIssue({
-        code: "custom",
-        message: `"${text}" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)`,
-      });
-      return z.NEVER;
-    });
+  z.union([z.string(), z.number()]).default(fallback).transform(positiveQuantity);
 
 /** A positive quantity, or unset. */
 const optionalQuantity = z
   .union([z.string(), z.number()])
   .optional()
-  .transform((value, ctx) => {
-    if (value === undefined) return undefined;
-    const text = String(value).trim();
-    if (QUANTITY.test(text) && /[1-9]/.test(text.replace(/[eE][+-]?\d+$/, ""))) return text;
-    ctx.addIssue({
-      code: "custom",
-      message: `"${text}" is not a positive quantity (e.g. 500m, 4, 512Mi, 8Gi)`,
-    });
-    return z.NEVER;
-  });
+  .transform((value, ctx) => (value === undefined ? undefined : positiveQuantity(value, ctx)));
 
 /** resource → weight, as a YAML map or `name=weight,name=weight` from env or flags. */
 const scoringResources = z

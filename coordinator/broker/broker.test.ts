@@ -2,6 +2,7 @@ import { createConnection } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 import { BrokerError, type EmbeddedBroker, startEmbeddedBroker } from "./broker.ts";
 
 const logger = pino({ level: "silent" });
@@ -14,7 +15,7 @@ afterEach(async () => {
 async function broker(
   options: Partial<Parameters<typeof startEmbeddedBroker>[0]> = {},
 ): Promise<EmbeddedBroker> {
-  const b = await startEmbeddedBroker({ port: 0, logger, ...options });
+  const b = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger, ...options });
   cleanup.push(() => b.close());
   return b;
 }
@@ -52,7 +53,7 @@ describe("startEmbeddedBroker", () => {
   });
 
   it("close() disconnects clients and frees the port", async () => {
-    const b = await startEmbeddedBroker({ port: 0, logger });
+    const b = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger });
     const c = await client(b.url);
     const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
     // A raw socket that never sends CONNECT must not keep the server open either.
@@ -68,7 +69,9 @@ describe("startEmbeddedBroker", () => {
 
   it("fails with a coded error when the port is taken", async () => {
     const first = await broker();
-    const error = await startEmbeddedBroker({ port: first.port, logger }).catch((e: unknown) => e);
+    const error = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: first.port, logger }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(BrokerError);
     expect(error).toMatchObject({ code: "K3SF_ERR_BROKER_LISTEN" });
     expect((error as BrokerError).cause).toMatchObject({ code: "EADDRINUSE" });

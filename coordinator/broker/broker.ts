@@ -9,25 +9,22 @@ import { Aedes, type AedesOptions } from "aedes";
 import memoryModule from "aedes-persistence";
 import type { Logger } from "pino";
 import { FleetError } from "../../common/errors.ts";
-import { createConnectionGate, DEFAULT_GATE, type GateRefusalReason } from "./connection-gate.ts";
+import { createConnectionGate, type GateRefusalReason } from "./connection-gate.ts";
 import type { BrokerLimits } from "./limits-hooks.ts";
-import {
-  boundQueues,
-  DEFAULT_QUEUE_BOUNDS,
-  type QueueBounds,
-  type QueueDropReason,
-} from "./offline-queues.ts";
+import { boundQueues, type QueueBounds, type QueueDropReason } from "./offline-queues.ts";
 
+// The product settings (address, bounds) come resolved from the config schema (cli/config/defaults.ts
+// brokerSettings); a test or bench passes the schema's defaults (test/support/defaults.ts BROKER_DEFAULTS).
 export interface EmbeddedBrokerOptions {
-  host?: string;
+  host: string;
   /** 0 picks a free port; the actual one is in the result. */
-  port?: number;
+  port: number;
   logger: Logger;
   /**
    * Hard cap on one PUBLISH payload. A client exceeding it is disconnected (MQTT 3.1.1 has no other way to
-   * refuse a publish), so its Will fires. Unset: no cap. Must stay above the largest fleet report.
+   * refuse a publish), so its Will fires. Must stay above the largest fleet report.
    */
-  maxPayloadBytes?: number;
+  maxPayloadBytes: number;
   /** Listen with TLS (mqtts://); client certificates are verified when `requestCert` is set. */
   tls?: TlsOptions;
   preConnect?: AedesOptions["preConnect"];
@@ -39,10 +36,10 @@ export interface EmbeddedBrokerOptions {
    * `authorizePublish` / `authorizeSubscribe`, which still run for what the limits let through.
    */
   limits?: BrokerLimits;
-  /** What a connection may cost before CONNACK; see connection-gate.ts. Unset values take DEFAULT_CONNECTIONS. */
-  connections?: Partial<ConnectionBounds>;
-  /** Per-client queues of persistent sessions; unset values take DEFAULT_QUEUE_BOUNDS. */
-  queues?: Partial<QueueBounds>;
+  /** What a connection may cost before CONNACK; see connection-gate.ts. */
+  connections: ConnectionBounds;
+  /** Per-client queues of persistent sessions; see offline-queues.ts. */
+  queues: QueueBounds;
 }
 
 export interface ConnectionBounds {
@@ -58,21 +55,12 @@ export interface ConnectionBounds {
   connectTimeoutMs: number;
 }
 
-export const DEFAULT_CONNECTIONS: ConnectionBounds = {
-  ...DEFAULT_GATE,
-  maxConnections: 10_000,
-  connectTimeoutMs: 10_000,
-  connectRatePerAddress: 0,
-};
-
 // The package is CommonJS and its types declare an ES default export: at run time the default import is the
 // factory itself.
 const memoryPersistence = memoryModule as unknown as () => object;
 
 /** Room for the variable header of a PUBLISH (topic ≤ 65,535 bytes, its length, a packet id) above the payload cap. */
 const PUBLISH_HEADER_ROOM = 65_535 + 2 + 2;
-/** The MQTT maximum (268,435,455) is what an uncapped broker accepts; ours defaults to 16 MiB of payload. */
-const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 export interface EmbeddedBroker {
   /** mqtt://host:port for clients. */
@@ -101,7 +89,7 @@ export class BrokerError extends FleetError<BrokerErrorCode> {}
 type AuthorizePublish = NonNullable<AedesOptions["authorizePublish"]>;
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { host = "127.0.0.1", port = 1883, logger: log, maxPayloadBytes } = options;
+  const { host, port, logger: log, maxPayloadBytes } = options;
   // aedes takes a key that is present but undefined as "no handler": pass only the hooks that are set.
   const hooks: AedesOptions = {};
   if (options.preConnect) hooks.preConnect = options.preConnect;
@@ -118,8 +106,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   if (authorizePublish) hooks.authorizePublish = authorizePublish;
   // concurrency 0: aedes' default bounded dispatcher (mqemitter) overflows the stack when thousands of clients
   // drop at once and their Wills fan out together (reproduced by bench/suite/aedes-burst.ts).
-  const bounds = { ...DEFAULT_CONNECTIONS, ...options.connections };
-  const queues = boundQueues(memoryPersistence(), { ...DEFAULT_QUEUE_BOUNDS, ...options.queues });
+  const bounds = options.connections;
+  const queues = boundQueues(memoryPersistence(), options.queues);
   const aedes = await Aedes.createBroker({
     ...hooks,
     concurrency: 0,
@@ -128,7 +116,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
   const gate = createConnectionGate({
     maxConnectBytes: bounds.maxConnectBytes,
-    maxPacketBytes: (maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD) + PUBLISH_HEADER_ROOM,
+    maxPacketBytes: maxPayloadBytes + PUBLISH_HEADER_ROOM,
     maxPendingPerAddress: bounds.maxPendingPerAddress,
     connectRatePerAddress: bounds.connectRatePerAddress,
     logger: log,
@@ -185,8 +173,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 }
 
 /** Wraps authorizePublish with the payload cap; the default one also guards the reserved $SYS topics. */
-function limitPayload(maxPayloadBytes: number | undefined, next: AuthorizePublish | undefined) {
-  if (maxPayloadBytes === undefined) return next;
+function limitPayload(maxPayloadBytes: number, next: AuthorizePublish | undefined) {
   const limited: AuthorizePublish = (client, packet, callback) => {
     const size =
       typeof packet.payload === "string" ? Buffer.byteLength(packet.payload) : packet.payload.length;

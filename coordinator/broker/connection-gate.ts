@@ -37,11 +37,6 @@ export interface ConnectionGate {
   pending(): number;
 }
 
-export const DEFAULT_GATE = {
-  maxConnectBytes: 64 * 1024,
-  maxPendingPerAddress: 64,
-} as const;
-
 export function createConnectionGate(options: ConnectionGateOptions): ConnectionGate {
   const { maxConnectBytes, maxPacketBytes, maxPendingPerAddress, logger } = options;
   const now = options.now ?? (() => performance.now());

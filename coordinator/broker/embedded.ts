@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "aedes";
 import type { Logger } from "pino";
 import { COORDINATOR_CLIENT_ID } from "../fleet/fleet-service.ts";
-import type { CheckGateOptions } from "./auth/check-gate.ts";
+import type { CheckGateOptions, CheckGateSettings } from "./auth/check-gate.ts";
 import {
   assertListenSafe,
   type BrokerTlsConfig,
@@ -45,14 +45,14 @@ export interface SecuredBrokerOptions {
    * in anonymous mode the coordinator's client id).
    */
   rateExempt?: (client: Client) => boolean;
-  /** What a connection may cost before CONNACK (broker.ts DEFAULT_CONNECTIONS). */
-  connections?: Partial<ConnectionBounds>;
-  /** Per-client queues of persistent sessions (offline-queues.ts DEFAULT_QUEUE_BOUNDS). */
-  queues?: Partial<QueueBounds>;
-  /** Password checks: concurrency, queue, back-off, remembered logins (auth/check-gate.ts). */
-  checkGate?: Partial<Omit<CheckGateOptions, "now">>;
-  /** New node ids per client id / address a minute (new-nodes.ts DEFAULT_NEW_NODE_BOUNDS). */
-  newNodes?: Partial<NewNodeBounds>;
+  /** What a connection may cost before CONNACK (broker.ts). */
+  connections: ConnectionBounds;
+  /** Per-client queues of persistent sessions (offline-queues.ts). */
+  queues: QueueBounds;
+  /** Password checks: concurrency and queue; back-off and remembered logins are auth/check-gate.ts's own. */
+  checkGate: CheckGateSettings & Partial<Omit<CheckGateOptions, "now">>;
+  /** New node ids per client id / address a minute (new-nodes.ts). */
+  newNodes: NewNodeBounds;
   /** The coordinator's client id in anonymous mode; default COORDINATOR_CLIENT_ID. */
   coordinatorClientId?: string;
   logger: Logger;

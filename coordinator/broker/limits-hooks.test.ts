@@ -11,6 +11,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
 import { type Cleanup, closed, collect, granted, mqttClient, usersFile } from "../../test/support/auth.ts";
+import { BROKER_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 import { status, telemetry } from "../../test/support/fleet-messages.ts";
 import type { NewLengthFigures, NewLengthMode } from "../../test/support/limits-hooks-child.ts";
 import { until } from "../../test/support/until.ts";
@@ -30,8 +31,14 @@ afterEach(async () => {
 });
 
 async function limitedBroker(options: Partial<BrokerLimitsOptions> = {}) {
-  const limits = createBrokerLimits({ topicRoot: ROOT, logger: silent, ...options });
-  const broker = await startEmbeddedBroker({ port: 0, logger: silent, limits });
+  const limits = createBrokerLimits({
+    newNodes: BROKER_DEFAULTS.newNodes,
+    refusedPublish: "disconnect",
+    topicRoot: ROOT,
+    logger: silent,
+    ...options,
+  });
+  const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger: silent, limits });
   cleanup.push(() => broker.close());
   return { broker, limits };
 }
@@ -162,7 +169,13 @@ describe("createBrokerLimits on aedes", () => {
 
   it("refuses settings that would refuse contract traffic, with a coded error", () => {
     expect(() =>
-      createBrokerLimits({ topicRoot: ROOT, logger: silent, settings: { maxTopicLength: 100 } }),
+      createBrokerLimits({
+        newNodes: BROKER_DEFAULTS.newNodes,
+        refusedPublish: "disconnect",
+        topicRoot: ROOT,
+        logger: silent,
+        settings: { maxTopicLength: 100 },
+      }),
     ).toThrow(LimitError);
   });
 });
@@ -173,6 +186,7 @@ describe("startSecuredBroker with limits and auth", () => {
     const file = join(dir, "users.yaml");
     await usersFile(file, [{ username: "edge-a", role: "node", password: "pw-a" }]);
     const s = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1 << 20,

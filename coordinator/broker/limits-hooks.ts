@@ -20,7 +20,7 @@ import {
   subscribeRefusal,
   type TokenBucket,
 } from "./limits.ts";
-import { createNewNodeGate, DEFAULT_NEW_NODE_BOUNDS, type NewNodeBounds } from "./new-nodes.ts";
+import { createNewNodeGate, type NewNodeBounds } from "./new-nodes.ts";
 
 type AuthorizePublish = NonNullable<AedesOptions["authorizePublish"]>;
 type AuthorizeSubscribe = NonNullable<AedesOptions["authorizeSubscribe"]>;
@@ -29,8 +29,8 @@ export interface BrokerLimitsOptions {
   topicRoot: string;
   /** Unset values take DEFAULT_LIMITS. */
   settings?: LimitSettingsInput;
-  /** Same meaning as auth's: default `disconnect`. */
-  refusedPublish?: "drop" | "disconnect";
+  /** Same meaning as auth's (config broker.refusedPublish). */
+  refusedPublish: "drop" | "disconnect";
   /** Clients the publish rate does not apply to (the coordinator's own); the other limits still do. */
   rateExempt?: (client: Client) => boolean;
   /** Bound by the caller, e.g. logger.child({ module: "limits" }). */
@@ -40,7 +40,7 @@ export interface BrokerLimitsOptions {
   /** A client's refusals are logged at most once per this interval (default 10 s). */
   logIntervalMs?: number;
   /** New node ids per client id / address a minute (new-nodes.ts); rate-exempt clients are not bound. */
-  newNodes?: Partial<NewNodeBounds>;
+  newNodes: NewNodeBounds;
 }
 
 export interface BrokerLimits {
@@ -87,7 +87,7 @@ export function createBrokerLimits(options: BrokerLimitsOptions): BrokerLimits {
   const drop = options.refusedPublish === "drop";
   const rateExempt = options.rateExempt ?? (() => false);
   const rateOn = settings.maxPublishRate > 0;
-  const newNodes = createNewNodeGate({ ...DEFAULT_NEW_NODE_BOUNDS, ...options.newNodes });
+  const newNodes = createNewNodeGate(options.newNodes);
   const nodePrefix = `${root}/node/`;
   /** The node id of a node topic ({root}/node/{id}/{kind}), else undefined. */
   const nodeIdOf = (topic: string) => {

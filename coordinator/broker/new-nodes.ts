@@ -12,8 +12,6 @@ export interface NewNodeBounds {
   perAddressPerMinute: number;
 }
 
-export const DEFAULT_NEW_NODE_BOUNDS: NewNodeBounds = { perClientPerMinute: 10, perAddressPerMinute: 0 };
-
 export interface NewNodeGate {
   /** Whether `clientId` (from `address`) may publish for `nodeId` now; a new id is remembered when it may. */
   admit(clientId: string, address: string | undefined, nodeId: string, nowMs: number): boolean;

@@ -17,12 +17,6 @@ export interface QueueBounds {
   maxRetainedBytes: number;
 }
 
-export const DEFAULT_QUEUE_BOUNDS: QueueBounds = {
-  maxMessages: 1000,
-  maxBytes: 16 * 1024 * 1024,
-  maxRetainedBytes: 256 * 1024 * 1024,
-};
-
 export type QueueDropReason = "queue_full_messages" | "queue_full_bytes" | "retained_full";
 
 interface Sub {

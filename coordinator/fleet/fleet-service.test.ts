@@ -12,7 +12,7 @@ import {
   PeerState,
   topicsFor,
 } from "../../proto/index.ts";
-import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
+import { COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { relay } from "../../test/support/tcp-relay.ts";
 import { until } from "../../test/support/until.ts";
@@ -37,7 +37,7 @@ interface Stack {
 }
 
 async function stack(): Promise<Stack> {
-  const broker = await startEmbeddedBroker({ port: 0, logger });
+  const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger });
   cleanup.push(() => broker.close());
   const reports: FleetReport[] = [];
   const coordinator = await startCoordinator({
@@ -301,7 +301,7 @@ describe("coordinator over a real broker", () => {
   });
 
   it("takes telemetry while a large report is built in slices, and publishes one that decodes whole", async () => {
-    const broker = await startEmbeddedBroker({ port: 0, logger });
+    const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger });
     cleanup.push(() => broker.close());
     const reports: FleetReport[] = [];
     const coordinator = await startCoordinator({
@@ -387,7 +387,7 @@ describe("the coordinator's retained status", () => {
 
 describe("a report the broker could not take", () => {
   it("is not published above maxReportBytes, is counted as failed, and later reports still go out", async () => {
-    const broker = await startEmbeddedBroker({ port: 0, logger });
+    const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger });
     cleanup.push(() => broker.close());
     const coordinator = await startCoordinator({
       ...COORDINATOR_DEFAULTS,

@@ -4,7 +4,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { encode, NodeHealth, topicsFor } from "../../proto/index.ts";
-import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
+import { COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { startEmbeddedBroker } from "../broker/broker.ts";
 import { startCoordinator } from "./fleet-service.ts";
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const broker = await startEmbeddedBroker({ port: 0, logger });
+  const broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger });
   cleanup.push(() => broker.close());
   const client = await mqtt.connectAsync(broker.url, {
     protocolVersion: 4,

@@ -2,7 +2,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode, topicsFor } from "../../proto/index.ts";
-import { COORDINATOR_DEFAULTS } from "../../test/support/defaults.ts";
+import { COORDINATOR_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "../../test/support/defaults.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
 import { until } from "../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/broker.ts";
@@ -32,7 +32,7 @@ describe("coordinator HTTP endpoints", () => {
   const scrape = async () => parseExposition(await (await fetch(`${http.url}/metrics`)).text());
 
   beforeAll(async () => {
-    broker = await startEmbeddedBroker({ host: "127.0.0.1", port: 0, logger });
+    broker = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, host: "127.0.0.1", port: 0, logger });
     coordinator = await startCoordinator({
       ...COORDINATOR_DEFAULTS,
       brokerUrl: broker.url,

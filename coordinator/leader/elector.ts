@@ -30,10 +30,16 @@ export interface LeaseClient {
   update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease>;
 }
 
-/** The Lease changed under us (HTTP 409): another replica wrote it first. */
-export type LeaseErrorCode = "LEASE_CONFLICT";
+export type LeaseErrorCode =
+  /** The Lease changed under us (HTTP 409): another replica wrote it first. */
+  | "LEASE_CONFLICT"
+  /** Lease timings where a leader could still act after its Lease expired (see validateTimings). */
+  | "LEASE_INVALID_TIMINGS";
 
-export class LeaseConflictError extends FleetError<LeaseErrorCode> {
+/** Leader election's errors. */
+export class LeaderError extends FleetError<LeaseErrorCode> {}
+
+export class LeaseConflictError extends LeaderError {
   constructor(message = "the Lease was written by someone else first", options?: { cause?: unknown }) {
     super("LEASE_CONFLICT", message, options);
   }
@@ -92,7 +98,8 @@ export function validateTimings({
 
 export function createElector(options: ElectorOptions): Elector {
   const problems = validateTimings(options);
-  if (problems.length > 0) throw new Error(`invalid leader election timings: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    throw new LeaderError("LEASE_INVALID_TIMINGS", `invalid leader election timings: ${problems.join("; ")}`);
   const { client, identity, logger, timers, now, monotonic } = options;
   let leading = false;
   let stopped = true;

@@ -12,7 +12,7 @@ import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { startAgent } from "../../agent/agent.ts";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
-import { AGENT_DEFAULTS, BUFFER_DEFAULTS } from "../support/defaults.ts";
+import { AGENT_DEFAULTS, BROKER_DEFAULTS, BUFFER_DEFAULTS } from "../support/defaults.ts";
 import { createFakeSource } from "../support/fake-source.ts";
 import { until } from "../support/until.ts";
 
@@ -52,6 +52,7 @@ function fillDisk(file: string): void {
 describe.skipIf(cannotMount !== undefined)("agent on a full disk", () => {
   it("starts without its buffer, stays in the fleet, and opens the buffer when space returns", async () => {
     const broker = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1024 * 1024,

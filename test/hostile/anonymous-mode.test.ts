@@ -4,6 +4,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
 import { type Cleanup, connackCode } from "../support/auth.ts";
+import { BROKER_DEFAULTS } from "../support/defaults.ts";
 
 const cleanup: Cleanup = [];
 afterEach(async () => {
@@ -13,6 +14,7 @@ afterEach(async () => {
 describe("anonymous mode", () => {
   it("keeps the coordinator's and the local agent's client ids for this process's own clients", async () => {
     const b = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1024 * 1024,

@@ -12,6 +12,7 @@ import { DEFAULT_SCRYPT_COST } from "../../coordinator/broker/auth/password.ts";
 import { addUser } from "../../coordinator/broker/auth/users.ts";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
 import type { Cleanup } from "../support/auth.ts";
+import { BROKER_DEFAULTS } from "../support/defaults.ts";
 import { awaitConnack, connectPacket, openSocket } from "../support/raw-mqtt.ts";
 
 const cleanup: Cleanup = [];
@@ -36,6 +37,7 @@ describe("password-check flood from many addresses", () => {
     for (const n of [1, 2])
       await addUser(file, `edge-0${n}`, "node", `secret-${n}`, { cost: DEFAULT_SCRYPT_COST });
     const b = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1024 * 1024,

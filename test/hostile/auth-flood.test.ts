@@ -10,6 +10,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type SecuredBroker, startSecuredBroker } from "../../coordinator/broker/embedded.ts";
 import { type Cleanup, connackCode, usersFile } from "../support/auth.ts";
+import { BROKER_DEFAULTS } from "../support/defaults.ts";
 import { awaitConnack, connectPacket, openSocket } from "../support/raw-mqtt.ts";
 
 const ROOT = "k3s-fleet/v1";
@@ -28,6 +29,7 @@ async function secured(
     { username: "watcher", role: "viewer", password: "viewer-secret" },
   ]);
   const b = await startSecuredBroker({
+    ...BROKER_DEFAULTS,
     host: "127.0.0.1",
     port: 0,
     maxPacketBytes: 1024 * 1024,
@@ -63,7 +65,9 @@ function tally(codes: Array<number | string>) {
 
 describe("password-check flood", () => {
   it("a flood for one unknown user from one address costs a few checks; the rest are backed off with CONNACK 3", async () => {
-    const b = await secured({ checkGate: { backoffInitialMs: 5000, backoffMaxMs: 5000 } });
+    const b = await secured({
+      checkGate: { ...BROKER_DEFAULTS.checkGate, backoffInitialMs: 5000, backoffMaxMs: 5000 },
+    });
     const codes = await flood(b.broker.port, 200, () => "ghost");
     const refusals = b.refusals();
     // freeFailures (3) plus what was already checking when they failed (maxPerAddress 8) at most.
@@ -77,8 +81,8 @@ describe("password-check flood", () => {
 
   it("a flood of ever-new usernames fills only the bounded queue; a real node from another address gets in", async () => {
     const b = await secured({
-      checkGate: { concurrency: 1, maxQueued: 4, maxPerAddress: 1000 },
-      connections: { maxPendingPerAddress: 1000 },
+      checkGate: { ...BROKER_DEFAULTS.checkGate, concurrency: 1, maxQueued: 4, maxPerAddress: 1000 },
+      connections: { ...BROKER_DEFAULTS.connections, maxPendingPerAddress: 1000 },
     });
     const flooding = flood(b.broker.port, 150, (i) => `ghost-${i}`);
     // From 127.0.0.2, while the flood's checks hold the queue.
@@ -104,7 +108,9 @@ describe("password-check flood", () => {
   });
 
   it("does not check the password of a client that has already gone", async () => {
-    const b = await secured({ checkGate: { concurrency: 1, maxQueued: 100, maxPerAddress: 1000 } });
+    const b = await secured({
+      checkGate: { ...BROKER_DEFAULTS.checkGate, concurrency: 1, maxQueued: 100, maxPerAddress: 1000 },
+    });
     const sockets: Socket[] = [];
     for (let i = 0; i < 30; i++) {
       const s = await openSocket(b.broker.port);

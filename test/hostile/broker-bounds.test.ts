@@ -5,6 +5,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBrokerOptions, startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
 import { collect } from "../support/auth.ts";
+import { EMBEDDED_BROKER_DEFAULTS } from "../support/defaults.ts";
 import {
   awaitConnack,
   closedWithin,
@@ -22,7 +23,7 @@ afterEach(async () => {
 });
 
 async function broker(options: Partial<EmbeddedBrokerOptions> = {}) {
-  const b = await startEmbeddedBroker({ port: 0, logger, ...options });
+  const b = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger, ...options });
   cleanup.push(() => b.close());
   return b;
 }
@@ -78,7 +79,13 @@ describe("memory before authentication", () => {
 
 describe("idle connections without CONNECT", () => {
   it("caps sockets per address that have not connected, and closes idle ones after connectTimeout", async () => {
-    const b = await broker({ connections: { maxPendingPerAddress: 5, connectTimeoutMs: 800 } });
+    const b = await broker({
+      connections: {
+        ...EMBEDDED_BROKER_DEFAULTS.connections,
+        maxPendingPerAddress: 5,
+        connectTimeoutMs: 800,
+      },
+    });
     const sockets = await Promise.all(Array.from({ length: 8 }, () => openSocket(b.port)));
     for (const s of sockets) cleanup.push(async () => s.destroy());
     const closedSoon = await Promise.all(sockets.map((s) => closedWithin(s, 400)));
@@ -92,13 +99,17 @@ describe("idle connections without CONNECT", () => {
   });
 
   it("a connected client no longer counts against its address", async () => {
-    const b = await broker({ connections: { maxPendingPerAddress: 2 } });
+    const b = await broker({
+      connections: { ...EMBEDDED_BROKER_DEFAULTS.connections, maxPendingPerAddress: 2 },
+    });
     for (let i = 0; i < 4; i++) await client(b.url, { clientId: `ok-${i}` });
     expect(b.connectionRefusals()).toEqual({});
   });
 
   it("with connectRatePerAddress, closes new sockets from an address over its rate at accept", async () => {
-    const b = await broker({ connections: { connectRatePerAddress: 5 } }); // burst 10
+    const b = await broker({
+      connections: { ...EMBEDDED_BROKER_DEFAULTS.connections, connectRatePerAddress: 5 },
+    }); // burst 10
     const sockets = await Promise.all(Array.from({ length: 20 }, () => openSocket(b.port)));
     for (const s of sockets) cleanup.push(async () => s.destroy());
     const closed = await Promise.all(sockets.map((s) => closedWithin(s, 500)));
@@ -112,7 +123,7 @@ describe("idle connections without CONNECT", () => {
   });
 
   it("refuses sockets beyond maxConnections", async () => {
-    const b = await broker({ connections: { maxConnections: 3 } });
+    const b = await broker({ connections: { ...EMBEDDED_BROKER_DEFAULTS.connections, maxConnections: 3 } });
     await client(b.url, { clientId: "a" });
     await client(b.url, { clientId: "b" });
     await client(b.url, { clientId: "c" });
@@ -124,7 +135,7 @@ describe("idle connections without CONNECT", () => {
 
 describe("offline queues of persistent sessions", () => {
   it("queues at most maxMessages for a subscriber that left, counts the rest as dropped", async () => {
-    const b = await broker({ queues: { maxMessages: 10 } });
+    const b = await broker({ queues: { ...EMBEDDED_BROKER_DEFAULTS.queues, maxMessages: 10 } });
     const viewer = await client(b.url, { clientId: "viewer-1", clean: false });
     await viewer.subscribeAsync("fleet/#", { qos: 1 });
     await viewer.endAsync();
@@ -141,7 +152,9 @@ describe("offline queues of persistent sessions", () => {
   });
 
   it("bounds queued bytes too, and frees room as messages are delivered", async () => {
-    const b = await broker({ queues: { maxMessages: 0, maxBytes: 10 * 1024 } });
+    const b = await broker({
+      queues: { ...EMBEDDED_BROKER_DEFAULTS.queues, maxMessages: 0, maxBytes: 10 * 1024 },
+    });
     const viewer = await client(b.url, { clientId: "viewer-2", clean: false });
     await viewer.subscribeAsync("fleet/#", { qos: 1 });
     await viewer.endAsync();
@@ -159,7 +172,7 @@ describe("offline queues of persistent sessions", () => {
 
 describe("retained messages", () => {
   it("keeps at most maxRetainedBytes of retained payload in all; past it a retained message is delivered, not kept", async () => {
-    const b = await broker({ queues: { maxRetainedBytes: 10 * 1024 } });
+    const b = await broker({ queues: { ...EMBEDDED_BROKER_DEFAULTS.queues, maxRetainedBytes: 10 * 1024 } });
     const live = await client(b.url, { clientId: "live" });
     await live.subscribeAsync("r/#", { qos: 1 });
     const liveSeen = collect(live);

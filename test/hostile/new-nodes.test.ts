@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
 import { topicsFor } from "../../proto/index.ts";
 import { type Cleanup, collect, mqttClient } from "../support/auth.ts";
+import { BROKER_DEFAULTS } from "../support/defaults.ts";
 import { until } from "../support/until.ts";
 
 const ROOT = "k3s-fleet/v1";
@@ -18,6 +19,7 @@ afterEach(async () => {
 describe("new node ids per client", () => {
   it("one client filling the node table gets 10 new node ids a minute; a real node still gets in", async () => {
     const b = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1024 * 1024,

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startSecuredBroker } from "../../coordinator/broker/embedded.ts";
 import { createMessage, encode, topicsFor } from "../../proto/index.ts";
 import { type Cleanup, collect, mqttClient, usersFile } from "../support/auth.ts";
+import { BROKER_DEFAULTS } from "../support/defaults.ts";
 import { until } from "../support/until.ts";
 
 const ROOT = "k3s-fleet/v1";
@@ -36,6 +37,7 @@ describe("schedule request identity (embedded broker)", () => {
       { username: "coord", role: "coordinator", password: "coord-secret" },
     ]);
     const b = await startSecuredBroker({
+      ...BROKER_DEFAULTS,
       host: "127.0.0.1",
       port: 0,
       maxPacketBytes: 1024 * 1024,

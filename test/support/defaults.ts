@@ -3,6 +3,7 @@
 import {
   agentBufferSettings,
   agentSettings,
+  brokerSettings,
   CONFIG_DEFAULTS,
   coordinatorSettings,
   electorTimings,
@@ -10,6 +11,16 @@ import {
 } from "../../cli/config/defaults.ts";
 import type { IngestOptions } from "../../coordinator/fleet/ingest.ts";
 
+/** startSecuredBroker's settings at the schema's defaults (127.0.0.1:1883: tests override the port). */
+export const BROKER_DEFAULTS = brokerSettings(CONFIG_DEFAULTS);
+/** startEmbeddedBroker's settings at the schema's defaults. */
+export const EMBEDDED_BROKER_DEFAULTS = {
+  host: BROKER_DEFAULTS.host,
+  port: BROKER_DEFAULTS.port,
+  maxPayloadBytes: BROKER_DEFAULTS.maxPacketBytes,
+  connections: BROKER_DEFAULTS.connections,
+  queues: BROKER_DEFAULTS.queues,
+};
 export const AGENT_DEFAULTS = agentSettings(CONFIG_DEFAULTS);
 export const BUFFER_DEFAULTS = bufferOn(agentBufferSettings(CONFIG_DEFAULTS));
 export const COORDINATOR_DEFAULTS = coordinatorSettings(CONFIG_DEFAULTS);

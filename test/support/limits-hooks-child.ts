@@ -11,6 +11,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { startEmbeddedBroker } from "../../coordinator/broker/broker.ts";
 import { createBrokerLimits } from "../../coordinator/broker/limits-hooks.ts";
+import { BROKER_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "./defaults.ts";
 
 export type NewLengthMode = "limits" | "bare";
 
@@ -49,9 +50,20 @@ function fillPoolSlab(): void {
 const logger = pino({ level: "silent" });
 const limits =
   mode === "limits"
-    ? createBrokerLimits({ topicRoot: "k3s-fleet/v1", logger, settings: { maxPublishRate: 0 } })
+    ? createBrokerLimits({
+        newNodes: BROKER_DEFAULTS.newNodes,
+        refusedPublish: "disconnect",
+        topicRoot: "k3s-fleet/v1",
+        logger,
+        settings: { maxPublishRate: 0 },
+      })
     : undefined;
-const broker = await startEmbeddedBroker({ port: 0, logger, ...(limits ? { limits } : {}) });
+const broker = await startEmbeddedBroker({
+  ...EMBEDDED_BROKER_DEFAULTS,
+  port: 0,
+  logger,
+  ...(limits ? { limits } : {}),
+});
 const options = { protocolVersion: 4, reconnectPeriod: 0 } as const;
 const subscriber = await mqtt.connectAsync(broker.url, options);
 await subscriber.subscribeAsync(TOPIC, { qos: 0 });

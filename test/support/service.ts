@@ -3,7 +3,7 @@
 // (a cluster, scheduling settings) and overrides what it must.
 import type { SchedulingSettings } from "../../coordinator/placement/settings.ts";
 import type { ServiceOptions } from "../../coordinator/service.ts";
-import { COORDINATOR_DEFAULTS } from "./defaults.ts";
+import { BROKER_DEFAULTS, COORDINATOR_DEFAULTS } from "./defaults.ts";
 import { testSchedulingSettings } from "./scheduling-settings.ts";
 
 export function testServiceOptions(
@@ -25,5 +25,5 @@ export function testServiceOptions(
 
 /** The embedded broker as the tests run it, on loopback `port` (0: any; a fixed one to restart on it). */
 export function testBroker(port: number): NonNullable<ServiceOptions["embeddedBroker"]> {
-  return { host: "127.0.0.1", port, maxPacketBytes: 1 << 20, refusedPublish: "drop" };
+  return { ...BROKER_DEFAULTS, host: "127.0.0.1", port, maxPacketBytes: 1 << 20, refusedPublish: "drop" };
 }

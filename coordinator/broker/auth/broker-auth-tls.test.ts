@@ -9,9 +9,11 @@ import { Aedes } from "aedes";
 import type { IClientOptions } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONFIG_DEFAULTS } from "../../../cli/config/defaults.ts";
 import { topicsFor } from "../../../proto/topics.ts";
 import { type Cleanup, collect, connackCode, mqttClient, usersFile } from "../../../test/support/auth.ts";
 import { certificateAuthority, type Pem, signedCertificate } from "../../../test/support/certs.ts";
+import { BROKER_DEFAULTS } from "../../../test/support/defaults.ts";
 import { until } from "../../../test/support/until.ts";
 import { type BrokerAuth, createBrokerAuth } from "./broker-auth.ts";
 import { brokerTlsOptions, brokerTlsProblem } from "./tls.ts";
@@ -68,7 +70,13 @@ beforeAll(async () => {
     { username: "edge-san", role: "node", password: null },
     { username: "coord", role: "coordinator", password: "pw-c" },
   ]);
-  auth = createBrokerAuth({ users, logger: pino({ level: "silent" }) });
+  auth = createBrokerAuth({
+    checkGate: BROKER_DEFAULTS.checkGate,
+    refusedPublish: "disconnect",
+    topicRoot: CONFIG_DEFAULTS.topicRoot,
+    users,
+    logger: pino({ level: "silent" }),
+  });
   ({ url, aedes, server } = await startTlsBroker(false));
 });
 

@@ -18,6 +18,7 @@ import {
   rawConnect,
   usersFile,
 } from "../../../test/support/auth.ts";
+import { BROKER_DEFAULTS, EMBEDDED_BROKER_DEFAULTS } from "../../../test/support/defaults.ts";
 import { until } from "../../../test/support/until.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker.ts";
 import {
@@ -63,9 +64,17 @@ afterEach(async () => {
 async function broker(
   options: Partial<BrokerAuthOptions> = {},
 ): Promise<{ broker: EmbeddedBroker; auth: BrokerAuth; url: string }> {
-  const auth = createBrokerAuth({ users, topicRoot: ROOT, logger: silent, ...options });
+  const auth = createBrokerAuth({
+    checkGate: BROKER_DEFAULTS.checkGate,
+    refusedPublish: "disconnect",
+    users,
+    topicRoot: ROOT,
+    logger: silent,
+    ...options,
+  });
   const { preConnect: _, ...hooks } = auth.hooks;
   const b = await startEmbeddedBroker({
+    ...EMBEDDED_BROKER_DEFAULTS,
     host: "127.0.0.1",
     port: 0,
     logger: silent,
@@ -132,9 +141,15 @@ describe("authentication", () => {
   });
 
   it("refuses everyone, with CONNACK 0x03, when preConnect was not installed (fail closed)", async () => {
-    const auth = createBrokerAuth({ users, topicRoot: ROOT, logger: silent });
+    const auth = createBrokerAuth({
+      checkGate: BROKER_DEFAULTS.checkGate,
+      refusedPublish: "disconnect",
+      users,
+      topicRoot: ROOT,
+      logger: silent,
+    });
     const { preConnect: _, ...hooks } = auth.hooks;
-    const b = await startEmbeddedBroker({ port: 0, logger: silent, ...hooks });
+    const b = await startEmbeddedBroker({ ...EMBEDDED_BROKER_DEFAULTS, port: 0, logger: silent, ...hooks });
     cleanup.push(() => b.close());
     expect(await connackCode(b.url, creds.edgeA, cleanup)).toBe(3);
     expect(auth.refusals()).toEqual({ not_wired: 1 });

@@ -10,9 +10,14 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Aedes, AedesOptions, Client } from "aedes";
 import type { Logger } from "pino";
-import { DEFAULT_TOPIC_ROOT, type Topics, topicsFor } from "../../../proto/topics.ts";
+import { type Topics, topicsFor } from "../../../proto/topics.ts";
 import { createLogThrottle } from "../limits.ts";
-import { type CheckGateOptions, createCheckGate, DEFAULT_CHECK_GATE } from "./check-gate.ts";
+import {
+  CHECK_GATE_BOUNDS,
+  type CheckGateOptions,
+  type CheckGateSettings,
+  createCheckGate,
+} from "./check-gate.ts";
 import { AuthError, type ConnackRefusal, ConnectRefusedError } from "./errors.ts";
 import { isLoopbackHost } from "./listen-safety.ts";
 import { DEFAULT_SCRYPT_COST, type ParsedHash, verifyPassword } from "./password.ts";
@@ -56,24 +61,24 @@ export type AedesAuthHooks = Required<
 export interface BrokerAuthOptions {
   /** From the users file. Undefined: anonymous mode, every client allowed everything, loopback only. */
   users?: UsersTable;
-  topicRoot?: string;
+  topicRoot: string;
   /** Bound by the caller, e.g. logger.child({ module: "broker-auth" }). */
   logger: Logger;
   policy?: Partial<AuthPolicy>;
   /**
-   * A publish outside the grants: `disconnect` (default) closes the connection without forwarding it, as
+   * A publish outside the grants (config broker.refusedPublish): `disconnect` closes the connection without forwarding it, as
    * aedes does for any authorizePublish error; `drop` acknowledges it and delivers it to nobody, as
    * Mosquitto does. MQTT 3.1.1 §3.3.5 allows both.
    */
-  refusedPublish?: "disconnect" | "drop";
+  refusedPublish: "disconnect" | "drop";
   /**
    * Anonymous mode only: client ids kept for this process's own clients (the coordinator, the local agent).
    * Another loopback process may not take them (and with them the coordinator's session and rate
    * exemption); a client with such an id must log in with the username and password given here.
    */
   reservedIds?: ReadonlyMap<string, { username: string; password: string }>;
-  /** Bounds on password checks (check-gate.ts); unset values take DEFAULT_CHECK_GATE. */
-  checkGate?: Partial<CheckGateOptions>;
+  /** Bounds on password checks (check-gate.ts); unset internal ones take CHECK_GATE_BOUNDS. */
+  checkGate: CheckGateSettings & Partial<CheckGateOptions>;
 }
 
 export interface BrokerAuth {
@@ -115,7 +120,7 @@ type Refusal = { reason: RefusalReason; returnCode: ConnackRefusal; message: str
 
 export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
   const policy: AuthPolicy = { ...defaultAuthPolicy, ...options.policy };
-  const topics: Topics = topicsFor(options.topicRoot ?? DEFAULT_TOPIC_ROOT);
+  const topics: Topics = topicsFor(options.topicRoot);
   const log = options.logger;
   const dropRefusedPublish = options.refusedPublish === "drop";
   const counts = new Map<RefusalReason, number>();
@@ -128,7 +133,7 @@ export function createBrokerAuth(options: BrokerAuthOptions): BrokerAuth {
   let reserved = reservedClientIds(users, policy.agentClientId);
   let decoy = decoyHash(users);
   const gate = createCheckGate({
-    ...DEFAULT_CHECK_GATE,
+    ...CHECK_GATE_BOUNDS,
     now: () => performance.now(),
     ...options.checkGate,
   });

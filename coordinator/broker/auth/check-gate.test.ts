@@ -1,14 +1,20 @@
 import { describe, expect, it } from "vitest";
+import { BROKER_DEFAULTS } from "../../../test/support/defaults.ts";
 import {
+  CHECK_GATE_BOUNDS,
   type CheckGateOptions,
   type CheckRequest,
   createCheckGate,
-  DEFAULT_CHECK_GATE,
 } from "./check-gate.ts";
 
 function setup(options: Partial<CheckGateOptions> = {}) {
   let now = 0;
-  const gate = createCheckGate({ ...DEFAULT_CHECK_GATE, now: () => now, ...options });
+  const gate = createCheckGate({
+    ...CHECK_GATE_BOUNDS,
+    ...BROKER_DEFAULTS.checkGate,
+    now: () => now,
+    ...options,
+  });
   const calls: string[] = [];
   const pending: Array<(ok: boolean) => void> = [];
   const request = (

@@ -48,9 +48,15 @@ export interface CheckGateOptions {
   now: () => number;
 }
 
-export const DEFAULT_CHECK_GATE: Omit<CheckGateOptions, "now"> = {
-  concurrency: 2,
-  maxQueued: 16,
+/** The password checks' bounds that are settings (config broker.authConcurrency, broker.authQueue). */
+export type CheckGateSettings = Pick<CheckGateOptions, "concurrency" | "maxQueued">;
+
+/**
+ * The other bounds are not settings but internal safety constants: they were tuned together against the
+ * floods of test/hostile/auth-flood*.test.ts (fairness by address, the low-priority budget), and turning one
+ * alone would reopen what they close.
+ */
+export const CHECK_GATE_BOUNDS: Omit<CheckGateOptions, "now" | keyof CheckGateSettings> = {
   maxPerAddress: 4,
   maxWaitMs: 2000,
   freeFailures: 3,
