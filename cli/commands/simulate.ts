@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, durationArg } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
 
 export function registerSimulate(program: Command): void {
@@ -22,7 +22,11 @@ export function registerSimulate(program: Command): void {
           parseFraction,
         )
         .option("--seed <n>", "seed for reproducible fleets", (v) => Number.parseInt(v, 10))
-        .option("--day <duration>", "length of the simulated day (diurnal CPU cycle), e.g. 10m for a demo"),
+        .option(
+          "--day <duration>",
+          "length of the simulated day (diurnal CPU cycle), e.g. 10m for a demo",
+          durationArg(1000),
+        ),
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "simulate");
