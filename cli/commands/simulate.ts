@@ -66,7 +66,7 @@ export async function startSimulationFromConfig(config: Config, logger: Logger, 
     keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
     username: config.broker.username,
     password: config.broker.password,
-    logger: logger.child({ module: "simulator" }),
+    logger, // fleet-sim.ts adds module: "simulator"
   });
 }
 
