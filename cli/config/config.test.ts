@@ -62,6 +62,9 @@ describe("loadConfig", () => {
 
   it("reads the old tool's K3S_LOG_LEVEL, and the prefixed name wins over it", () => {
     expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "debug" } }).logging.level).toBe("debug");
+    // The old tool's K3S_LOG_LEVEL took any case (logrus), and "warning".
+    expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "DEBUG" } }).logging.level).toBe("debug");
+    expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "Warning" } }).logging.level).toBe("warn");
     const both = { K3S_LOG_LEVEL: "debug", K3S_FLEET_LOGGING_LEVEL: "error" };
     expect(loadConfig({ file: none, env: both }).logging.level).toBe("error");
   });

@@ -57,7 +57,15 @@ const hostPort = z
 const payloadLimit = (kind: keyof typeof DEFAULT_LIMITS.maxPayloadByTopic) =>
   int(DEFAULT_LIMITS.maxPayloadByTopic[kind], 0, 256 * 1024 * 1024);
 
-const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+/** pino's levels; like the old tool (logrus) any case, and "warning" for warn: K3S_LOG_LEVEL=DEBUG works. */
+const logLevel = z.preprocess(
+  (value) => {
+    if (typeof value !== "string") return value;
+    const level = value.trim().toLowerCase();
+    return level === "warning" ? "warn" : level;
+  },
+  z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+);
 
 const boolean = (fallback: boolean) =>
   z
