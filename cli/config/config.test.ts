@@ -105,6 +105,15 @@ describe("loadConfig", () => {
     }
   });
 
+  it.each(["ftp://x", "ws://127.0.0.1:1883", "mqtt://127.0.0.1:99999", "broker:1883"])(
+    "says what a broker URL looks like when given %j",
+    (url) => {
+      expect(() => loadConfig({ file: none, env: { K3S_FLEET_BROKER_URL: url } })).toThrow(
+        `broker.url: ${JSON.stringify(url)} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT`,
+      );
+    },
+  );
+
   it("rejects an offline threshold that is not after the stale one", () => {
     const flags = { coordinator: { staleAfterIntervals: 5, offlineAfterIntervals: 5 } };
     expect(() => loadConfig({ file: none, env: {}, flags })).toThrow(

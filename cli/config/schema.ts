@@ -127,7 +127,13 @@ export const configSchema = z
     broker: z
       .strictObject({
         /** External broker URL (mqtt://, mqtts://). Unset: the embedded broker's address. */
-        url: z.url({ protocol: /^mqtts?$|^tcp$|^ssl$/ }).optional(),
+        url: z
+          .url({
+            protocol: /^mqtts?$|^tcp$|^ssl$/,
+            error: (issue) =>
+              `${JSON.stringify(issue.input)} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT (port 1-65535)`,
+          })
+          .optional(),
         /** Where `up` and `coordinator --embedded-broker` listen. */
         embedded: hostPort.default("127.0.0.1:1883"),
         username: z.string().optional(),
