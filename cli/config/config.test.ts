@@ -114,6 +114,12 @@ describe("loadConfig", () => {
     },
   );
 
+  it("does not repeat the password of a wrong broker URL", () => {
+    expect(() =>
+      loadConfig({ file: none, env: { K3S_FLEET_BROKER_URL: "ws://ops:s3cret@broker:1883" } }),
+    ).toThrow(/broker\.url: "ws:\/\/ops:\*\*\*@broker:1883" is not an MQTT broker URL/);
+  });
+
   it("rejects an offline threshold that is not after the stale one", () => {
     const flags = { coordinator: { staleAfterIntervals: 5, offlineAfterIntervals: 5 } };
     expect(() => loadConfig({ file: none, env: {}, flags })).toThrow(

@@ -131,7 +131,7 @@ export const configSchema = z
           .url({
             protocol: /^mqtts?$|^tcp$|^ssl$/,
             error: (issue) =>
-              `${JSON.stringify(issue.input)} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT (port 1-65535)`,
+              `${JSON.stringify(String(issue.input).replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@"))} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT (port 1-65535)`,
           })
           .optional(),
         /** Where `up` and `coordinator --embedded-broker` listen. */
