@@ -114,6 +114,23 @@ describe("loadConfig", () => {
     },
   );
 
+  it("refuses agent labels the coordinator would refuse in a birth", () => {
+    const long = "v".repeat(321);
+    const many = Array.from({ length: 257 }, (_, i) => `k${i}=v`).join(",");
+    const wide = Array.from({ length: 30 }, (_, i) => `k${i}=${"v".repeat(300)}`).join(",");
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: `zone=${long}` } })).toThrow(
+      'agent.labels: label "zone": 321 characters, more than 320',
+    );
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: many } })).toThrow(
+      "agent.labels: 257 labels, more than 256",
+    );
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: wide } })).toThrow(
+      /agent\.labels: 9\d\d\d characters of labels, more than 8192/,
+    );
+    const fine = loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: `zone=${"v".repeat(320)}` } });
+    expect(fine.agent.labels.zone).toHaveLength(320);
+  });
+
   it("does not repeat the password of a wrong broker URL", () => {
     expect(() =>
       loadConfig({ file: none, env: { K3S_FLEET_BROKER_URL: "ws://ops:s3cret@broker:1883" } }),

@@ -5,7 +5,7 @@
 // config/config.yaml lists every setting with its default; config.test.ts keeps the two in step.
 import { join } from "node:path";
 import { z } from "zod";
-import { DEFAULT_LIMITS, longestContractTopic } from "../../proto/limits.ts";
+import { BIRTH_BOUNDS, DEFAULT_LIMITS, longestContractTopic, MAX_LABEL_CHARS } from "../../proto/limits.ts";
 import { topicRootProblem } from "../../proto/topics.ts";
 import { durationProblem, MAX_TIMER_MS, parseDuration } from "./duration.ts";
 
@@ -32,7 +32,7 @@ const duration = (fallback: string, min = 1, max = MAX_TIMER_MS) =>
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-/** `key=value,key=value` from env or flags, or a YAML map. */
+/** `key=value,key=value` from env or flags, or a YAML map; no more than a birth may carry (proto/limits.ts). */
 const labels = z
   .union([z.record(z.string(), z.string()), z.string()])
   .default({})
@@ -48,6 +48,26 @@ const labels = z
       out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
     }
     return out;
+  })
+  .superRefine((map, ctx) => {
+    const entries = Object.entries(map);
+    const { maxLabels, maxString } = BIRTH_BOUNDS;
+    if (entries.length > maxLabels)
+      ctx.addIssue({ code: "custom", message: `${entries.length} labels, more than ${maxLabels}` });
+    for (const [key, value] of entries) {
+      const long = key.length > maxString ? key : value.length > maxString ? value : undefined;
+      if (long !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: `label ${JSON.stringify(key.slice(0, 40))}: ${long.length} characters, more than ${maxString}`,
+        });
+    }
+    const chars = entries.reduce((n, [key, value]) => n + key.length + value.length, 0);
+    if (chars > MAX_LABEL_CHARS)
+      ctx.addIssue({
+        code: "custom",
+        message: `${chars} characters of labels, more than ${MAX_LABEL_CHARS}`,
+      });
   });
 
 const hostPort = z
