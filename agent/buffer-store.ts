@@ -4,11 +4,12 @@
 // keeps it from then on, so a repeat is an exact duplicate the coordinator drops. A PUBACK marks it
 // acknowledged; acknowledged rows stay for a short redelivery window, then go. Synchronous on purpose:
 // one small write per sample, on a loop that runs every few seconds.
-import { mkdirSync, renameSync } from "node:fs";
+import { renameSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { FleetError } from "../common/errors.ts";
+import { makeDirSync } from "../common/make-dir.ts";
 import { sessionFileName } from "./session-store.ts";
 
 /**
@@ -102,7 +103,7 @@ export interface OpenBufferOptions {
 export function openBufferStore(options: OpenBufferOptions): BufferStore {
   const { path } = options;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") makeDirSync(dirname(path));
     return new SqliteBufferStore(path);
   } catch (error) {
     if (path === ":memory:" || !isCorrupt(error)) {

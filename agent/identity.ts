@@ -4,8 +4,9 @@
 // random seed kept in the state dir. A wiped state dir gives a new id: the coordinator takes that as a
 // new epoch for the node (its old install is gone), not as a conflict.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeDirSync } from "../common/make-dir.ts";
 import { AgentError } from "./errors.ts";
 
 export const INSTALL_SEED_FILE = "install-seed";
@@ -46,7 +47,7 @@ export function loadInstallSeed(stateDir: string, random: () => string = randomS
   }
   const seed = random();
   try {
-    mkdirSync(stateDir, { recursive: true });
+    makeDirSync(stateDir);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${seed}\n`, { mode: 0o644 });
     renameSync(tmp, path);

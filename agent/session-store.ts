@@ -3,9 +3,10 @@
 // MQTT Will is built synchronously right before each connect, and this is one small write per connect.
 
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { makeDirSync } from "../common/make-dir.ts";
 import { AgentError } from "./errors.ts";
 
 const MAX_PLAIN_NAME_BYTES = 200;
@@ -44,7 +45,7 @@ export function openSessionStore(options: SessionStoreOptions): SessionStore {
     next() {
       const session = current + 1n;
       try {
-        mkdirSync(options.stateDir, { recursive: true });
+        makeDirSync(options.stateDir);
         writeAtomically(path, `${session}\n`);
       } catch (error) {
         throw new AgentError("K3SF_ERR_SESSION_STORE", `cannot persist the session to ${path}`, {

@@ -1,6 +1,17 @@
 // One-shot client commands (`report`, `schedule`) give up at once, with the reason, when the broker cannot
 // be reached or refuses them: waiting out --timeout to say "no report" would hide the real problem.
 
+/** Node's codes for a server certificate that fails verification. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 /** A one-line reason to stop now, or undefined when the failure may pass (retry until --timeout). */
 export function connectFailure(error: Error | undefined, url: string, username?: string): string | undefined {
   if (error === undefined) return undefined;
@@ -11,6 +22,13 @@ export function connectFailure(error: Error | undefined, url: string, username?:
     return `${url} refused ${who}: not authorized (check --username / --password)`;
   if (code === "ECONNREFUSED") return `nothing accepts MQTT connections at ${url} (is the broker running?)`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve the broker host in ${url}`;
+  // Neither passes by waiting: a plain-MQTT port behind mqtts://, or a certificate nothing here trusts.
+  if (code === "ECONNRESET" && /before secure TLS connection/.test(error.message)) {
+    return `no TLS handshake with ${url}: does the broker listen with TLS on that port? (mqtt:// is plain MQTT)`;
+  }
+  if (typeof code === "string" && UNTRUSTED_CERTIFICATE.has(code)) {
+    return `${url}: the broker's certificate is not trusted (${error.message}): name its CA with broker.caFile`;
+  }
   return undefined;
 }
 

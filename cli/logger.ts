@@ -1,10 +1,11 @@
 // Logs (pino) to standard error or a file, so standard output carries only reports. On a terminal they are
 // human-readable and coloured (pino-pretty, loaded only then); JSON lines when not a terminal, in a file,
 // or with `--log-format json`, for journald, Kubernetes and log shippers.
-import { mkdirSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
+import { makeDirSync } from "../common/make-dir.ts";
 import type { Config } from "./config/schema.ts";
 
 /** Whether this process's logs are human-readable: `logging.format`, else a terminal on standard error. */
@@ -44,7 +45,7 @@ export function openLogFile(file: string): number {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new LogFileError(file, error);
   }
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirSync(dirname(file));
     return openSync(file, "a");
   } catch (error) {
     throw new LogFileError(file, error);

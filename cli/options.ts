@@ -1,6 +1,7 @@
 // Flags shared by subcommands, and their mapping onto config paths (flags are the top config layer).
 import { hostname } from "node:os";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { durationProblem } from "./config/duration.ts";
 import { setPath } from "./config/env.ts";
 import type { Config } from "./config/schema.ts";
 
@@ -27,6 +28,19 @@ export const FLAG_PATHS: Record<string, string[]> = {
   logLevel: ["logging", "level"],
   logFormat: ["logging", "format"],
 };
+
+/**
+ * Commander argument parser for a duration flag that is not a config setting (`--timeout`, `--day`):
+ * refuses what is not a duration, or is shorter than `min` ms or longer than a timer can wait, at parse
+ * time with commander's usual message; returns the text unchanged.
+ */
+export const durationArg =
+  (min = 1) =>
+  (text: string): string => {
+    const problem = durationProblem(text, min);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
+    return text;
+  };
 
 export function flagsToConfig(opts: Record<string, unknown>): Record<string, unknown> {
   const layer: Record<string, unknown> = {};

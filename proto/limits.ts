@@ -42,6 +42,16 @@ export type LimitSettingsInput = Partial<Omit<LimitSettings, "maxPayloadByTopic"
 const KiB = 1024;
 
 /**
+ * What one birth may hold before the coordinator refuses it (coordinator/fleet/telemetry-range.ts), so the
+ * agent can refuse such labels before it sends them: strings (a Kubernetes label key is at most
+ * 253 + 1 + 63 characters), list items, labels.
+ */
+export const BIRTH_BOUNDS = { maxString: 320, maxList: 1024, maxLabels: 256 } as const;
+
+/** Characters of label keys and values an agent may configure: half the birth payload cap, for the rest. */
+export const MAX_LABEL_CHARS = 8 * KiB;
+
+/**
  * Defaults sized from the contract: telemetry of a big node (64 cores, 20 filesystems, 20 interfaces) is about
  * 1.5 KiB; births carry labels and addresses; a report grows with the fleet (about 200 bytes per node), so it
  * has no limit of its own.

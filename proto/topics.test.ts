@@ -15,10 +15,13 @@ describe("topic builders", () => {
     [t.scheduleReply("cli-7"), "k3s-fleet/v1/schedule/reply/cli-7"],
   ])("%s", (built, expected) => expect(built).toBe(expected));
 
-  it.each(["", "a/b", "a+b", "#", "tab\there", "x".repeat(254)])("rejects node id %j", (id) => {
-    expect(nodeIdProblem(id)).toBeTypeOf("string");
-    expect(() => t.telemetry(id)).toThrow(TopicError);
-  });
+  it.each(["", "a/b", "a+b", "#", "tab\there", "x".repeat(254), " pi-1", "pi-1 ", " "])(
+    "rejects node id %j",
+    (id) => {
+      expect(nodeIdProblem(id)).toBeTypeOf("string");
+      expect(() => t.telemetry(id)).toThrow(TopicError);
+    },
+  );
 
   it("accepts ids Kubernetes node names use", () => {
     for (const id of ["k3s-node-1", "ip-10-0-0-1.ec2.internal", "raspberrypi", "édge_01"]) {

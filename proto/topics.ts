@@ -58,6 +58,8 @@ export function nodeIdProblem(id: string): string | undefined {
   if (/[+#/]/.test(id)) return `node id "${id}" contains one of the MQTT characters '+', '#', '/'`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
   if (/[\u0000-\u001f\u007f]/.test(id)) return `node id contains a control character`;
+  // A stray space from an env file (NODE_NAME=" pi-1") would name a node no Kubernetes node matches.
+  if (id.trim() !== id) return `node id "${id}" starts or ends with white space`;
   return undefined;
 }
 

@@ -40,10 +40,19 @@ export function enrollScript(t: EnrollTarget): string {
   ].join("\n");
 }
 
+/**
+ * A node id as one literal piece of a shell word: as is when it holds only characters no shell treats
+ * specially, else single-quoted (node ids may hold `$`, `;`, spaces, quotes: they must not run here).
+ */
+export function shellWordPart(text: string): string {
+  return /^[A-Za-z0-9._-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
 /** One line: run on the node itself, or from here through `ssh` with a `{node}` host template. */
 export function enrollCommand(t: EnrollTarget, ssh?: string): string {
   const encoded = Buffer.from(enrollScript(t)).toString("base64");
-  const run = ssh ? `ssh ${ssh.replaceAll("{node}", t.nodeId)} 'base64 -d | sudo sh'` : "base64 -d | sudo sh";
+  const target = ssh?.replaceAll("{node}", shellWordPart(t.nodeId));
+  const run = target ? `ssh ${target} 'base64 -d | sudo sh'` : "base64 -d | sudo sh";
   return `printf %s '${encoded}' | ${run}   # ${t.nodeId}`;
 }
 

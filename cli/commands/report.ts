@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { connectFailure, refusedSubscription } from "../connect-errors.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, durationArg } from "../options.ts";
 import { commandContext, exitWith } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 
@@ -16,7 +16,7 @@ export function registerReport(program: Command): void {
         .description("print the latest fleet report published by the coordinator")
         .option("--json", "print canonical proto3 JSON (FleetReport)")
         .option("--pretty", "print indented JSON (implies --json)")
-        .option("--timeout <duration>", "how long to wait for a retained report", "5s"),
+        .option("--timeout <duration>", "how long to wait for a retained report", durationArg(), "5s"),
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "report");

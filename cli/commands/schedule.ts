@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
 import { connectFailure, refusedSubscription } from "../connect-errors.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, durationArg } from "../options.ts";
 import { commandContext, exitWith } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 
@@ -55,7 +55,7 @@ export function registerSchedule(program: Command): void {
         .option("--toleration <key[=value][:effect]>", "toleration (repeatable)", collect)
         .option("--dry-run", "decide only: create and bind nothing")
         .option("--request-id <id>", "idempotency key (default: a new UUID); reuse it to retry safely")
-        .option("--timeout <duration>", "how long to wait for the decision", "10s")
+        .option("--timeout <duration>", "how long to wait for the decision", durationArg(), "10s")
         .option("--json", "print the decision as canonical proto3 JSON (ScheduleDecision)")
         .option("--pretty", "print indented JSON (implies --json)"),
     ),

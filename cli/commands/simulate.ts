@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, durationArg } from "../options.ts";
 import { commandContext, untilSignal } from "../run.ts";
 
 export function registerSimulate(program: Command): void {
@@ -22,7 +22,11 @@ export function registerSimulate(program: Command): void {
           parseFraction,
         )
         .option("--seed <n>", "seed for reproducible fleets", (v) => Number.parseInt(v, 10))
-        .option("--day <duration>", "length of the simulated day (diurnal CPU cycle), e.g. 10m for a demo"),
+        .option(
+          "--day <duration>",
+          "length of the simulated day (diurnal CPU cycle), e.g. 10m for a demo",
+          durationArg(1000),
+        ),
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "simulate");
@@ -62,7 +66,7 @@ export async function startSimulationFromConfig(config: Config, logger: Logger, 
     keepaliveSeconds: Math.max(1, Math.round(config.broker.keepalive / 1000)),
     username: config.broker.username,
     password: config.broker.password,
-    logger: logger.child({ module: "simulator" }),
+    logger, // fleet-sim.ts adds module: "simulator"
   });
 }
 

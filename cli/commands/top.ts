@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { keepaliveSeconds } from "../config/defaults.ts";
 import { parseDuration } from "../config/duration.ts";
-import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
+import { addBrokerOptions, addCommonOptions, brokerUrl, durationArg } from "../options.ts";
 import { commandContext } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
 import { SORT_KEYS, type SortKey } from "./top-keys.ts";
@@ -28,7 +28,7 @@ export function registerTop(program: Command): void {
         .option("--once", "print the fleet once as plain text and exit (for scripts and CI)")
         .option("--sort <key>", `sort by ${SORT_KEYS.join(" | ")}`, "cpu")
         .option("--label <key[=value]>", "only nodes with this label")
-        .option("--timeout <duration>", "how long to wait for the retained report", "5s")
+        .option("--timeout <duration>", "how long to wait for the retained report", durationArg(), "5s")
         .option(
           "--web <url>",
           "the coordinator's HTTP address (http.listen): read the last decisions from its web view, not the report",

@@ -63,6 +63,9 @@ describe("loadConfig", () => {
 
   it("reads the old tool's K3S_LOG_LEVEL, and the prefixed name wins over it", () => {
     expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "debug" } }).logging.level).toBe("debug");
+    // The old tool's K3S_LOG_LEVEL took any case (logrus), and "warning".
+    expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "DEBUG" } }).logging.level).toBe("debug");
+    expect(loadConfig({ file: none, env: { K3S_LOG_LEVEL: "Warning" } }).logging.level).toBe("warn");
     const both = { K3S_LOG_LEVEL: "debug", K3S_FLEET_LOGGING_LEVEL: "error" };
     expect(loadConfig({ file: none, env: both }).logging.level).toBe("error");
   });
@@ -101,6 +104,38 @@ describe("loadConfig", () => {
       expect(problems).toMatch(/coordinator\.staleAfterIntervals/);
       expect((error as ConfigError).code).toBe("K3SF_ERR_CONFIG");
     }
+  });
+
+  it.each(["ftp://x", "ws://127.0.0.1:1883", "mqtt://127.0.0.1:99999", "broker:1883"])(
+    "says what a broker URL looks like when given %j",
+    (url) => {
+      expect(() => loadConfig({ file: none, env: { K3S_FLEET_BROKER_URL: url } })).toThrow(
+        `broker.url: ${JSON.stringify(url)} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT`,
+      );
+    },
+  );
+
+  it("refuses agent labels the coordinator would refuse in a birth", () => {
+    const long = "v".repeat(321);
+    const many = Array.from({ length: 257 }, (_, i) => `k${i}=v`).join(",");
+    const wide = Array.from({ length: 30 }, (_, i) => `k${i}=${"v".repeat(300)}`).join(",");
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: `zone=${long}` } })).toThrow(
+      'agent.labels: label "zone": 321 characters, more than 320',
+    );
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: many } })).toThrow(
+      "agent.labels: 257 labels, more than 256",
+    );
+    expect(() => loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: wide } })).toThrow(
+      /agent\.labels: 9\d\d\d characters of labels, more than 8192/,
+    );
+    const fine = loadConfig({ file: none, env: { K3S_FLEET_AGENT_LABELS: `zone=${"v".repeat(320)}` } });
+    expect(fine.agent.labels.zone).toHaveLength(320);
+  });
+
+  it("does not repeat the password of a wrong broker URL", () => {
+    expect(() =>
+      loadConfig({ file: none, env: { K3S_FLEET_BROKER_URL: "ws://ops:s3cret@broker:1883" } }),
+    ).toThrow(/broker\.url: "ws:\/\/ops:\*\*\*@broker:1883" is not an MQTT broker URL/);
   });
 
   it("rejects an offline threshold that is not after the stale one", () => {

@@ -6,38 +6,34 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { NodeAffinity } from "../../coordinator/scheduler/k8s-types.ts";
-import { DEFAULT_LIMITS, longestContractTopic } from "../../proto/limits.ts";
+import { BIRTH_BOUNDS, DEFAULT_LIMITS, longestContractTopic, MAX_LABEL_CHARS } from "../../proto/limits.ts";
 import { topicRootProblem } from "../../proto/topics.ts";
-import { parseDuration } from "./duration.ts";
+import { durationProblem, MAX_TIMER_MS, parseDuration } from "./duration.ts";
 
-/** A duration with its unit: "5s", "1m30s", "250ms"; parsed to milliseconds. A bare number is refused. */
-const duration = (fallback: string, min = 1) =>
+/**
+ * A duration with its unit: "5s", "1m30s", "250ms"; parsed to milliseconds. A bare number is refused.
+ * `max` defaults to the longest timer Node.js keeps; ages and retentions (never a timer) pass Infinity.
+ */
+const duration = (fallback: string, min = 1, max = MAX_TIMER_MS) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((value, ctx) => {
-      const ms = typeof value === "number" ? undefined : parseDuration(value);
-      if (ms === undefined) {
-        const bare = typeof value === "number" || /^\s*\d+(\.\d+)?\s*$/.test(value);
-        ctx.addIssue({
-          code: "custom",
-          message: bare
-            ? `${value} has no unit: write ${value}ms or ${value}s (units: ms, s, m, h)`
-            : `"${value}" is not a duration (e.g. 500ms, 5s, 1m)`,
-        });
+      const problem =
+        typeof value === "number"
+          ? `${value} has no unit: write ${value}ms or ${value}s (units: ms, s, m, h)`
+          : durationProblem(value, min, max);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: "custom", message: problem });
         return z.NEVER;
       }
-      if (ms < min) {
-        ctx.addIssue({ code: "custom", message: `${value} is shorter than the minimum ${min}ms` });
-        return z.NEVER;
-      }
-      return ms;
+      return parseDuration(value as string) as number;
     });
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-/** `key=value,key=value` from env or flags, or a YAML map. */
+/** `key=value,key=value` from env or flags, or a YAML map; no more than a birth may carry (proto/limits.ts). */
 const labels = z
   .union([z.record(z.string(), z.string()), z.string()])
   .default({})
@@ -53,6 +49,26 @@ const labels = z
       out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
     }
     return out;
+  })
+  .superRefine((map, ctx) => {
+    const entries = Object.entries(map);
+    const { maxLabels, maxString } = BIRTH_BOUNDS;
+    if (entries.length > maxLabels)
+      ctx.addIssue({ code: "custom", message: `${entries.length} labels, more than ${maxLabels}` });
+    for (const [key, value] of entries) {
+      const long = key.length > maxString ? key : value.length > maxString ? value : undefined;
+      if (long !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: `label ${JSON.stringify(key.slice(0, 40))}: ${long.length} characters, more than ${maxString}`,
+        });
+    }
+    const chars = entries.reduce((n, [key, value]) => n + key.length + value.length, 0);
+    if (chars > MAX_LABEL_CHARS)
+      ctx.addIssue({
+        code: "custom",
+        message: `${chars} characters of labels, more than ${MAX_LABEL_CHARS}`,
+      });
   });
 
 const hostPort = z
@@ -62,7 +78,15 @@ const hostPort = z
 const payloadLimit = (kind: keyof typeof DEFAULT_LIMITS.maxPayloadByTopic) =>
   int(DEFAULT_LIMITS.maxPayloadByTopic[kind], 0, 256 * 1024 * 1024);
 
-const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+/** pino's levels; like the old tool (logrus) any case, and "warning" for warn: K3S_LOG_LEVEL=DEBUG works. */
+const logLevel = z.preprocess(
+  (value) => {
+    if (typeof value !== "string") return value;
+    const level = value.trim().toLowerCase();
+    return level === "warning" ? "warn" : level;
+  },
+  z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+);
 
 const boolean = (fallback: boolean) =>
   z
@@ -171,7 +195,13 @@ export const configSchema = z
     broker: z
       .strictObject({
         /** External broker URL (mqtt://, mqtts://). Unset: the embedded broker's address. */
-        url: z.url({ protocol: /^mqtts?$|^tcp$|^ssl$/ }).optional(),
+        url: z
+          .url({
+            protocol: /^mqtts?$|^tcp$|^ssl$/,
+            error: (issue) =>
+              `${JSON.stringify(String(issue.input).replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@"))} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT (port 1-65535)`,
+          })
+          .optional(),
         /** Where `up` and `coordinator --embedded-broker` listen. */
         embedded: hostPort.default("127.0.0.1:1883"),
         username: z.string().optional(),
@@ -257,7 +287,7 @@ export const configSchema = z
         /** Store-and-forward buffer ({stateDir}/{node}.buffer.db): samples kept at most; 0 = no buffer. */
         bufferMaxSamples: int(10_000, 0, 10_000_000),
         /** Buffered samples older than this are dropped (and counted). */
-        bufferMaxAge: duration("24h", 1000),
+        bufferMaxAge: duration("24h", 1000, Number.POSITIVE_INFINITY),
         /** Buffered samples replayed per second at most, beside the live ones (mind a broker's rate limit). */
         bufferReplayRate: z.coerce.number().gt(0).max(10_000).default(20),
         /** The host's /proc, /sys and / as the agent sees them (a DaemonSet mounts them, e.g. at /host/...). */
@@ -276,7 +306,7 @@ export const configSchema = z
         /** ...and offline after this many, if its Will never came. */
         offlineAfterIntervals: int(12, 2, 10_000),
         /** OFFLINE nodes silent this long leave the report; their retained birth and status are cleared. */
-        expireOfflineAfter: duration("24h", 1000),
+        expireOfflineAfter: duration("24h", 1000, Number.POSITIVE_INFINITY),
         /** A fleet report encoded larger than this is not published, but counted as failed and logged: keep it
          *  at or below the broker's packet limit (embedded: 16 MiB; Mosquitto: message_size_limit). */
         maxReportBytes: int(16 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
@@ -351,7 +381,7 @@ export const configSchema = z
         /** node:sqlite file: request ids (idempotency across restarts) and decision analytics. Unset: {agent.stateDir}/scheduling.sqlite. */
         store: z.string().optional(),
         /** How long a request id is remembered. */
-        requestRetention: duration("24h", 1000),
+        requestRetention: duration("24h", 1000, Number.POSITIVE_INFINITY),
         /** Retry backoff of unschedulable pods (kube-scheduler: 1s doubling to 10s). */
         backoffInitial: duration("1s", 10),
         backoffMax: duration("10s", 10),
@@ -360,7 +390,7 @@ export const configSchema = z
         /** Decisions kept for the report's analytics. */
         decisionWindow: int(10_000, 100, 1_000_000),
         /** Decisions older than this are deleted from the store. */
-        decisionRetention: duration("720h", 1000),
+        decisionRetention: duration("720h", 1000, Number.POSITIVE_INFINITY),
         /** MQTT schedule requests waiting for (or in) a decision at most; past it, refused with the reason. */
         maxQueuedRequests: int(100, 1, 1_000_000),
         /** Per requester: the broker user (embedded broker), else the request's client_id. */

@@ -132,7 +132,7 @@ export async function startSecuredBroker(options: SecuredBrokerOptions): Promise
     settings: options.limits,
     refusedPublish: options.refusedPublish,
     rateExempt: (client) => isCoordinator(client) || (options.rateExempt?.(client) ?? false),
-    logger: logger.child({ module: "limits" }),
+    logger: logger.child({ part: "limits" }),
     newNodes: options.newNodes,
   });
   const broker = await startEmbeddedBroker({

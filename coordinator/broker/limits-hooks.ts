@@ -33,7 +33,7 @@ export interface BrokerLimitsOptions {
   refusedPublish: "drop" | "disconnect";
   /** Clients the publish rate does not apply to (the coordinator's own); the other limits still do. */
   rateExempt?: (client: Client) => boolean;
-  /** Bound by the caller, e.g. logger.child({ module: "limits" }). */
+  /** Bound by the caller, e.g. logger.child({ part: "limits" }). */
   logger: Logger;
   /** Monotonic milliseconds; default performance.now. */
   now?: () => number;

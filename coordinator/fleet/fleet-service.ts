@@ -10,6 +10,7 @@ import { FleetError } from "../../common/errors.ts";
 import { type IntervalTimers, REAL_INTERVAL_TIMERS } from "../../common/timers.ts";
 import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
+  type CoordinatorStatus,
   createMessage,
   decode,
   type FleetReport,
@@ -218,30 +219,50 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   // Our retained ONLINE status is what agents wait for: when it is cleared or overwritten (a cleanup, another
   // client), publish it again, as a Sparkplug primary host does with its STATE. At most once per
   // REASSERT_MS, so two coordinators on one topic root do not ping-pong for ever (that is logged instead).
+  // A status that leaves the fleet without an ONLINE coordinator (cleared, or another instance's OFFLINE: a
+  // second coordinator started by mistake and stopped within REASSERT_MS) is answered when the interval
+  // ends, not ignored: agents would otherwise buffer their telemetry, and the fleet read offline, for good.
   let lastReassert = Number.NEGATIVE_INFINITY;
   let reasserting = true;
-  link.onMessage((topic, payload) => {
-    // Only the active coordinator speaks for the fleet; a standby leaves the status to the leader.
-    if (topic !== topics.coordinatorStatus || !reasserting || !active || !link.connected) return;
-    const decoded = payload.byteLength === 0 ? undefined : decode("coordinatorStatus", payload, 64 * 1024);
-    const current = decoded?.ok ? decoded.message : undefined;
-    if (current?.instanceId === instanceId && current.state === PeerState.ONLINE) return;
-    const at = now();
-    if (at - lastReassert < REASSERT_MS) {
-      logger.warn(
-        { instanceId, other: current?.instanceId },
-        "our retained coordinator status keeps being replaced: is another coordinator using this topic root?",
-      );
-      return;
-    }
-    lastReassert = at;
+  let retainedStatus: CoordinatorStatus | undefined;
+  let deferred: NodeJS.Timeout | undefined;
+  const speaking = () => reasserting && active && link.connected;
+  const ours = (s: CoordinatorStatus | undefined) =>
+    s?.instanceId === instanceId && s.state === PeerState.ONLINE;
+  const reassert = () => {
+    lastReassert = now();
     logger.warn(
-      { instanceId, found: current ? `${current.instanceId} ${PeerState[current.state]}` : "nothing" },
+      {
+        instanceId,
+        found: retainedStatus ? `${retainedStatus.instanceId} ${PeerState[retainedStatus.state]}` : "nothing",
+      },
       "retained coordinator status was cleared or replaced; publishing ours again",
     );
     link
       .publishRaw(status(PeerState.ONLINE))
       .catch((error: unknown) => logger.warn({ err: error }, "cannot re-publish coordinator status"));
+  };
+  link.onMessage((topic, payload) => {
+    if (topic !== topics.coordinatorStatus) return;
+    const decoded = payload.byteLength === 0 ? undefined : decode("coordinatorStatus", payload, 64 * 1024);
+    retainedStatus = decoded?.ok ? decoded.message : undefined;
+    // Only the active coordinator speaks for the fleet; a standby leaves the status to the leader.
+    if (!speaking() || ours(retainedStatus)) return;
+    const at = now();
+    if (at - lastReassert >= REASSERT_MS) return reassert();
+    logger.warn(
+      { instanceId, other: retainedStatus?.instanceId },
+      "our retained coordinator status keeps being replaced: is another coordinator using this topic root?",
+    );
+    if (retainedStatus?.state === PeerState.ONLINE || deferred !== undefined) return;
+    deferred = setTimeout(
+      () => {
+        deferred = undefined;
+        if (speaking() && !ours(retainedStatus) && retainedStatus?.state !== PeerState.ONLINE) reassert();
+      },
+      lastReassert + REASSERT_MS - at,
+    );
+    deferred.unref?.();
   });
 
   // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
@@ -427,6 +448,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       stopping ??= (async () => {
         stopped = true;
         reasserting = false;
+        clearTimeout(deferred);
         timers.clearInterval(timer);
         // The instance topic is cleared rather than left OFFLINE: a stopped instance is simply gone.
         if (link.connected) {

@@ -2,6 +2,7 @@
 // reports. One node sending NaN (or 1e300 %) must not reach scoring, where a single non-finite number
 // fails every decision (issue 12). Pure; ingest rejects a sample that has a problem, by reason.
 import type { NodeBirth, NodeTelemetry } from "../../proto/index.ts";
+import { BIRTH_BOUNDS } from "../../proto/limits.ts";
 
 export type RangeReason = "non_finite" | "out_of_range";
 
@@ -92,10 +93,7 @@ export function telemetryRangeProblem(t: NodeTelemetry): RangeProblem | undefine
   return undefined;
 }
 
-/** Longest string in a birth: a Kubernetes label key is at most 253 + 1 + 63 characters. */
-const MAX_BIRTH_STRING = 320;
-const MAX_BIRTH_LIST = 1024;
-const MAX_BIRTH_LABELS = 256;
+const { maxString: MAX_BIRTH_STRING, maxList: MAX_BIRTH_LIST, maxLabels: MAX_BIRTH_LABELS } = BIRTH_BOUNDS;
 
 /**
  * The first unusable value in a birth: a string longer than 320 characters, a list of more than 1,024

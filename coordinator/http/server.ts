@@ -3,6 +3,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import {
+  boundConnections,
+  DEFAULT_HTTP_CONNECTION_BOUNDS,
+  type HttpConnectionBounds,
+  serverTimeouts,
+} from "./connection-bounds.ts";
 import { createExpositionCache } from "./exposition-cache.ts";
 
 /** How long one /metrics collection is served again (below Prometheus' usual 15 s scrape interval). */
@@ -23,6 +29,8 @@ export interface HttpServerOptions {
   metricsMaxAgeMs?: number;
   /** The web view (coordinator/web): answers its own paths, returns false for others. */
   web?: { handle(req: IncomingMessage, res: ServerResponse, path: string): boolean };
+  /** Sockets and header time one client may take (connection-bounds.ts). */
+  bounds?: Partial<HttpConnectionBounds>;
 }
 
 export interface HttpEndpoint {
@@ -34,7 +42,8 @@ export interface HttpEndpoint {
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpEndpoint> {
   const { registry, readiness, logger } = options;
   const exposition = createExpositionCache(registry, options.metricsMaxAgeMs ?? DEFAULT_METRICS_MAX_AGE_MS);
-  const server: Server = createServer((req, res) => {
+  const bounds = { ...DEFAULT_HTTP_CONNECTION_BOUNDS, ...options.bounds };
+  const server: Server = createServer(serverTimeouts(bounds), (req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
@@ -59,6 +68,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
         .writeHead(404, { "content-type": "text/plain" })
         .end("not found: try /healthz, /readyz or /metrics\n");
     }
+  });
+  let refusalLogged = 0;
+  boundConnections(server, bounds, (reason, address) => {
+    const now = Date.now();
+    if (now - refusalLogged < 10_000) return;
+    refusalLogged = now;
+    logger.warn({ reason, address, bounds }, "http connection refused by a bound");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,9 +1,9 @@
 // Durable scheduling state in node:sqlite: request ids with their decision (so a request published twice,
 // or again after a restart, gets the same decision and never a second pod), and the decision records the
 // analytics summarise. One small file; writes are synchronous and tiny (WAL, synchronous=NORMAL).
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { makeDirSync } from "../../common/make-dir.ts";
 import { decode, encode, type ScheduleDecision } from "../../proto/index.ts";
 import type { DecisionRecord, DecisionSource, DecisionStatusName } from "./analytics.ts";
 import { SchedulingError } from "./errors.ts";
@@ -163,7 +163,7 @@ const optional = <K extends string, V>(key: K, value: V | undefined) =>
 export function openDecisionStore(options: StoreOptions): DecisionStore {
   let db: DatabaseSync;
   try {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ":memory:") makeDirSync(dirname(options.path));
     db = new DatabaseSync(options.path);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;");
     const { user_version: version } = db.prepare("PRAGMA user_version").get() as { user_version: number };

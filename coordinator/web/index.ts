@@ -110,7 +110,7 @@ export function createWebView(options: WebViewOptions): WebView {
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const verdict = await access.check(req.headers.authorization);
+    const verdict = await access.check(req.headers.authorization, req.socket.remoteAddress);
     if (verdict === "forbidden") {
       res
         .writeHead(403, { "content-type": "text/plain" })
