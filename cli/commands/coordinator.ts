@@ -49,12 +49,14 @@ export function registerCoordinator(program: Command): void {
     // A bare --embedded-broker means "at the configured address" (broker.embedded), not a value to apply.
     if (opts.embeddedBroker === true) opts.embeddedBroker = undefined;
     const { config, logger } = commandContext(opts, "coordinator");
+    // Listening from the start: a Ctrl-C during start-up stops cleanly once everything is up.
+    const stopRequested = untilSignal();
     const stack = await startCoordinatorStack(config, logger, {
       embedded,
       output: opts.output,
       quiet: opts.quiet,
     });
-    await untilSignal();
+    await stopRequested;
     await stack.stop();
   });
 }

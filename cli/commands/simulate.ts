@@ -30,6 +30,8 @@ export function registerSimulate(program: Command): void {
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "simulate");
+    // Listening from the start: a Ctrl-C during start-up stops cleanly once everything is up.
+    const stopRequested = untilSignal();
     const sim = await startSimulationFromConfig(config, logger, {
       nodes: opts.nodes,
       prefix: opts.prefix,
@@ -38,7 +40,7 @@ export function registerSimulate(program: Command): void {
       dayMs: opts.day ? (await import("../config/duration.ts")).parseDuration(opts.day) : undefined,
     });
     const stats = setInterval(() => logger.info(sim.stats(), "simulation"), 10_000);
-    await untilSignal();
+    await stopRequested;
     clearInterval(stats);
     await sim.stop("shutdown");
   });

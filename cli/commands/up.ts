@@ -23,6 +23,8 @@ export function registerUp(program: Command): void {
     ),
   ).action(async (opts) => {
     const { config, logger } = commandContext(opts, "up");
+    // Listening from the start: a Ctrl-C during start-up stops cleanly once everything is up.
+    const stopRequested = untilSignal();
     // The local agent talks to the embedded broker, whatever broker.url says.
     const local = { ...config, broker: { ...config.broker, url: `mqtt://${config.broker.embedded}` } };
     const stack = await startCoordinatorStack(local, logger, {
@@ -57,7 +59,7 @@ export function registerUp(program: Command): void {
     }
     // Show the fleet as soon as the first sample is in, rather than a full report interval later.
     const first = setTimeout(() => stack.printNow(), config.agent.interval + 500);
-    await untilSignal();
+    await stopRequested;
     clearTimeout(first);
     await simulation?.stop("shutdown");
     await agent.stop("shutdown");
