@@ -12,8 +12,8 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { decode, encode, type ScheduleDecision, toJson, topicsFor } from "../proto/index.ts";
+import { announceAgent } from "./support/announce-agent.ts";
 import { ROOT, runCliToEnd } from "./support/cli.ts";
-import { birth, status, telemetry } from "./support/fleet-messages.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
 import { protocAvailable } from "./support/tools.ts";
@@ -39,19 +39,13 @@ beforeAll(async () => {
   const requester = await connectRequester(broker, root);
   try {
     for (const [i, id] of NODES.entries()) {
-      const b = birth({ session: 1, nodeId: id, intervalMs: 60_000, timeMs: Date.now() });
-      await requester.client.publishAsync(topics.birth(id), Buffer.from(encode("birth", b)), {
-        qos: 1,
-        retain: true,
-      });
-      const s = status("online", 1, Date.now());
-      await requester.client.publishAsync(topics.nodeStatus(id), Buffer.from(encode("nodeStatus", s)), {
-        qos: 1,
-        retain: true,
-      });
-      const t = telemetry({ session: 1, seq: 1, cpu: 10 + 30 * i, memory: 30, timeMs: Date.now() });
-      await requester.client.publishAsync(topics.telemetry(id), Buffer.from(encode("telemetry", t)), {
-        qos: 1,
+      await announceAgent(requester.client, topics, {
+        nodeId: id,
+        k8sNodeName: "",
+        intervalMs: 60_000,
+        timeMs: Date.now(),
+        retainStatus: true,
+        sample: { cpu: 10 + 30 * i, memory: 30, timeMs: Date.now() },
       });
     }
     await until(() => service.coordinator.fleet.nodes.size === NODES.length, 10_000, "three nodes");

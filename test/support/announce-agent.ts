@@ -13,6 +13,12 @@ export interface AnnouncedAgent {
   sample?: Omit<Sample, "session" | "seq">;
   /** Publish ONLINE (default true). */
   online?: boolean;
+  /** Retain the ONLINE status, as a real agent does (default false). */
+  retainStatus?: boolean;
+  /** NodeBirth.interval_ms (default 1 s). */
+  intervalMs?: number;
+  /** The birth's and the status's time (default 0). */
+  timeMs?: number;
 }
 
 export async function announceAgent(
@@ -22,7 +28,12 @@ export async function announceAgent(
 ): Promise<void> {
   const session = agent.session ?? 1;
   const born = {
-    ...birth({ session, nodeId: agent.nodeId }),
+    ...birth({
+      session,
+      nodeId: agent.nodeId,
+      ...(agent.intervalMs === undefined ? {} : { intervalMs: agent.intervalMs }),
+      timeMs: agent.timeMs ?? 0,
+    }),
     k8sNodeName: agent.k8sNodeName ?? agent.nodeId,
   };
   await client.publishAsync(topics.birth(agent.nodeId), Buffer.from(encode("birth", born)), {
@@ -32,8 +43,8 @@ export async function announceAgent(
   if (agent.online ?? true) {
     await client.publishAsync(
       topics.nodeStatus(agent.nodeId),
-      Buffer.from(encode("nodeStatus", status("online", session))),
-      { qos: 1 },
+      Buffer.from(encode("nodeStatus", status("online", session, agent.timeMs ?? 0))),
+      { qos: 1, retain: agent.retainStatus ?? false },
     );
   }
   if (agent.sample) {
