@@ -5,7 +5,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
-import { encode, type ScheduleDecision, topicsFor } from "../proto/index.ts";
+import { type ScheduleDecision, topicsFor } from "../proto/index.ts";
 import { announceAgent } from "./support/announce-agent.ts";
 import { runCliToEnd } from "./support/cli.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";

@@ -11,7 +11,7 @@ import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
-import { decode, encode, type ScheduleDecision, toJson, topicsFor } from "../proto/index.ts";
+import { decode, type ScheduleDecision, toJson, topicsFor } from "../proto/index.ts";
 import { announceAgent } from "./support/announce-agent.ts";
 import { ROOT, runCliToEnd } from "./support/cli.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
