@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
+import type { CoordinatorService } from "../coordinator/service.ts";
 import { topicsFor } from "../proto/index.ts";
 import { type FakeApiServer, makeNode, makePod, startFakeApiServer } from "./fake-apiserver/index.ts";
-import { testServiceOptions } from "./support/service.ts";
+import { startClusterService } from "./support/cluster-service.ts";
 import { until } from "./support/until.ts";
 
 const logger = pino({ level: "silent" });
@@ -36,20 +36,12 @@ afterEach(async () => {
 });
 
 async function start(): Promise<void> {
-  service = await startCoordinatorService(
-    testServiceOptions({
-      topicRoot: topics.root,
-      kubernetes: {
-        kubeconfigPath: api.kubeconfigPath,
-        env: {},
-        connectTimeoutMs: 5000,
-        metricsIntervalMs: 0,
-      },
-      scheduling: { storePath: join(dir, "scheduling.sqlite"), backoffInitialMs: 100, backoffMaxMs: 400 },
-      logger,
-    }),
-  );
-  await until(() => service?.cluster?.synced(), 5000, "informers synced");
+  service = await startClusterService({
+    kubeconfigPath: api.kubeconfigPath,
+    topicRoot: topics.root,
+    logger,
+    storeDir: dir,
+  });
 }
 
 /** A running pod of `priority` on `node`, started at `startedAt`. */
