@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createConnection } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
@@ -117,5 +118,24 @@ describe("startEmbeddedBroker", () => {
     const message = nextMessage(c);
     await c.publishAsync("allowed/x", "1", { qos: 1 });
     expect((await message).topic).toBe("allowed/x");
+  });
+});
+
+const haveSs = spawnSync("ss", ["-V"]).status === 0;
+
+describe.skipIf(!haveSs)("a client with MQTT keepalive 0", () => {
+  it("is on a socket with TCP keepalive, so one that vanishes is found (ss shows the keepalive timer)", async () => {
+    const b = await broker();
+    const c = await client(b.url, { keepalive: 0 });
+    const local = (c.stream as unknown as { localPort: number }).localPort;
+    // The broker's end of this connection: source port = the broker's, destination = the client's.
+    const out = spawnSync(
+      "ss",
+      ["-tnoH", "state", "established", `( sport = :${b.port} and dport = :${local} )`],
+      {
+        encoding: "utf8",
+      },
+    ).stdout;
+    expect(out).toMatch(/timer:\(keepalive,/);
   });
 });

@@ -15,6 +15,9 @@ import { boundQueues, type QueueBounds, type QueueDropReason } from "./offline-q
 
 // The product settings (address, bounds) come resolved from the config schema (cli/config/defaults.ts
 // brokerSettings); a test or bench passes the schema's defaults (test/support/defaults.ts BROKER_DEFAULTS).
+
+/** Idle time before TCP keepalive probes a silent client (see onSocket). */
+const TCP_KEEPALIVE_IDLE_MS = 60_000;
 export interface EmbeddedBrokerOptions {
   host: string;
   /** 0 picks a free port; the actual one is in the result. */
@@ -130,6 +133,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const onSocket = (socket: Socket) => {
     // Small MQTT packets (PUBACK, replies) must not wait ~40 ms for Nagle's algorithm.
     socket.setNoDelay(true);
+    // MQTT allows keepalive 0 (none): such a client that vanishes without a FIN (power cut, Wi-Fi gone)
+    // would be held for ever. TCP keepalive finds it: probes after this idle time, ten 1 s apart (libuv).
+    socket.setKeepAlive(true, TCP_KEEPALIVE_IDLE_MS);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     if (gate.admit(socket)) aedes.handle(socket);
