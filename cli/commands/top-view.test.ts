@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
 import {
   DecisionSource,
@@ -78,6 +79,29 @@ describe("top view", () => {
     expect(coloured).toContain("\u001b[32monline ");
     expect(coloured).toContain("\u001b[33mstale  ");
     expect(coloured).not.toContain("\u001b]0;");
+  });
+});
+
+describe("top view: wide characters", () => {
+  it("keeps columns aligned for CJK and emoji node names, and cuts them at a whole character", () => {
+    const m = new TopModel();
+    const node = (nodeId: string) => ({ nodeId, hostname: nodeId, health: NodeHealth.ONLINE, cpuPercent: 5 });
+    m.applyReport(
+      create(FleetReportSchema, {
+        coordinatorId: "c1",
+        mode: "standalone",
+        nodes: [node("a"), node("東京ノード"), node("🍓-pi"), node("長い名前".repeat(20))],
+      }),
+      NOW,
+    );
+    const rows = renderTop(m, { sort: "cpu", label: "", now: NOW, width: 120, color: false })
+      .split("\n")
+      .filter((l) => /online +\d/.test(l));
+    expect(rows).toHaveLength(4);
+    // "online" starts at the same terminal column on every row.
+    const columns = rows.map((l) => stringWidth(l.slice(0, l.indexOf("online"))));
+    expect(new Set(columns).size).toBe(1);
+    expect(rows.find((l) => l.startsWith("長い"))).toContain("名…");
   });
 });
 

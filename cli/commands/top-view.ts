@@ -2,6 +2,8 @@
 // telemetry, births (labels) and statuses; the last decisions from the report (or the web view, `--web`);
 // rendered as text sorted and filtered as asked. Pure: messages and `now` in, lines out; colour only when
 // asked (a terminal).
+
+import stringWidth from "string-width";
 import { LiveSample } from "../../coordinator/fleet/live-sample.ts";
 import {
   type DecisionLineInput,
@@ -151,10 +153,29 @@ export function sortNodes(nodes: Iterable<TopNode>, sort: SortKey): TopNode[] {
   return list;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * `text` in exactly `width` terminal columns: East Asian wide characters and emoji take two, so columns stay
+ * aligned whatever the node names; cut at a whole character with "…" when too wide.
+ */
 function cell(text: string, width: number, right = false): string {
-  const t = printable(text);
-  if (t.length > width) return `${t.slice(0, Math.max(0, width - 1))}…`;
-  return right ? t.padStart(width) : t.padEnd(width);
+  let t = printable(text);
+  let w = stringWidth(t);
+  if (w > width) {
+    let cut = "";
+    w = 0;
+    for (const { segment } of graphemes.segment(t)) {
+      const sw = stringWidth(segment);
+      if (w + sw > width - 1) break;
+      cut += segment;
+      w += sw;
+    }
+    t = `${cut}…`;
+    w += 1;
+  }
+  const pad = " ".repeat(Math.max(0, width - w));
+  return right ? pad + t : t + pad;
 }
 
 const pct = (v: number) => `${v.toFixed(1)}%`;
