@@ -295,7 +295,9 @@ export class Link extends EventEmitter<LinkEvents> {
         ...(lastedMs === undefined ? {} : { connectedMs: Math.round(lastedMs) }),
       },
       short && this.#lastError === undefined
-        ? `mqtt disconnected soon after connecting: another client may be using client id "${this.clientId}", or the broker refused what it sent`
+        ? // MQTT 3.1.1 says nothing when it closes: a broker going away, refusing a packet and handing the
+          // client id to another connection all look the same here.
+          `mqtt disconnected soon after connecting: the broker went away, refused what this client sent, or another client connected with client id "${this.clientId}"`
         : "mqtt disconnected",
     );
     this.emit("disconnect", this.#lastError);
