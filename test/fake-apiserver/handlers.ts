@@ -195,7 +195,10 @@ function write(
       }),
     };
   }
-  return { code: 200, body: present(def, ctx.store.update(target(def), updated)) };
+  const stored = ctx.store.update(target(def), updated);
+  // A pod that finished no longer holds its claims (the pvc-protection controller's pod handler).
+  if (def.storage === "pods" && status) releaseClaims(ctx.store, current.metadata.namespace ?? "");
+  return { code: 200, body: present(def, stored) };
 }
 
 export async function update(ctx: ServerContext, def: ResourceDef, info: RequestInfo): Promise<Reply> {

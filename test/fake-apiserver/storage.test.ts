@@ -67,6 +67,30 @@ describe("PersistentVolumeClaims", () => {
     await core.deleteNamespacedPod({ namespace, name: "user" });
     const gone = await failureOf(core.readNamespacedPersistentVolumeClaim({ namespace, name: "in-use" }));
     expect(gone.code).toBe(404);
+    // A pod that finished no longer holds its claim.
+    await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim("done") });
+    const done = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: "job" },
+        spec: {
+          containers: [{ name: "c", image: "nginx" }],
+          volumes: [{ name: "d", persistentVolumeClaim: { claimName: "done" } }],
+        },
+      },
+    });
+    await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: "done" });
+    expect((await core.readNamespacedPersistentVolumeClaim({ namespace, name: "done" })).metadata?.name).toBe(
+      "done",
+    );
+    await core.replaceNamespacedPodStatus({
+      namespace,
+      name: "job",
+      body: { ...done, status: { ...done.status, phase: "Succeeded" } },
+    });
+    expect(
+      (await failureOf(core.readNamespacedPersistentVolumeClaim({ namespace, name: "done" }))).code,
+    ).toBe(404);
     // An unused claim goes at once.
     await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim("unused") });
     await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: "unused" });
