@@ -401,8 +401,10 @@ function roleCheck(leadership: () => Leadership | undefined) {
     get name() {
       const l = leadership();
       if (!l) return "standby (waiting for the cluster)";
+      const refused = l.refused();
+      if (refused !== undefined) return `leader election (Lease refused: ${refused})`;
       return l.acting() ? "leader" : `standby (leader: ${l.leader || "none"})`;
     },
-    ok: () => true,
+    ok: () => leadership()?.refused() === undefined,
   };
 }

@@ -275,7 +275,7 @@ describe("VolumeBinding against the API server", () => {
       () => scheduledCondition("scratchy")?.status === "False" && scheduledCondition("scratchy"),
     );
     expect(waiting?.message).toBe(
-      '0/3 nodes are available: persistentvolumeclaim "scratchy-scratch" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+      '0/3 nodes are available: waiting for ephemeral volume controller to create the persistentvolumeclaim "scratchy-scratch". preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
     );
     // What the ephemeral volume controller creates: the claim, controlled by the pod.
     api.addClaim({

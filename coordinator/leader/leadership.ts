@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { REAL_TIMERS } from "../../common/timers.ts";
 import { createElector, type ElectorTimings } from "./elector.ts";
 import { createKubeLeaseClient } from "./lease-client.ts";
+import { trackRefusal } from "./refusal.ts";
 
 export interface LeaderElectionSettings extends ElectorTimings {
   namespace: string;
@@ -22,6 +23,8 @@ export interface RoleActions {
 
 export interface Leadership {
   acting(): boolean;
+  /** The API server's refusal (401/403) of the Lease while it lasts: no replica can lead until it is fixed. */
+  refused(): string | undefined;
   readonly identity: string;
   /** The holder we last observed. */
   readonly leader: string;
@@ -94,14 +97,17 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   const log = logger.child({ part: "leader-election" });
   const roles = createRoleSwitch(options.actions, log);
   let acting = false;
-  const elector = createElector({
-    ...settings,
-    client: createKubeLeaseClient({
+  const lease = trackRefusal(
+    createKubeLeaseClient({
       kc: options.kc,
       namespace: settings.namespace,
       name: settings.leaseName,
       onError: options.onKubeError,
     }),
+  );
+  const elector = createElector({
+    ...settings,
+    client: lease.client,
     identity: settings.identity,
     logger: log,
     timers: REAL_TIMERS,
@@ -121,6 +127,7 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   });
   return {
     acting: () => acting,
+    refused: () => lease.refused(),
     identity: settings.identity,
     get leader() {
       return elector.leader;

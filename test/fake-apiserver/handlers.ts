@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { canonicalJson } from "./canonical-json.ts";
 import { invalid, invalidError } from "./field-errors.ts";
 import { applyPatch } from "./patch.ts";
+import { releaseClaims } from "./pvc-protection.ts";
 import { apiVersionOf, type ResourceDef } from "./resources.ts";
 import { type Reply, readBody, readJson } from "./respond.ts";
 import {
@@ -194,7 +195,10 @@ function write(
       }),
     };
   }
-  return { code: 200, body: present(def, ctx.store.update(target(def), updated)) };
+  const stored = ctx.store.update(target(def), updated);
+  // A pod that finished no longer holds its claims (the pvc-protection controller's pod handler).
+  if (def.storage === "pods" && status) releaseClaims(ctx.store, current.metadata.namespace ?? "");
+  return { code: 200, body: present(def, stored) };
 }
 
 export async function update(ctx: ServerContext, def: ResourceDef, info: RequestInfo): Promise<Reply> {
@@ -253,7 +257,13 @@ export async function remove(ctx: ServerContext, def: ResourceDef, info: Request
       def.group,
     );
   }
-  const deleted = isDryRun(info) ? current : ctx.store.delete(target(def), info.namespace, name);
+  const deleted = isDryRun(info)
+    ? current
+    : (current.metadata.finalizers ?? []).length > 0
+      ? ctx.store.markDeleting(target(def), info.namespace, name)
+      : ctx.store.delete(target(def), info.namespace, name);
+  if (!isDryRun(info) && (def.storage === "pods" || def.storage === "persistentvolumeclaims"))
+    releaseClaims(ctx.store, info.namespace ?? "");
   if (def.storage === "namespaces" && !isDryRun(info)) {
     for (const resource of ["pods", "events", "persistentvolumeclaims"]) {
       for (const obj of ctx.store.list(resource, name))

@@ -47,6 +47,57 @@ describe("PersistentVolumeClaims", () => {
     expect(listed.items.map((c) => c.metadata?.name)).toContain("data");
   });
 
+  it("a claim a pod uses is only marked when deleted (pvc-protection), and goes once the pod does", async () => {
+    const namespace = "default";
+    const created = await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim("in-use") });
+    expect(created.metadata?.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: "user" },
+        spec: {
+          containers: [{ name: "c", image: "nginx" }],
+          volumes: [{ name: "d", persistentVolumeClaim: { claimName: "in-use" } }],
+        },
+      },
+    });
+    await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: "in-use" });
+    const marked = await core.readNamespacedPersistentVolumeClaim({ namespace, name: "in-use" });
+    expect(marked.metadata?.deletionTimestamp).toBeInstanceOf(Date);
+    await core.deleteNamespacedPod({ namespace, name: "user" });
+    const gone = await failureOf(core.readNamespacedPersistentVolumeClaim({ namespace, name: "in-use" }));
+    expect(gone.code).toBe(404);
+    // A pod that finished no longer holds its claim.
+    await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim("done") });
+    const done = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: "job" },
+        spec: {
+          containers: [{ name: "c", image: "nginx" }],
+          volumes: [{ name: "d", persistentVolumeClaim: { claimName: "done" } }],
+        },
+      },
+    });
+    await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: "done" });
+    expect((await core.readNamespacedPersistentVolumeClaim({ namespace, name: "done" })).metadata?.name).toBe(
+      "done",
+    );
+    await core.replaceNamespacedPodStatus({
+      namespace,
+      name: "job",
+      body: { ...done, status: { ...done.status, phase: "Succeeded" } },
+    });
+    expect(
+      (await failureOf(core.readNamespacedPersistentVolumeClaim({ namespace, name: "done" }))).code,
+    ).toBe(404);
+    // An unused claim goes at once.
+    await core.createNamespacedPersistentVolumeClaim({ namespace, body: claim("unused") });
+    await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: "unused" });
+    const unused = await failureOf(core.readNamespacedPersistentVolumeClaim({ namespace, name: "unused" }));
+    expect(unused.code).toBe(404);
+  });
+
   it("a missing claim is 404 with the resource's name", async () => {
     const failure = await failureOf(
       core.readNamespacedPersistentVolumeClaim({ namespace: "default", name: "nope" }),

@@ -7,6 +7,7 @@
 // update path's (handlers.ts `write`), for PUT and PATCH alike.
 import { canonicalJson } from "./canonical-json.ts";
 import { type FieldError, forbidden, notSupported, required } from "./field-errors.ts";
+import { protectClaim } from "./pvc-protection.ts";
 import type { ResourceDef } from "./resources.ts";
 import { isObject, type JsonObject, type KubeObject } from "./types.ts";
 
@@ -98,6 +99,7 @@ export const persistentVolumeClaims: ResourceDef = {
   toStorage: (obj) => obj,
   fromStorage: (obj) => obj,
   prepareForCreate(claim) {
+    protectClaim(claim);
     const spec = specOf(claim);
     spec.volumeMode ??= "Filesystem";
     claim.status = { phase: "Pending" };

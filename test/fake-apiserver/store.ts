@@ -112,6 +112,26 @@ export class Store {
     }
     obj.metadata.uid = current.metadata.uid;
     obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    // A terminating object whose last finalizer is removed is gone, as the real server does it.
+    if (current.metadata.deletionTimestamp) {
+      obj.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+      if ((obj.metadata.finalizers ?? []).length === 0) {
+        const written = this.#write(target.resource, "MODIFIED", obj, current);
+        this.delete(target, obj.metadata.namespace, name);
+        return written;
+      }
+    }
+    return this.#write(target.resource, "MODIFIED", obj, current);
+  }
+
+  /** A delete of an object with finalizers: only marked (deletionTimestamp), removed once they are gone. */
+  markDeleting(target: Target, namespace: string | undefined, name: string): KubeObject {
+    const current = this.#bucket(target.resource).get(keyOf(namespace, name));
+    if (!current) throw notFound(target.resource, name, target.group);
+    if (current.metadata.deletionTimestamp) return structuredClone(current);
+    const obj = structuredClone(current);
+    obj.metadata.deletionTimestamp = timestamp(this.#now());
+    obj.metadata.deletionGracePeriodSeconds = 0;
     return this.#write(target.resource, "MODIFIED", obj, current);
   }
 

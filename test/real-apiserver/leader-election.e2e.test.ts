@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REAL_TIMERS } from "../../common/timers.ts";
 import { createElector, LeaseConflictError, type LeaseRecord } from "../../coordinator/leader/elector.ts";
 import { createKubeLeaseClient } from "../../coordinator/leader/lease-client.ts";
+import { trackRefusal } from "../../coordinator/leader/refusal.ts";
 import { realApiServerAvailable } from "../support/kube-binaries.ts";
 import { until } from "../support/until.ts";
 import { type RealCluster, startRealCluster } from "./cluster.ts";
@@ -70,6 +71,14 @@ describe.skipIf(!available)("leader election on a real API server, as the coordi
     });
     await expect(other.get()).rejects.toThrow(/403|forbidden/i);
     expect(errors).toEqual(["read_lease 403"]);
+  });
+
+  it("a Lease namespace outside the Role is refused (403), and the refusal is what readiness reports", async () => {
+    const tracked = trackRefusal(createKubeLeaseClient({ kc, namespace: "default", name: LEASE }));
+    await expect(tracked.client.get()).rejects.toThrow(/forbidden/i);
+    expect(tracked.refused()).toContain(
+      'cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "default"',
+    );
   });
 
   it("two electors on real timers: one leads, and the other takes over when it stops", async () => {

@@ -312,8 +312,9 @@ describe("generic ephemeral volumes", () => {
   it("use the claim <pod>-<volume>, which must exist and be controlled by the pod", () => {
     const snapshot = buildSnapshot([{ node: makeNode("node-a") }]);
     snapshot.storage = storageOf([]);
+    // kube-scheduler's podHasPVCs words a missing ephemeral claim so: the ephemeral volume controller has not made it yet.
     expect(schedule(snapshot, ephemeralPod("u1"), DEFAULT_SCHEDULER_CONFIG, 0).message).toBe(
-      '0/1 nodes are available: persistentvolumeclaim "web-scratch" not found.',
+      '0/1 nodes are available: waiting for ephemeral volume controller to create the persistentvolumeclaim "web-scratch".',
     );
     snapshot.storage = storageOf([makePVC("web-scratch", "local-path", { owner: "someone-else" })]);
     expect(schedule(snapshot, ephemeralPod("u1"), DEFAULT_SCHEDULER_CONFIG, 0).message).toBe(

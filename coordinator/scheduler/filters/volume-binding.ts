@@ -95,6 +95,11 @@ export function readPodClaims(
   const claims: PersistentVolumeClaim[] = [];
   for (const ref of refs) {
     const claim = storage.claim(ns, ref.claimName);
+    // kube-scheduler words a generic ephemeral volume's missing claim for what it normally is: not made yet.
+    if (claim === undefined && ref.ephemeral)
+      return {
+        reason: `waiting for ephemeral volume controller to create the persistentvolumeclaim "${ref.claimName}"`,
+      };
     if (claim === undefined) return { reason: claimNotFound(ref.claimName) };
     if (claim.metadata?.deletionTimestamp)
       return { reason: `persistentvolumeclaim "${ref.claimName}" is being deleted` };
