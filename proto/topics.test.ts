@@ -15,13 +15,14 @@ describe("topic builders", () => {
     [t.scheduleReply("cli-7"), "k3s-fleet/v1/schedule/reply/cli-7"],
   ])("%s", (built, expected) => expect(built).toBe(expected));
 
-  it.each(["", "a/b", "a+b", "#", "tab\there", "x".repeat(254), " pi-1", "pi-1 ", " "])(
-    "rejects node id %j",
-    (id) => {
-      expect(nodeIdProblem(id)).toBeTypeOf("string");
-      expect(() => t.telemetry(id)).toThrow(TopicError);
-    },
-  );
+  it.each([
+    ...["", "a/b", "a+b", "#", "tab\there", "x".repeat(254), " pi-1", "pi-1 ", " "],
+    // C1 controls (U+009B is CSI to a terminal) and text-direction overrides ("pi-1\u202e2-ip" shows as another name)
+    ...["pi\u009b2J", "pi-1\u202e2-ip", "pi\u2066x\u2069"],
+  ])("rejects node id %j", (id) => {
+    expect(nodeIdProblem(id)).toBeTypeOf("string");
+    expect(() => t.telemetry(id)).toThrow(TopicError);
+  });
 
   it("accepts ids Kubernetes node names use", () => {
     for (const id of ["k3s-node-1", "ip-10-0-0-1.ec2.internal", "raspberrypi", "édge_01"]) {

@@ -57,7 +57,9 @@ export function nodeIdProblem(id: string): string | undefined {
   if (id.length > MAX_NODE_ID_LENGTH) return `node id is longer than ${MAX_NODE_ID_LENGTH} characters`;
   if (/[+#/]/.test(id)) return `node id "${id}" contains one of the MQTT characters '+', '#', '/'`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
-  if (/[\u0000-\u001f\u007f]/.test(id)) return `node id contains a control character`;
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return `node id contains a control character`;
+  // Direction overrides and isolates make one id show as another in a table ("pi-1\u202e2-ip" reads pi-1pi-2).
+  if (/[\u202a-\u202e\u2066-\u2069]/.test(id)) return `node id contains a text-direction control character`;
   // A stray space from an env file (NODE_NAME=" pi-1") would name a node no Kubernetes node matches.
   if (id.trim() !== id) return `node id "${id}" starts or ends with white space`;
   return undefined;

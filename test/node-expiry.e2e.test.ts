@@ -1,6 +1,9 @@
 // Issue 11: offline nodes do not stay in the report for ever. They expire after
 // coordinator.expireOfflineAfter, and `k3s-fleet nodes forget NODE` removes one at once; either way the
 // node's retained birth and status are cleared, so a restarted coordinator does not bring it back.
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,8 +11,10 @@ import { type CoordinatorService, startCoordinatorService } from "../coordinator
 import { encode, topicsFor } from "../proto/index.ts";
 import { runCliToEnd } from "./support/cli.ts";
 import { birth, status } from "./support/fleet-messages.ts";
+import { startMosquitto } from "./support/mosquitto.ts";
 import { freePort } from "./support/ports.ts";
 import { testBroker, testServiceOptions } from "./support/service.ts";
+import { hasTool } from "./support/tools.ts";
 import { until } from "./support/until.ts";
 
 const topics = topicsFor("expiry/v1");
@@ -33,15 +38,15 @@ async function start(expireOfflineAfterMs: number): Promise<CoordinatorService> 
   return service;
 }
 
-async function client(url: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+async function client(url: string, username?: string): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, username });
   cleanup.push(() => c.endAsync(true));
   return c;
 }
 
 /** A node that said goodbye: retained birth and OFFLINE status, as an agent's clean stop leaves them. */
-async function departed(url: string, nodeId: string, atMs: number): Promise<void> {
-  const c = await client(url);
+async function departed(url: string, nodeId: string, atMs: number, username?: string): Promise<void> {
+  const c = await client(url, username);
   const retained = { qos: 1 as const, retain: true };
   await c.publishAsync(
     topics.birth(nodeId),
@@ -56,8 +61,8 @@ async function departed(url: string, nodeId: string, atMs: number): Promise<void
 }
 
 /** Topics that still hold a retained message for the node. */
-async function retainedFor(url: string, nodeId: string): Promise<string[]> {
-  const c = await client(url);
+async function retainedFor(url: string, nodeId: string, username?: string): Promise<string[]> {
+  const c = await client(url, username);
   const seen: string[] = [];
   c.on("message", (topic, payload) => {
     if (payload.byteLength > 0) seen.push(topic);
@@ -106,4 +111,42 @@ describe("nodes gone for good", () => {
     expect(service.coordinator.fleet.nodes.has("other-pi")).toBe(true);
     expect(await retainedFor(url, "replaced-pi")).toEqual([]);
   });
+
+  it("a name nothing is retained for (a typo) is said so, exit 1, and nothing else is touched", async () => {
+    const service = await start(24 * 3600_000);
+    const url = service.broker?.url ?? "";
+    await departed(url, "pi-07", Date.now());
+    await until(() => service.coordinator.fleet.nodes.has("pi-07"), 5000, "the node known");
+    const r = await runCliToEnd(["nodes", "forget", "pi-7", "--broker", url, "--topic-root", topics.root]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain("forgot");
+    expect(r.stderr).toContain('nothing is retained for node "pi-7"');
+    expect(service.coordinator.fleet.nodes.has("pi-07")).toBe(true);
+    expect((await retainedFor(url, "pi-07")).sort()).toEqual([
+      topics.birth("pi-07"),
+      topics.nodeStatus("pi-07"),
+    ]);
+  });
+
+  it.skipIf(!hasTool("mosquitto"))(
+    "a user the broker does not let clear them is told so, not 'forgot' (a refused publish is dropped)",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "k3sf-forget-"));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const acl = join(dir, "acl");
+      await writeFile(acl, "user seeder\ntopic readwrite #\nuser reader\ntopic read #\n");
+      await chmod(dir, 0o755); // Mosquitto started as root reads it as the mosquitto user
+      const broker = await startMosquitto([`acl_file ${acl}`]);
+      cleanup.push(() => broker.stop());
+      await departed(broker.url, "pi-08", Date.now(), "seeder");
+      const r = await runCliToEnd([
+        ...["nodes", "forget", "pi-08", "--broker", broker.url, "--topic-root", topics.root],
+        ...["--username", "reader"],
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).not.toContain("forgot");
+      expect(r.stderr).toContain("the broker kept pi-08's retained birth or status");
+      expect((await retainedFor(broker.url, "pi-08", "seeder")).length).toBe(2);
+    },
+  );
 });

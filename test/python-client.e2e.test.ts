@@ -126,6 +126,35 @@ describe.skipIf(!usable)("docs/examples/schedule_request.py (Python, paho-mqtt +
     expect(r.status).toBe(0);
   });
 
+  it("runs as its docstring shows, without --cpu and --memory: the CLI's defaults (100m, 128Mi)", async () => {
+    const r = await run("--pod-name", "web", "--image", "nginx:latest", "--dry-run");
+    const decision = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(decision).toMatchObject({ status: "DECISION_STATUS_SCHEDULED", node: "edge-1" });
+    expect(r.status).toBe(0);
+  });
+
+  it("says in one line that nothing listens, without a traceback, when the broker is not there", async () => {
+    const closed = await freePort();
+    const r = await new Promise<{ status: number; stderr: string }>((resolve) => {
+      execFile(
+        PYTHON,
+        [
+          join(ROOT, "docs", "examples", "schedule_request.py"),
+          "--port",
+          String(closed),
+          "--pod-name",
+          "web",
+        ],
+        { encoding: "utf8", env: { ...process.env, PYTHONPATH: dir }, timeout: 30_000 },
+        (error, _stdout, stderr) =>
+          resolve({ status: typeof error?.code === "number" ? error.code : 0, stderr }),
+      );
+    });
+    expect(r.stderr).not.toContain("Traceback");
+    expect(r.stderr.trim()).toBe(`cannot connect to 127.0.0.1:${closed}: Connection refused`);
+    expect(r.status).toBe(2);
+  });
+
   it("gets a rejection, also with its request id, for a request the policy refuses", async () => {
     const r = await run("--pod-name", "web", "--dry-run"); // no image
     const decision = JSON.parse(r.stdout) as Record<string, unknown>;

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runCliToEnd } from "../../test/support/cli.ts";
 import { enrollCommand } from "./enroll.ts";
 
 function runWithFakeSsh(line: string): { args: string[]; dir: string } {
@@ -39,5 +40,31 @@ describe("enroll --ssh lines", () => {
     );
     expect(line).toContain("| ssh -p 2222 pi@pi-01.local 'base64 -d | sudo sh'");
     expect(runWithFakeSsh(line).args.slice(0, 3)).toEqual(["-p", "2222", "pi@pi-01.local"]);
+  });
+});
+
+describe("enroll --broker", () => {
+  it.each([
+    ["coordinator.lan:1883", "is not an MQTT broker URL"],
+    ["http://coordinator.lan:1883", "is not an MQTT broker URL"],
+    ["mqtt://", "is not an MQTT broker URL"],
+  ])("refuses %j before writing a user or printing a command", async (broker, why) => {
+    const file = join(mkdtempSync(join(tmpdir(), "k3sf-enroll-")), "users.yaml");
+    const r = await runCliToEnd(["enroll", "pi-1", "--file", file, "--broker", broker]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--broker ${broker} ${why}: expected mqtt://HOST:PORT or mqtts://HOST:PORT`);
+    expect(r.stdout).toBe("");
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("says that nodes on other machines cannot reach a loopback broker, and still enrolls", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "k3sf-enroll-")), "users.yaml");
+    const r = await runCliToEnd(["enroll", "pi-1", "--file", file, "--broker", "mqtt://127.0.0.1:1883"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "--broker mqtt://127.0.0.1:1883 is this machine's loopback: a node on another machine would connect to itself",
+    );
+    expect(r.stdout).toContain("printf %s");
+    expect(existsSync(file)).toBe(true);
   });
 });

@@ -71,13 +71,22 @@ export function registerEnroll(program: Command): void {
       const { addUser } = await import("../../coordinator/broker/auth/index.ts");
       const { nodeIdProblem } = await import("../../proto/index.ts");
       const problems = nodes.map((n) => nodeIdProblem(n)).filter((p) => p !== undefined);
-      if (!URL.canParse(opts.broker)) problems.push(`--broker ${opts.broker} is not a URL`);
+      const broker = URL.parse(opts.broker);
+      if (broker === null || !/^(mqtts?|tcp|ssl):$/.test(broker.protocol) || broker.hostname === "")
+        problems.push(
+          `--broker ${opts.broker} is not an MQTT broker URL: expected mqtt://HOST:PORT or mqtts://HOST:PORT`,
+        );
       if (new Set(nodes).size !== nodes.length) problems.push("a node is named twice");
       if (problems.length > 0) {
         process.stderr.write(`k3s-fleet: ${problems.join("; ")}\n`);
         process.exitCode = 2;
         return;
       }
+      if (broker && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(broker.hostname))
+        process.stderr.write(
+          `k3s-fleet: --broker ${opts.broker} is this machine's loopback: a node on another machine would ` +
+            "connect to itself; give the address the nodes reach this machine at\n",
+        );
       for (const nodeId of nodes) {
         const password = randomBytes(18).toString("base64url");
         // A node already enrolled gets a new password: its old command stops working.

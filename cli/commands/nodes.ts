@@ -4,6 +4,7 @@
 // retained birth or status is deleted. A node still running comes back with its next message.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import type { Link } from "../../mqtt/link.ts";
 import { keepaliveSeconds } from "../config/defaults.ts";
 import { connectFailure } from "../connect-errors.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl } from "../options.ts";
@@ -52,10 +53,19 @@ export function registerNodes(program: Command): void {
       link.on("connect", () => {
         const clear = (topic: string) =>
           link.publishRaw({ topic, payload: new Uint8Array(0), qos: 1, retain: true });
-        Promise.all([clear(topics.birth(nodeId)), clear(topics.nodeStatus(nodeId))]).then(
-          () => {
+        const mine = [topics.birth(nodeId), topics.nodeStatus(nodeId)];
+        forgetChecked(link, mine, () => Promise.all(mine.map(clear)).then(() => undefined)).then(
+          (problem) => {
             clearTimeout(timer);
-            resolve(undefined);
+            resolve(
+              problem &&
+                (problem === "unknown"
+                  ? `nothing is retained for node "${nodeId}" on ${brokerUrl(config)} that this user may read ` +
+                    "(if the coordinator still listed it, it drops it now): check the name (`k3s-fleet report` " +
+                    "lists them) and use the coordinator's user"
+                  : `the broker kept ${nodeId}'s retained birth or status: this user may not clear them ` +
+                    "(the coordinator's user may)"),
+            );
           },
           (error: unknown) => {
             clearTimeout(timer);
@@ -72,4 +82,36 @@ export function registerNodes(program: Command): void {
         "if it is still running it comes back with its next message\n",
     );
   });
+}
+
+/** How long retained messages may take to follow a SUBACK. */
+const RETAINED_WAIT_MS = 500;
+
+/**
+ * Clears the node's retained messages and checks they went: "unknown" when nothing retained was seen for the
+ * node before (a typo, or a user that may not read it), "kept" when it is still there after the clear (a user the
+ * broker does not let clear it: MQTT 3.1.1 cannot refuse a publish, it is dropped).
+ */
+async function forgetChecked(
+  link: Link,
+  mine: string[],
+  clear: () => Promise<void>,
+): Promise<"unknown" | "kept" | undefined> {
+  let seen = 0;
+  link.onMessage((topic, payload) => {
+    if (mine.includes(topic) && payload.byteLength > 0) seen += 1;
+  });
+  // Subscribing again to the same filters makes the broker send what is retained again (MQTT 3.1.1 §3.8.4).
+  const retained = async () => {
+    seen = 0;
+    await link.subscribeGranted(mine);
+    await new Promise((resolve) => setTimeout(resolve, RETAINED_WAIT_MS));
+    return seen;
+  };
+  // Nothing retained: cleared all the same (a node the coordinator holds without retained messages is
+  // dropped on the empty message), but said, since a typo is the likelier cause.
+  const before = await retained();
+  await clear();
+  if ((await retained()) > 0) return "kept";
+  return before === 0 ? "unknown" : undefined;
 }

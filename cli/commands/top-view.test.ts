@@ -9,6 +9,7 @@ import {
   timestamp,
 } from "../../proto/index.ts";
 import { birth, status, telemetry } from "../../test/support/fleet-messages.ts";
+import { withoutLastChar } from "./top-keys.ts";
 import { labelMatches, renderTop, TopModel } from "./top-view.ts";
 
 const NOW = 1_000_000;
@@ -271,5 +272,13 @@ describe("top view: last decisions from the retained report", () => {
       NOW,
     );
     expect(m.decisions).toEqual([]);
+  });
+});
+
+describe("top's label prompt", () => {
+  it("Backspace drops a whole emoji, not half of it (a lone surrogate matched no label)", () => {
+    expect(withoutLastChar("emoji=🚀")).toBe("emoji=");
+    expect(withoutLastChar("zone=שלום")).toBe("zone=שלו");
+    expect(withoutLastChar("")).toBe("");
   });
 });

@@ -10,7 +10,7 @@ import { parseDuration } from "../config/duration.ts";
 import { addBrokerOptions, addCommonOptions, brokerUrl, durationArg } from "../options.ts";
 import { commandContext } from "../run.ts";
 import { mqttAuth } from "../tls.ts";
-import { SORT_KEYS, type SortKey } from "./top-keys.ts";
+import { SORT_KEYS, type SortKey, withoutLastChar } from "./top-keys.ts";
 import type { TopModel } from "./top-view.ts";
 
 const SORT_BY_KEY: Record<string, SortKey> = { c: "cpu", m: "memory", d: "disk", n: "name" };
@@ -229,7 +229,7 @@ async function interactive(
           view.label = prompt.trim();
           prompt = undefined;
         } else if (key === "\u001b") prompt = undefined;
-        else if (key === "\u007f" || key === "\b") prompt = prompt.slice(0, -1);
+        else if (key === "\u007f" || key === "\b") prompt = withoutLastChar(prompt);
         else if (key >= " ") prompt += key;
         return;
       }

@@ -132,6 +132,16 @@ describe("loadConfig", () => {
     expect(fine.agent.labels.zone).toHaveLength(320);
   });
 
+  it("says which label in a YAML map is not a string, instead of 'Invalid input'", () => {
+    const yaml = file("agent:\n  labels:\n    zone: north\n    rack: 03\n    gpu: true\n    spare:\n");
+    expect(() => loadConfig({ file: yaml, env: {} })).toThrow(
+      'agent.labels: label "rack" is the number 3, label "gpu" is the boolean true, label "spare" has no value: ' +
+        'quote each value in the YAML (rack: "03", not rack: 03) so it is kept as written',
+    );
+    const quoted = loadConfig({ file: file('agent:\n  labels:\n    rack: "03"\n'), env: {} });
+    expect(quoted.agent.labels).toEqual({ rack: "03" });
+  });
+
   it("does not repeat the password of a wrong broker URL", () => {
     expect(() =>
       loadConfig({ file: none, env: { K3S_FLEET_BROKER_URL: "ws://ops:s3cret@broker:1883" } }),

@@ -33,12 +33,29 @@ const duration = (fallback: string, min = 1, max = MAX_TIMER_MS) =>
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** A YAML map's values as written: `rack: 03` is the number 3 to YAML, so it is refused rather than changed. */
+function stringLabels(map: Record<string, unknown>, ctx: z.RefinementCtx): Record<string, string> {
+  const bad = Object.entries(map)
+    .filter(([, v]) => typeof v !== "string")
+    .map(([k, v]) =>
+      v === null || v === undefined
+        ? `label ${JSON.stringify(k)} has no value`
+        : `label ${JSON.stringify(k)} is ${typeof v === "object" ? "a list or map" : `the ${typeof v} ${String(v)}`}`,
+    );
+  if (bad.length === 0) return map as Record<string, string>;
+  ctx.addIssue({
+    code: "custom",
+    message: `${bad.join(", ")}: quote each value in the YAML (rack: "03", not rack: 03) so it is kept as written`,
+  });
+  return z.NEVER;
+}
+
 /** `key=value,key=value` from env or flags, or a YAML map; no more than a birth may carry (proto/limits.ts). */
 const labels = z
-  .union([z.record(z.string(), z.string()), z.string()])
+  .union([z.record(z.string(), z.unknown()), z.string()])
   .default({})
   .transform((value, ctx) => {
-    if (typeof value !== "string") return value;
+    if (typeof value !== "string") return stringLabels(value, ctx);
     const out: Record<string, string> = {};
     for (const pair of value.split(",").filter(Boolean)) {
       const eq = pair.indexOf("=");

@@ -95,6 +95,34 @@ describe("renderReport", () => {
     expect(text).toContain("rejected none");
     expect(text).toContain("Node Health: 0.00%");
   });
+
+  it("never passes control characters from the bus to the terminal (a hostile install id, hostname, node id)", () => {
+    const hostile = "\u001b]0;PWNED\u0007\u001b[2J\u009b";
+    const text = renderReport(
+      createMessage("report", {
+        time: timestamp(0),
+        coordinatorId: `c${hostile}`,
+        mode: `m${hostile}`,
+        localSystem: { nodeId: "local", hostname: `h${hostile}` },
+        nodes: [
+          {
+            nodeId: `n\u0085${hostile.slice(-1)}`,
+            health: NodeHealth.ONLINE,
+            idConflicts: 1n,
+            conflictingInstallId: hostile,
+            lastSeenMs: 10n,
+          },
+        ],
+        ingest: { received: 1n, rejected: { [`r${hostile}`]: 1n } },
+      }),
+    );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting none get through
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain(
+      "NODE ID CONFLICT: 1 birth(s) from another machine (install ?]0;PWNED??[2J?) refused",
+    );
+    expect(text).toContain("Hostname: h?]0;PWNED??[2J?");
+  });
 });
 
 describe("formatting helpers", () => {

@@ -1,8 +1,10 @@
 // Human-readable fleet report, in the spirit of the old tool's "Resource Summary". Pure: report in,
-// text out; times are printed in UTC so the same report renders the same everywhere.
+// text out; times are printed in UTC so the same report renders the same everywhere. Every string that
+// came from the bus goes through printable(): a birth's install id or hostname must not drive a terminal.
 
 import { type FleetReport, NodeHealth, type NodeReport, type Trend, timestampMs } from "../../proto/index.ts";
 import { renderClusterSection } from "./cluster-render.ts";
+import { printable } from "./decision-line.ts";
 import { renderSchedulingSection } from "./scheduling-render.ts";
 
 const HEALTH_LABEL: Record<NodeHealth, string> = {
@@ -17,7 +19,9 @@ export function renderReport(report: FleetReport): string {
   const ms = timestampMs(report.time);
   lines.push(`Timestamp: ${ms === undefined ? "unknown" : formatUtc(ms)}`);
   if (report.coordinatorId || report.mode) {
-    lines.push(`Coordinator: ${report.coordinatorId || "unknown"} (${report.mode || "unknown mode"})`);
+    lines.push(
+      `Coordinator: ${printable(report.coordinatorId || "unknown")} (${printable(report.mode || "unknown mode")})`,
+    );
   }
   lines.push("", ...localSystem(report.localSystem), "", ...fleetHealth(report), "", ...nodes(report.nodes));
   if (report.cluster) lines.push("", renderClusterSection(report.cluster).trimEnd());
@@ -30,7 +34,7 @@ function localSystem(local: NodeReport | undefined): string[] {
   if (local === undefined) return ["Local System: no agent on this machine"];
   return [
     "Local System:",
-    `  Hostname: ${local.hostname || local.nodeId}`,
+    `  Hostname: ${printable(local.hostname || local.nodeId)}`,
     `  CPU Usage: ${local.cpuPercent.toFixed(2)}%`,
     `  Memory Usage: ${local.memoryPercent.toFixed(2)}%`,
     `  Online: ${local.online}`,
@@ -52,15 +56,16 @@ function fleetHealth(report: FleetReport): string[] {
 
 function nodes(list: NodeReport[]): string[] {
   if (list.length === 0) return ["Nodes: none yet"];
-  const idWidth = Math.max(...list.map((n) => n.nodeId.length));
-  return ["Nodes:", ...list.map((n) => `  ${n.nodeId.padEnd(idWidth)}  ${nodeLine(n)}`)];
+  const ids = list.map((n) => printable(n.nodeId));
+  const idWidth = Math.max(...ids.map((id) => id.length));
+  return ["Nodes:", ...list.map((n, i) => `  ${(ids[i] ?? "").padEnd(idWidth)}  ${nodeLine(n)}`)];
 }
 
 function nodeLine(n: NodeReport): string {
   const health = HEALTH_LABEL[n.health].padEnd(7);
   const conflict =
     n.idConflicts > 0n
-      ? `  NODE ID CONFLICT: ${n.idConflicts} birth(s) from another machine (install ${n.conflictingInstallId}) refused`
+      ? `  NODE ID CONFLICT: ${n.idConflicts} birth(s) from another machine (install ${printable(n.conflictingInstallId)}) refused`
       : "";
   const counters = `seq gaps ${n.gaps} dup ${n.duplicates}${conflict}`;
   if (n.lastSeenMs === undefined) return `${health}  no telemetry yet  ${counters}`;
@@ -98,7 +103,7 @@ function ingest(report: FleetReport): string {
   if (i === undefined) return "Ingest: no counters";
   const reasons = Object.keys(i.rejected)
     .sort()
-    .map((reason) => `${reason}=${i.rejected[reason]}`);
+    .map((reason) => `${printable(reason)}=${i.rejected[reason]}`);
   return (
     `Ingest: received ${i.received} decoded ${i.decoded} duplicates ${i.duplicates} gaps ${i.gaps} ` +
     `rejected ${reasons.length === 0 ? "none" : reasons.join(" ")}`

@@ -7,7 +7,9 @@ contract, generated once with protoc:
     protoc -I proto --python_out=DIR k3sfleet/v1/fleet.proto
     PYTHONPATH=DIR python3 docs/examples/schedule_request.py --pod-name web --image nginx:latest --dry-run
 
-Prints the ScheduleDecision as proto3 JSON; exits 0 when the pod was (or would be) scheduled, 1 otherwise.
+Prints the ScheduleDecision as proto3 JSON; exits 0 when the pod was (or would be) scheduled, 1 otherwise,
+2 when the broker cannot be reached or refuses the login or the subscription. --cpu and --memory default to
+100m and 128Mi, as in `k3s-fleet schedule`.
 """
 import argparse
 import sys
@@ -30,8 +32,9 @@ def main() -> int:
     parser.add_argument("--pod-name", default="")
     parser.add_argument("--image", default="")
     parser.add_argument("--namespace", default="")
-    parser.add_argument("--cpu", default="")
-    parser.add_argument("--memory", default="")
+    # The same defaults as `k3s-fleet schedule`: the coordinator refuses a request without them.
+    parser.add_argument("--cpu", default="100m")
+    parser.add_argument("--memory", default="128Mi")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args()
@@ -53,10 +56,11 @@ def main() -> int:
 
     done = threading.Event()
     decision = fleet_pb2.ScheduleDecision()
+    refused = []  # why the broker said no, when it did: then there is no decision to wait for
 
     def on_connect(client, _userdata, _flags, rc, _properties=None):
         if rc != 0:
-            print(f"broker refused the connection: {mqtt.connack_string(rc)}", file=sys.stderr)
+            refused.append(f"broker refused the connection: {mqtt.connack_string(rc)}")
             done.set()
             return
         client.subscribe(reply_topic, qos=1)
@@ -64,7 +68,7 @@ def main() -> int:
     def on_subscribe(client, _userdata, _mid, granted, _properties=None):
         codes = [getattr(g, "value", g) for g in granted]
         if any(code >= 0x80 for code in codes):
-            print(f"broker refused the subscription to {reply_topic}", file=sys.stderr)
+            refused.append(f"broker refused the subscription to {reply_topic}")
             done.set()
             return
         # MQTT 3.1.1, QoS 1, not retained: the contract's request topic.
@@ -86,11 +90,18 @@ def main() -> int:
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
     client.on_message = on_message
-    client.connect(args.host, args.port, keepalive=30)
+    try:
+        client.connect(args.host, args.port, keepalive=30)
+    except OSError as error:  # nothing listens, unknown host, unreachable: say so in one line
+        print(f"cannot connect to {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 2
     client.loop_start()
     answered = done.wait(args.timeout)
     client.loop_stop()
     client.disconnect()
+    if refused:
+        print(refused[0], file=sys.stderr)
+        return 2
     if not answered or not decision.request_id:
         print(f"no decision within {args.timeout}s", file=sys.stderr)
         return 1
