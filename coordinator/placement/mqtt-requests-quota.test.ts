@@ -38,6 +38,8 @@ function setup(settings: Partial<SchedulingSettings>, requester?: (clientId: str
 }
 
 const unbounded = { requestsPerMinute: 0, cpuMillis: 0, memoryBytes: 0 };
+/** The embedded broker with a users file: each client id here is its own broker user. */
+const brokerUser = (clientId: string) => clientId;
 
 describe("schedule request quotas", () => {
   it("refuses requests over the requester's rate with the reason, and counts per broker user", async () => {
@@ -81,7 +83,7 @@ describe("schedule request quotas", () => {
   });
 
   it("a request id is per requester: another requester's repeat of it gets no decision of someone else's", async () => {
-    const { k, replies, send } = setup({});
+    const { k, replies, send } = setup({}, brokerUser);
     await send("ops", { requestId: "r1", podName: "web" });
     await send("dev", { requestId: "r1", podName: "web" });
     await send("ops", { requestId: "r1", podName: "web" });
@@ -97,7 +99,7 @@ describe("schedule request quotas", () => {
   });
 
   it("a request id is per requester also when its decision created no pod (unschedulable, dry run)", async () => {
-    const { k, replies, send } = setup({});
+    const { k, replies, send } = setup({}, brokerUser);
     await send("ops", { requestId: "big", podName: "big", nodeSelector: { zone: "none" } }); // fits nowhere
     await send("ops", { requestId: "dry", podName: "dry", dryRun: true });
     await send("dev", { requestId: "big", podName: "big", nodeSelector: { zone: "none" } });
@@ -113,6 +115,16 @@ describe("schedule request quotas", () => {
     expect(replies[2]?.message).toMatch(/request id big was used by another requester/);
     expect(replies[3]?.message).toMatch(/request id dry was used by another requester/);
     expect(k.calls.filter((c) => c.startsWith("create"))).toHaveLength(0);
+  });
+
+  it("without a broker user (another broker), a repeat from a new client id is a retry, not a refusal", async () => {
+    // `k3s-fleet schedule --request-id r1` run twice: a new random client id each run.
+    const { k, replies, send } = setup({});
+    await send("k3s-fleet-schedule-1", { requestId: "r1", podName: "web" });
+    await send("k3s-fleet-schedule-2", { requestId: "r1", podName: "web" });
+    expect(replies.map((d) => d.status)).toEqual([DecisionStatus.SCHEDULED, DecisionStatus.SCHEDULED]);
+    expect(replies[1]).toEqual(replies[0]);
+    expect(k.calls.filter((c) => c.startsWith("create"))).toHaveLength(1);
   });
 
   it("refuses a request when the decision queue is full, with the reason", async () => {

@@ -71,8 +71,8 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
   let repeats = 0;
   const placer = cluster === undefined ? undefined : createPlacer(core, cluster.kube);
   const quota = createRequestQuota(settings.quota);
-  const requesterOf = (request: ScheduleRequest) =>
-    options.requester?.(request) || request.clientId || "(no client id)";
+  /** The broker user a request came from, when the broker can tell (the embedded broker with a users file). */
+  const verifiedRequester = (request: ScheduleRequest) => options.requester?.(request) || undefined;
 
   async function reply(topic: string, decision: ScheduleDecision): Promise<void> {
     try {
@@ -125,18 +125,26 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     await reply(replyTo, decision);
   }
 
-  async function decide(valid: ValidRequest, receivedAt: number, requester: string): Promise<void> {
+  async function decide(
+    valid: ValidRequest,
+    receivedAt: number,
+    requester: string,
+    verified: boolean,
+  ): Promise<void> {
     const { requestId, namespace, podName } = valid;
     const key = `${namespace}/${podName}`;
     const stored = core.storedRequest(requestId);
-    // Request ids are per requester: another requester's repeat does not get that requester's decision.
-    // The store says who asked first; for a request stored before it did, its pod's annotation says it.
-    const recorded = core.requestOwner(requestId);
-    const owner =
-      recorded ??
-      (stored === undefined
-        ? undefined
-        : ownerOf(cluster?.pods?.() ?? [], stored.namespace, stored.podName, requestId));
+    // Request ids are per requester where the broker says who a requester is: another user's repeat does not
+    // get that user's decision. The store says who asked first; for a request stored before it did, its
+    // pod's annotation says it. A client id alone proves nothing (any client may name any, and
+    // `k3s-fleet schedule` takes a new one per run), so without a broker user a repeat is a retry.
+    const recorded = verified ? core.requestOwner(requestId) : undefined;
+    const owner = !verified
+      ? undefined
+      : (recorded ??
+        (stored === undefined
+          ? undefined
+          : ownerOf(cluster?.pods?.() ?? [], stored.namespace, stored.podName, requestId)));
     if (owner !== undefined && owner !== requester) {
       const reason = `request id ${requestId} was used by another requester; choose another request id`;
       const decision = rejectedDecision(requestId, reason, now());
@@ -145,7 +153,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       await reply(valid.replyTo, decision);
       return;
     }
-    if (recorded === undefined) core.ownRequest(requestId, owner ?? requester);
+    if (verified && recorded === undefined) core.ownRequest(requestId, owner ?? requester);
     if (stored?.state === "done" && stored.decision !== undefined) {
       repeats++;
       log.debug({ requestId }, "repeated schedule request: same decision");
@@ -255,13 +263,17 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
           await refuse(request.requestId, request.replyTo, checked.reason, receivedAt, pod);
           return;
         }
-        const requester = requesterOf(request);
+        const verified = verifiedRequester(request);
+        // Behind another broker the quota counts by the client id the request names (documented).
+        const requester = verified ?? (request.clientId || "(no client id)");
         const overRate = quota.admit(requester, now());
         if (overRate !== undefined) {
           await refuse(request.requestId, request.replyTo, overRate, receivedAt);
           return;
         }
-        const decided = queue.offer(() => decide(checked.request, receivedAt, requester));
+        const decided = queue.offer(() =>
+          decide(checked.request, receivedAt, requester, verified !== undefined),
+        );
         if (decided === undefined) {
           const full = `the decision queue is full (${queue.maxQueued} requests waiting); retry later`;
           await refuse(request.requestId, request.replyTo, full, receivedAt);
