@@ -6,7 +6,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CoordinatorService, startCoordinatorService } from "../coordinator/service.ts";
 import { type ScheduleDecision, topicsFor } from "../proto/index.ts";
-import { announceAgent } from "./support/announce-agent.ts";
+import { announceFleet } from "./support/announce-agent.ts";
 import { runCliToEnd } from "./support/cli.ts";
 import { connectRequester, scheduleRequest } from "./support/placement.ts";
 import { testServiceOptions } from "./support/service.ts";
@@ -38,17 +38,7 @@ beforeAll(async () => {
   web = service.http?.url ?? "";
   const requester = await connectRequester(broker, root);
   try {
-    for (const [i, id] of NODES.entries()) {
-      await announceAgent(requester.client, topics, {
-        nodeId: id,
-        k8sNodeName: "",
-        intervalMs: 60_000,
-        timeMs: Date.now(),
-        retainStatus: true,
-        sample: { cpu: 10 + 30 * i, memory: 30, timeMs: Date.now() },
-      });
-    }
-    await until(() => service.coordinator.fleet.nodes.size === NODES.length, 10_000, "three nodes");
+    await announceFleet(requester.client, topics, NODES, () => service.coordinator.fleet.nodes.size);
     placed = await requester.request(
       scheduleRequest(root, requester.clientId, { dryRun: true, podName: "top-dry-run" }),
     );

@@ -3,6 +3,7 @@
 import type { MqttClient } from "mqtt";
 import { encode, type Topics } from "../../proto/index.ts";
 import { birth, type Sample, status, telemetry } from "./fleet-messages.ts";
+import { until } from "./until.ts";
 
 export interface AnnouncedAgent {
   nodeId: string;
@@ -53,4 +54,27 @@ export async function announceAgent(
       qos: 1,
     });
   }
+}
+
+/**
+ * Nodes for a standalone coordinator's decisions: each announced with a 60 s interval (never stale during a
+ * test), a retained ONLINE status and one sample (CPU 10 %, 40 %, 70 %, … by position), until the fleet holds them.
+ */
+export async function announceFleet(
+  client: MqttClient,
+  topics: Topics,
+  nodeIds: readonly string[],
+  fleetSize: () => number,
+): Promise<void> {
+  for (const [i, nodeId] of nodeIds.entries()) {
+    await announceAgent(client, topics, {
+      nodeId,
+      k8sNodeName: "",
+      intervalMs: 60_000,
+      timeMs: Date.now(),
+      retainStatus: true,
+      sample: { cpu: 10 + 30 * i, memory: 30, timeMs: Date.now() },
+    });
+  }
+  await until(() => fleetSize() === nodeIds.length, 10_000, `${nodeIds.length} nodes in the fleet`);
 }
