@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import mqtt from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REAL_TIMERS } from "../common/timers.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../coordinator/broker/broker.ts";
 import { resolveLimits } from "../coordinator/broker/limits.ts";
 import { type RunningCoordinator, startCoordinator } from "../coordinator/fleet/fleet-service.ts";
@@ -73,6 +74,7 @@ describe("fuzz regressions, over MQTT: a real coordinator's report tick", () => 
       logger: silent,
       // The report tick is run by hand: an exception in it is what would escape setInterval in production.
       timers: {
+        ...REAL_TIMERS,
         setInterval: (callback) => {
           tick = callback;
           return 0;

@@ -3,6 +3,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { REAL_TIMERS } from "../../common/timers.ts";
 import {
   decode,
   encode,
@@ -311,7 +312,7 @@ describe("coordinator over a real broker", () => {
       clientId: "sliced-coordinator",
       logger,
       reportSliceNodes: 1, // one node per slice: ~6,000 turns of the event loop for this fleet, time for the sample to arrive mid-build
-      timers: { setInterval: () => 0, clearInterval: () => undefined },
+      timers: { ...REAL_TIMERS, setInterval: () => 0, clearInterval: () => undefined },
       onReport: (r) => reports.push(r),
     });
     cleanup.push(() => coordinator.stop());

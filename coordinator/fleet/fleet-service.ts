@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Logger } from "pino";
 import { FleetError } from "../../common/errors.ts";
-import { type IntervalTimers, REAL_INTERVAL_TIMERS } from "../../common/timers.ts";
+import { type IntervalTimers, REAL_INTERVAL_TIMERS, REAL_TIMERS, type Timers } from "../../common/timers.ts";
 import { contractPublish, encodedPublish, Link, type TlsOptions, withTimeout } from "../../mqtt/link.ts";
 import {
   type CoordinatorStatus,
@@ -61,7 +61,8 @@ export interface CoordinatorOptions {
   /** Bound to this module by the caller (logger.child({ module: "coordinator" })); parts bind `part`. */
   logger: Logger;
   now?: () => number;
-  timers?: IntervalTimers;
+  /** The report tick (interval) and the deferred status re-assert (one-shot). */
+  timers?: IntervalTimers & Timers;
   onReport?: (report: FleetReport) => void;
   /** "cluster" when a Kubernetes cluster view is attached, else "standalone"; a function when it can change. */
   mode?: "cluster" | "standalone" | (() => "cluster" | "standalone");
@@ -139,7 +140,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   const options = { ...input, clientId: input.clientId ?? COORDINATOR_CLIENT_ID };
   const { logger, topicRoot, clientId } = options;
   const now = options.now ?? Date.now;
-  const timers = options.timers ?? REAL_INTERVAL_TIMERS;
+  const timers = options.timers ?? { ...REAL_INTERVAL_TIMERS, ...REAL_TIMERS };
   const version = options.version ?? packageVersion();
   const modeOption = options.mode ?? "standalone";
   const modeNow = () => (typeof modeOption === "function" ? modeOption() : modeOption);
@@ -225,7 +226,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
   let lastReassert = Number.NEGATIVE_INFINITY;
   let reasserting = true;
   let retainedStatus: CoordinatorStatus | undefined;
-  let deferred: NodeJS.Timeout | undefined;
+  let deferred: unknown;
   const speaking = () => reasserting && active && link.connected;
   const ours = (s: CoordinatorStatus | undefined) =>
     s?.instanceId === instanceId && s.state === PeerState.ONLINE;
@@ -255,14 +256,13 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       "our retained coordinator status keeps being replaced: is another coordinator using this topic root?",
     );
     if (retainedStatus?.state === PeerState.ONLINE || deferred !== undefined) return;
-    deferred = setTimeout(
+    deferred = timers.setTimeout(
       () => {
         deferred = undefined;
         if (speaking() && !ours(retainedStatus) && retainedStatus?.state !== PeerState.ONLINE) reassert();
       },
       lastReassert + REASSERT_MS - at,
     );
-    deferred.unref?.();
   });
 
   // On every (re)connect: announce ONLINE (retained) and subscribe; retained births and statuses follow.
@@ -448,7 +448,7 @@ export async function startCoordinator(input: CoordinatorInput): Promise<Running
       stopping ??= (async () => {
         stopped = true;
         reasserting = false;
-        clearTimeout(deferred);
+        timers.clearTimeout(deferred);
         timers.clearInterval(timer);
         // The instance topic is cleared rather than left OFFLINE: a stopped instance is simply gone.
         if (link.connected) {
